@@ -1,0 +1,90 @@
+/* Small helpers shared by every module: cleanup attributes, ownership
+ * transfer, string vectors and byte-string paths. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define TAKE_PTR(p)                              \
+        ({                                       \
+                __typeof__(p) _p_ = (p);         \
+                (p) = NULL;                      \
+                _p_;                             \
+        })
+
+#define TAKE_FD(fd)                              \
+        ({                                       \
+                int _fd_ = (fd);                 \
+                (fd) = -1;                       \
+                _fd_;                            \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ? s : "";
+}
+
+/* NULL-terminated string vectors, as libguestfs returns them. */
+char **strv_free(char **l);
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+size_t strv_length(char *const *l);
+int strv_push(char ***l, size_t *n, char *s); /* takes s, even on failure */
+int strv_extend(char ***l, size_t *n, const char *s);
+bool strv_contains(char *const *l, const char *s);
+
+/* Paths are byte strings compared component by component: '/' sorts before
+ * every other byte, so a directory's descendants follow it directly and
+ * "dir/x" never lands between "dir" and "dir-x". */
+int path_compare(const char *a, const char *b);
+
+/* Joins a directory and a name with exactly one '/'. */
+char *path_join(const char *dir, const char *name);
+
+/* Valid UTF-8 with no overlong forms or surrogates? */
+bool utf8_is_valid(const char *s, size_t len);
+
+char *hexmem(const uint8_t *p, size_t len);
+int unhexmem(const char *s, uint8_t *ret, size_t len);
+
+/* Monotonic and wall clocks in microseconds. */
+uint64_t now_usec_monotonic(void);
+uint64_t now_usec_realtime(void);
