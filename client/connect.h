@@ -1,0 +1,22 @@
+/* Reaching a daemon: on a bus, or a private one over a socketpair that
+ * speaks the same protocol. */
+#pragma once
+
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "options.h"
+
+typedef struct Connection {
+        sd_bus *bus;
+        bool peer;
+        pid_t daemon_pid;        /* private daemon, or 0 */
+        const char *destination; /* bus name, NULL on a peer connection */
+} Connection;
+
+int connection_open_bus(Connection *c, ConnectMode mode);
+int connection_open_peer(Connection *c, bool verbose);
+void connection_close(Connection *c);
+
+/* True for the errors that mean "no daemon can be reached on this bus". */
+bool connection_error_is_unreachable(const sd_bus_error *e);

@@ -1,0 +1,313 @@
+#include "follow.h"
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
+
+#define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
+#define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
+#define VD_JOB_INTERFACE "org.virtdiff.VirtDiff1.Job"
+#define VALIDATE_TIMEOUT_USEC (300ULL * 1000000ULL)
+
+static const char *const phase_names[] = {"", "fingerprint", "launch", "inspect", "scan", "hash", "compare", "write"};
+
+typedef struct Follow {
+        const char *prog;
+        const DiffArgs *args;
+        Connection conn;
+        sd_event *event;
+        char *job_path;
+        bool show_progress, progress_shown, cancelling;
+        int exit_status;
+} Follow;
+
+static void print_error(const char *prog, const sd_bus_error *e, int r) {
+        if (e && sd_bus_error_is_set(e))
+                fprintf(stderr, "%s: %s\n", prog, e->message ? e->message : e->name);
+        else
+                fprintf(stderr, "%s: %s\n", prog, strerror(r < 0 ? -r : r));
+}
+
+static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n) {
+        int r = sd_bus_message_open_container(m, 'a', "a{sv}");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}", "path", "s", disks[i].path);
+                if (r >= 0 && disks[i].format)
+                        r = sd_bus_message_append(m, "{sv}", "format", "s", disks[i].format);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_options(sd_bus_message *m, const DiffArgs *a) {
+        const struct {
+                const char *name;
+                bool on;
+        } flags[] = {
+                {"atime", a->atime},         {"times", a->times},         {"dir_times", a->dir_times},
+                {"dir_links", a->dir_links}, {"extra_stats", a->extra_stats},
+        };
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(flags); i++)
+                if (flags[i].on)
+                        r = sd_bus_message_append(m, "{sv}", flags[i].name, "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int submit(Follow *f, sd_bus_error *err) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const DiffArgs *a = f->args;
+        int r = sd_bus_message_new_method_call(f->conn.bus, &m, f->conn.destination, VD_OBJECT_PATH,
+                                               VD_MANAGER_INTERFACE, "Compare");
+        if (r >= 0)
+                r = append_side(m, a->disks[0], a->n_disks[0]);
+        if (r >= 0)
+                r = append_side(m, a->disks[1], a->n_disks[1]);
+        if (r >= 0)
+                r = append_options(m, a);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(f->conn.bus, m, VALIDATE_TIMEOUT_USEC, err, &reply);
+        if (r < 0)
+                return r;
+        const char *path;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        f->job_path = strdup(path);
+        return f->job_path ? 0 : -ENOMEM;
+}
+
+static void clear_progress(Follow *f) {
+        if (f->progress_shown) {
+                fputs("\r\033[K", stderr);
+                f->progress_shown = false;
+        }
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *err _unused_) {
+        Follow *f = userdata;
+        uint32_t phase = 0;
+        double progress = 0;
+        int valid = 0;
+        uint64_t files_done = 0, files_total = 0;
+        const char *iface;
+
+        if (!f->show_progress)
+                return 0;
+        if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, VD_JOB_INTERFACE) != 0)
+                return 0;
+        if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                const char *name;
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return 0;
+                if (strcmp(name, "Phase") == 0)
+                        (void) sd_bus_message_read(m, "v", "u", &phase);
+                else if (strcmp(name, "Progress") == 0)
+                        (void) sd_bus_message_read(m, "v", "d", &progress);
+                else if (strcmp(name, "ProgressValid") == 0)
+                        (void) sd_bus_message_read(m, "v", "b", &valid);
+                else if (strcmp(name, "FilesDone") == 0)
+                        (void) sd_bus_message_read(m, "v", "t", &files_done);
+                else if (strcmp(name, "FilesTotal") == 0)
+                        (void) sd_bus_message_read(m, "v", "t", &files_total);
+                else
+                        (void) sd_bus_message_skip(m, "v");
+                (void) sd_bus_message_exit_container(m);
+        }
+        const char *pn = phase < ELEMENTSOF(phase_names) ? phase_names[phase] : "";
+        if (!pn[0])
+                return 0;
+        fprintf(stderr, "\r\033[K%s", pn);
+        if (valid)
+                fprintf(stderr, " %3.0f%%", progress * 100.0);
+        if (files_total)
+                fprintf(stderr, " (%" PRIu64 "/%" PRIu64 " files)", files_done, files_total);
+        fflush(stderr);
+        f->progress_shown = true;
+        return 0;
+}
+
+static int print_result(Follow *f, sd_bus_error *err) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "GetResult",
+                                   err, &reply, NULL);
+        if (r < 0)
+                return r;
+        int fd;
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0)
+                return r;
+
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        _cleanup_free_ char *buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        size_t got = 0;
+        while (got < (size_t) st.st_size) {
+                ssize_t n = pread(fd, buf + got, (size_t) st.st_size - got, (off_t) got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                got += (size_t) n;
+        }
+        buf[got] = 0;
+
+        json_object *root = json_tokener_parse(buf);
+        if (!root)
+                return sd_bus_error_set(err, "org.virtdiff.VirtDiff1.Error.Internal",
+                                        "the daemon's result is not valid JSON");
+        json_object *summary, *differences;
+        bool differ = json_object_object_get_ex(root, "summary", &summary) &&
+                      json_object_object_get_ex(summary, "differences", &differences) &&
+                      json_object_get_boolean(differences);
+        r = output_write(stdout, root, &f->args->output);
+        json_object_put(root);
+        if (r < 0)
+                return r;
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return -EIO;
+        f->exit_status = differ ? 1 : 0;
+        return 0;
+}
+
+static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err _unused_) {
+        Follow *f = userdata;
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+
+        clear_progress(f);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        if (e) {
+                print_error(f->prog, e, 0);
+                f->exit_status = 2;
+        } else {
+                int r = print_result(f, &err);
+                if (r < 0) {
+                        print_error(f->prog, &err, r);
+                        f->exit_status = 2;
+                }
+        }
+        sd_bus_error_free(&err);
+        return sd_event_exit(f->event, 0);
+}
+
+static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
+        Follow *f = userdata;
+        if (f->cancelling)
+                return sd_event_exit(f->event, 0);
+        f->cancelling = true;
+        clear_progress(f);
+        fprintf(stderr, "%s: cancelling...\n", f->prog);
+        /* The Wait reply then brings the Cancelled error. */
+        return sd_bus_call_method_async(f->conn.bus, NULL, f->conn.destination, f->job_path, VD_JOB_INTERFACE,
+                                        "Cancel", NULL, NULL, NULL);
+}
+
+static int on_disconnected(sd_bus_message *m _unused_, void *userdata, sd_bus_error *err _unused_) {
+        Follow *f = userdata;
+        clear_progress(f);
+        fprintf(stderr, "%s: lost the connection to virt-diffd\n", f->prog);
+        f->exit_status = 2;
+        return sd_event_exit(f->event, 0);
+}
+
+static int follow_job(Follow *f) {
+        int r = sd_event_default(&f->event);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(f->conn.bus, f->event, 0);
+        if (r < 0)
+                return r;
+
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &ss, NULL);
+        (void) sd_event_add_signal(f->event, NULL, SIGINT, on_signal, f);
+        (void) sd_event_add_signal(f->event, NULL, SIGTERM, on_signal, f);
+
+        r = sd_bus_match_signal(f->conn.bus, NULL, NULL, f->job_path, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_properties_changed, f);
+        if (r < 0 && !f->conn.peer)
+                return r;
+        (void) sd_bus_match_signal(f->conn.bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                   "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, f);
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        r = sd_bus_message_new_method_call(f->conn.bus, &m, f->conn.destination, f->job_path, VD_JOB_INTERFACE,
+                                           "Wait");
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(f->conn.bus, NULL, m, on_wait_reply, f, UINT64_MAX);
+        if (r < 0)
+                return r;
+        return sd_event_loop(f->event);
+}
+
+int follow_diff(const char *prog, const DiffArgs *args) {
+        Follow f = {.prog = prog, .args = args, .exit_status = 2};
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r;
+
+        f.show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO));
+        if (args->connect == CONNECT_PEER)
+                r = connection_open_peer(&f.conn, args->verbose);
+        else {
+                r = connection_open_bus(&f.conn, args->connect);
+                if (r >= 0) {
+                        r = submit(&f, &err);
+                        if (r < 0 && args->connect == CONNECT_AUTO &&
+                            (!sd_bus_error_is_set(&err) || connection_error_is_unreachable(&err))) {
+                                if (args->verbose)
+                                        fprintf(stderr, "%s: no virt-diffd on the session bus (%s), "
+                                                        "running a private one\n",
+                                                prog, sd_bus_error_is_set(&err) ? err.message : strerror(-r));
+                                sd_bus_error_free(&err);
+                                connection_close(&f.conn);
+                                r = connection_open_peer(&f.conn, args->verbose);
+                        }
+                } else if (args->connect == CONNECT_AUTO) {
+                        if (args->verbose)
+                                fprintf(stderr, "%s: no session bus (%s), running a private virt-diffd\n", prog,
+                                        strerror(-r));
+                        r = connection_open_peer(&f.conn, args->verbose);
+                }
+        }
+        if (r >= 0 && !f.job_path)
+                r = submit(&f, &err);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&err) && !f.conn.bus)
+                        fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
+                else
+                        print_error(prog, &err, r);
+                sd_bus_error_free(&err);
+                connection_close(&f.conn);
+                free(f.job_path);
+                return 2;
+        }
+
+        r = follow_job(&f);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", prog, strerror(-r));
+                f.exit_status = 2;
+        }
+        clear_progress(&f);
+        f.event = sd_event_unref(f.event);
+        connection_close(&f.conn);
+        free(f.job_path);
+        return f.exit_status;
+}

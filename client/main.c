@@ -1,0 +1,52 @@
+/* virt-diffctl, and virt-diff: the same program under the name users know,
+ * where it is the diff command. */
+#include <libgen.h>
+
+#include "follow.h"
+#include "options.h"
+
+static void help(void) {
+        printf("Usage: virt-diffctl COMMAND [OPTIONS]\n\n"
+               "Commands:\n"
+               "  diff [OPTIONS] IMAGE1 IMAGE2   Compare two disk images (see 'virt-diffctl diff --help')\n"
+               "  help                           Show this help\n"
+               "  version                        Show the version\n\n"
+               "'virt-diff ARGS' is 'virt-diffctl diff ARGS'.\n");
+}
+
+static int run_diff(const char *prog, int argc, char *argv[]) {
+        DiffArgs args;
+        int r = diff_args_parse(argc, argv, prog, &args);
+        if (r != 0) {
+                diff_args_done(&args);
+                return r > 0 ? 0 : 2;
+        }
+        int status = follow_diff(prog, &args);
+        diff_args_done(&args);
+        return status;
+}
+
+int main(int argc, char *argv[]) {
+        const char *prog = basename(argv[0]);
+
+        if (strcmp(prog, "virt-diff") == 0)
+                return run_diff(prog, argc, argv);
+
+        if (argc < 2) {
+                help();
+                return 2;
+        }
+        const char *cmd = argv[1];
+        if (strcmp(cmd, "diff") == 0)
+                return run_diff("virt-diffctl diff", argc - 1, argv + 1);
+        if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+                help();
+                return 0;
+        }
+        if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+                printf("virt-diffctl %s\n", VIRT_DIFFD_VERSION);
+                return 0;
+        }
+        fprintf(stderr, "virt-diffctl: unknown command '%s' (try 'virt-diffctl help')\n", cmd);
+        return 2;
+}

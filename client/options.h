@@ -1,0 +1,34 @@
+/* The diff command's options, as virt-diff users know them. */
+#pragma once
+
+#include "output.h"
+#include "util.h"
+
+typedef enum ConnectMode {
+        CONNECT_AUTO,    /* session bus, else a private daemon */
+        CONNECT_SESSION,
+        CONNECT_SYSTEM,
+        CONNECT_PEER,    /* always a private daemon over a socketpair */
+} ConnectMode;
+
+typedef struct ClientDisk {
+        char *path;
+        char *format; /* NULL: detected */
+} ClientDisk;
+
+typedef struct DiffArgs {
+        ClientDisk *disks[2];
+        size_t n_disks[2];
+        OutputOptions output;
+        bool atime, times, dir_times, dir_links, extra_stats;
+        bool quiet, verbose;
+        int progress; /* -1: when stderr is a terminal */
+        ConnectMode connect;
+} DiffArgs;
+
+void diff_args_done(DiffArgs *a);
+
+/* Returns 0 to go on, 1 when help or the version was printed, or -EINVAL
+ * after printing one line about what is wrong. */
+int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
+void diff_help(const char *prog);

@@ -1,0 +1,498 @@
+#include "output.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "util.h"
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+static json_object *json_get(json_object *o, const char *key, json_type type) {
+        json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+                return NULL;
+        return v;
+}
+
+static const char *json_get_string(json_object *o, const char *key) {
+        return json_object_get_string(json_get(o, key, json_type_string));
+}
+
+static size_t json_array_length(json_object *a) {
+        return a ? json_object_array_length(a) : 0;
+}
+
+/* The exact bytes of a name: NAME_base64 when the daemon had to add it,
+ * else NAME. */
+static int json_get_bytes(json_object *o, const char *key, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *b64key = malloc(strlen(key) + sizeof("_base64"));
+        const char *s;
+
+        if (!b64key)
+                return -ENOMEM;
+        strcpy(stpcpy(b64key, key), "_base64");
+
+        s = json_get_string(o, b64key);
+        if (s) {
+                uint8_t *p;
+                long n = base64_decode(s, &p);
+                if (n < 0)
+                        return (int) n;
+                *ret = (char *) p;
+                *ret_len = (size_t) n;
+                return 0;
+        }
+
+        s = json_get_string(o, key);
+        if (!s)
+                return -ENOENT;
+        *ret = strdup(s);
+        if (!*ret)
+                return -ENOMEM;
+        *ret_len = strlen(s);
+        return 0;
+}
+
+/* C1 controls are valid UTF-8 but some terminals act on them. */
+static bool byte_needs_escape(const unsigned char *p, size_t len, size_t i) {
+        return p[i] < 0x20 || p[i] == 0x7f || p[i] == '"' || p[i] == '\\' ||
+               (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f);
+}
+
+char *output_quote(const char *bytes, size_t len) {
+        const unsigned char *p = (const unsigned char *) bytes;
+        bool plain = utf8_is_valid(bytes, len);
+        char *r, *o;
+
+        for (size_t i = 0; plain && i < len; i++)
+                if (byte_needs_escape(p, len, i))
+                        plain = false;
+
+        if (plain) {
+                r = malloc(len + 1);
+                if (!r)
+                        return NULL;
+                memcpy(r, bytes, len);
+                r[len] = 0;
+                return r;
+        }
+
+        if (len > (SIZE_MAX - 3) / 4)
+                return NULL;
+        r = o = malloc(len * 4 + 3);
+        if (!r)
+                return NULL;
+
+        *o++ = '"';
+        for (size_t i = 0; i < len;) {
+                size_t n = 1;
+
+                /* Keep valid multi-byte characters readable; escape the
+                 * bytes of anything that does not decode. */
+                if (p[i] >= 0x80) {
+                        n = (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 1;
+                        if (n > len - i || !utf8_is_valid(bytes + i, n) || (n == 2 && byte_needs_escape(p, len, i)))
+                                n = 0;
+                }
+
+                if (n > 1 || (n == 1 && !byte_needs_escape(p, len, i))) {
+                        memcpy(o, p + i, n);
+                        o += n;
+                        i += n;
+                        continue;
+                }
+
+                if (p[i] == '\n')
+                        o = stpcpy(o, "\\n");
+                else if (p[i] == '\t')
+                        o = stpcpy(o, "\\t");
+                else if (p[i] == '\\')
+                        o = stpcpy(o, "\\\\");
+                else if (p[i] == '"')
+                        o = stpcpy(o, "\\\"");
+                else
+                        o += sprintf(o, "\\x%02x", p[i]);
+                i++;
+        }
+        *o++ = '"';
+        *o = 0;
+        return r;
+}
+
+/* Quotes the bytes of o's KEY; NULL when absent or out of memory. */
+static char *json_quote(json_object *o, const char *key) {
+        _cleanup_free_ char *b = NULL;
+        size_t n;
+
+        if (json_get_bytes(o, key, &b, &n) < 0)
+                return NULL;
+        return output_quote(b, n);
+}
+
+/* -t: the devices of the filesystems to show and of those to hide. A change
+ * is dropped only when its device is hidden and not also shown (mount
+ * point matching can pair a device on one side with another device). */
+typedef struct FsFilter {
+        const char **shown, **hidden;
+        size_t n_shown, n_hidden;
+} FsFilter;
+
+static void fs_filter_done(FsFilter *f) {
+        free(f->shown);
+        free(f->hidden);
+}
+
+static bool device_in(const char **l, size_t n, const char *device) {
+        for (size_t i = 0; i < n; i++)
+                if (streq_ptr(l[i], device))
+                        return true;
+        return false;
+}
+
+static bool fs_filter_keeps_fs(const OutputOptions *o, json_object *fs) {
+        return !o->types || strv_contains(o->types, strempty(json_get_string(fs, "type")));
+}
+
+static bool fs_filter_keeps_change(const FsFilter *f, json_object *change) {
+        const char *device = json_get_string(change, "filesystem");
+
+        return !device_in(f->hidden, f->n_hidden, device) || device_in(f->shown, f->n_shown, device);
+}
+
+static int summary_count(json_object *summary, const char *key, size_t n) {
+        json_object *v = json_object_new_uint64(n);
+
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(summary, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The summary of what is left after -t, in the daemon's shape. */
+static json_object *summary_build(json_object *fss, json_object *changes) {
+        static const char *const change_kinds[] = { "added", "removed", "modified", "metadata", "type" };
+        static const char *const fs_kinds[] = { "added", "removed", "changed", "unchanged" };
+        _cleanup_json_ json_object *s = json_object_new_object(), *fs = json_object_new_object();
+        bool differs = json_array_length(changes) > 0;
+        json_object *b;
+
+        if (!s || !fs)
+                return NULL;
+        for (size_t k = 0; k < ELEMENTSOF(change_kinds); k++) {
+                size_t n = 0;
+                for (size_t i = 0; i < json_array_length(changes); i++)
+                        n += streq_ptr(json_get_string(json_object_array_get_idx(changes, i), "change"), change_kinds[k]);
+                if (summary_count(s, change_kinds[k], n) < 0)
+                        return NULL;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(fs_kinds); k++) {
+                size_t n = 0;
+                for (size_t i = 0; i < json_array_length(fss); i++)
+                        n += streq_ptr(json_get_string(json_object_array_get_idx(fss, i), "change"), fs_kinds[k]);
+                if (summary_count(fs, fs_kinds[k], n) < 0)
+                        return NULL;
+                if (n > 0 && k != ELEMENTSOF(fs_kinds) - 1)
+                        differs = true;
+        }
+        if (json_object_object_add(s, "filesystems", fs) < 0)
+                return NULL;
+        TAKE_PTR(fs);
+
+        b = json_object_new_boolean(differs);
+        if (!b)
+                return NULL;
+        if (json_object_object_add(s, "differences", b) < 0) {
+                json_object_put(b);
+                return NULL;
+        }
+        return TAKE_PTR(s);
+}
+
+static int array_append_ref(json_object *a, json_object *v) {
+        if (json_object_array_add(a, json_object_get(v)) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A new result holding only what passes -t; the elements are shared with
+ * the original by reference. */
+static int result_filter(json_object *result, const OutputOptions *o, json_object **ret) {
+        _cleanup_(fs_filter_done) FsFilter f = {};
+        _cleanup_json_ json_object *view = json_object_new_object();
+        _cleanup_json_ json_object *fss = json_object_new_array(), *changes = json_object_new_array();
+        _cleanup_json_ json_object *summary = NULL;
+        json_object *in_fss = json_get(result, "filesystems", json_type_array);
+        json_object *in_changes = json_get(result, "changes", json_type_array);
+        size_t n = json_array_length(in_fss);
+        int k;
+
+        if (!view || !fss || !changes)
+                return -ENOMEM;
+        f.shown = calloc(n + 1, sizeof(char *));
+        f.hidden = calloc(n + 1, sizeof(char *));
+        if (!f.shown || !f.hidden)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *fs = json_object_array_get_idx(in_fss, i);
+
+                if (fs_filter_keeps_fs(o, fs)) {
+                        f.shown[f.n_shown++] = json_get_string(fs, "device");
+                        k = array_append_ref(fss, fs);
+                        if (k < 0)
+                                return k;
+                } else
+                        f.hidden[f.n_hidden++] = json_get_string(fs, "device");
+        }
+
+        for (size_t i = 0; i < json_array_length(in_changes); i++) {
+                json_object *c = json_object_array_get_idx(in_changes, i);
+
+                if (!fs_filter_keeps_change(&f, c))
+                        continue;
+                k = array_append_ref(changes, c);
+                if (k < 0)
+                        return k;
+        }
+
+        summary = summary_build(fss, changes);
+        if (!summary)
+                return -ENOMEM;
+
+        json_object_object_foreach(result, key, val) {
+                json_object *v;
+
+                if (streq_ptr(key, "filesystems"))
+                        v = TAKE_PTR(fss);
+                else if (streq_ptr(key, "changes"))
+                        v = TAKE_PTR(changes);
+                else if (streq_ptr(key, "summary"))
+                        v = TAKE_PTR(summary);
+                else
+                        v = json_object_get(val);
+
+                if (json_object_object_add(view, key, v) < 0) {
+                        json_object_put(v);
+                        return -ENOMEM;
+                }
+        }
+
+        *ret = TAKE_PTR(view);
+        return 0;
+}
+
+static const struct {
+        const char *kind, *noun;
+} kind_nouns[] = {
+        { "file", "File" },
+        { "directory", "Directory" },
+        { "symlink", "Symlink" },
+        { "char", "Character device" },
+        { "block", "Block device" },
+        { "fifo", "FIFO" },
+        { "socket", "Socket" },
+};
+
+static const char *kind_noun(const char *kind) {
+        for (size_t i = 0; i < ELEMENTSOF(kind_nouns); i++)
+                if (streq_ptr(kind, kind_nouns[i].kind))
+                        return kind_nouns[i].noun;
+        return "Entry";
+}
+
+static void fields_write(FILE *f, json_object *fields, const char *sep) {
+        for (size_t i = 0; i < json_array_length(fields); i++)
+                fprintf(f, "%s%s", i > 0 ? sep : "", strempty(json_object_get_string(json_object_array_get_idx(fields, i))));
+}
+
+static int filesystem_write(FILE *f, json_object *fs, const OutputOptions *o) {
+        const char *change = json_get_string(fs, "change");
+        json_object *fields = json_get(fs, "fields", json_type_array);
+        _cleanup_free_ char *device = json_quote(fs, "device");
+        _cleanup_free_ char *mountpoint = json_quote(fs, "mountpoint");
+
+        if (!device)
+                return -EINVAL;
+        if (streq_ptr(change, "unchanged"))
+                return 0;
+
+        fprintf(f, "%s: Filesystem %s", device, strempty(change));
+        if (o->long_listing) {
+                fprintf(f, ", type: %s, size: %" PRIu64, strempty(json_get_string(fs, "type")),
+                        json_object_get_uint64(json_get(json_get(fs, "new", json_type_object) ?: json_get(fs, "old", json_type_object),
+                                                        "size", json_type_int)));
+                if (mountpoint)
+                        fprintf(f, ", mount point: %s", mountpoint);
+                if (json_array_length(fields) > 0) {
+                        fputs(", changed: ", f);
+                        fields_write(f, fields, ",");
+                }
+        } else {
+                if (json_array_length(fields) > 0) {
+                        fputs(" (", f);
+                        fields_write(f, fields, ", ");
+                        fputc(')', f);
+                }
+                if (o->mount && mountpoint)
+                        fprintf(f, " (mounted on %s)", mountpoint);
+        }
+        fputc('\n', f);
+        return 0;
+}
+
+/* "TREE:PATH" when changes come from several trees, else "PATH". */
+static char *change_label(json_object *c, bool with_tree) {
+        _cleanup_free_ char *path = NULL, *joined = NULL;
+        const char *tree = strempty(json_get_string(c, "tree"));
+        size_t n;
+
+        if (json_get_bytes(c, "path", &path, &n) < 0)
+                return NULL;
+        if (!with_tree)
+                return output_quote(path, n);
+
+        size_t t = strlen(tree);
+        joined = malloc(t + 1 + n + 1);
+        if (!joined)
+                return NULL;
+        memcpy(joined, tree, t);
+        joined[t] = ':';
+        memcpy(joined + t + 1, path, n);
+        return output_quote(joined, t + 1 + n);
+}
+
+/* For -l: is there more to say than the size and the target, which the
+ * line shows anyway? */
+static bool fields_beyond_content(json_object *fields) {
+        for (size_t i = 0; i < json_array_length(fields); i++) {
+                const char *s = json_object_get_string(json_object_array_get_idx(fields, i));
+                if (!streq_ptr(s, "content") && !streq_ptr(s, "size") && !streq_ptr(s, "target"))
+                        return true;
+        }
+        return false;
+}
+
+static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOptions *o) {
+        _cleanup_free_ char *label = change_label(c, with_tree);
+        const char *change = strempty(json_get_string(c, "change"));
+        const char *kind = json_get_string(c, "kind");
+        json_object *fields = json_get(c, "fields", json_type_array);
+        json_object *old = json_get(c, "old", json_type_object), *new = json_get(c, "new", json_type_object);
+        const char *old_kind = json_get_string(old, "kind") ?: kind, *new_kind = json_get_string(new, "kind") ?: kind;
+
+        if (!label)
+                return -EINVAL;
+
+        fprintf(f, "%s: ", label);
+        if (!o->long_listing) {
+                if (streq_ptr(change, "type"))
+                        fprintf(f, "Type changed (%s -> %s)", strempty(old_kind), strempty(new_kind));
+                else if (streq_ptr(change, "metadata")) {
+                        fprintf(f, "%s metadata changed (", kind_noun(kind));
+                        fields_write(f, fields, ", ");
+                        fputc(')', f);
+                } else
+                        fprintf(f, "%s %s", kind_noun(kind), change);
+                fputc('\n', f);
+                return 0;
+        }
+
+        fprintf(f, "%s, size: %" PRIu64, change, json_object_get_uint64(json_get(c, "size", json_type_int)));
+        if (streq_ptr(change, "type"))
+                fprintf(f, ", kind: %s -> %s", strempty(old_kind), strempty(new_kind));
+        else if (!streq_ptr(kind, "file"))
+                fprintf(f, ", kind: %s", strempty(kind));
+        if (streq_ptr(change, "metadata") || (streq_ptr(change, "modified") && fields_beyond_content(fields))) {
+                fputs(", fields: ", f);
+                fields_write(f, fields, ",");
+        }
+
+        json_object *link = streq_ptr(new_kind, "symlink") && new ? new : streq_ptr(old_kind, "symlink") ? old : NULL;
+        if (link) {
+                _cleanup_free_ char *target = json_quote(link, "target");
+                if (target)
+                        fprintf(f, ", target: %s", target);
+        }
+        fputc('\n', f);
+        return 0;
+}
+
+static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
+        json_object *fss = json_get(result, "filesystems", json_type_array);
+        json_object *changes = json_get(result, "changes", json_type_array);
+        const char *first_tree = NULL;
+        bool with_tree = false;
+        int k;
+
+        /* Paths of different filesystems scanned on their own would look
+         * alike: name the tree once there is more than one. */
+        for (size_t i = 0; i < json_array_length(changes); i++) {
+                const char *t = json_get_string(json_object_array_get_idx(changes, i), "tree");
+                if (i == 0)
+                        first_tree = t;
+                else if (!streq_ptr(first_tree, t)) {
+                        with_tree = true;
+                        break;
+                }
+        }
+
+        for (size_t i = 0; i < json_array_length(fss); i++) {
+                k = filesystem_write(f, json_object_array_get_idx(fss, i), o);
+                if (k < 0)
+                        return k;
+        }
+        for (size_t i = 0; i < json_array_length(changes); i++) {
+                k = change_write(f, json_object_array_get_idx(changes, i), with_tree, o);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+int output_write(FILE *f, json_object *result, const OutputOptions *o) {
+        static const OutputOptions defaults = {};
+        _cleanup_json_ json_object *view = NULL;
+        int k;
+
+        if (!f || !json_object_is_type(result, json_type_object))
+                return -EINVAL;
+        if (!o)
+                o = &defaults;
+
+        if (o->types) {
+                k = result_filter(result, o, &view);
+                if (k < 0)
+                        return k;
+        } else
+                view = json_object_get(result);
+
+        if (o->format == OUTPUT_JSON) {
+                const char *s = json_object_to_json_string_ext(view, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+                if (!s)
+                        return -ENOMEM;
+                fputs(s, f);
+                fputc('\n', f);
+        } else {
+                k = output_text(f, view, o);
+                if (k < 0)
+                        return k;
+        }
+
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        return 0;
+}

@@ -1,0 +1,88 @@
+#include "appliance.h"
+
+#include <signal.h>
+
+#include "kvm-probe.h"
+#include "log.h"
+
+const char *appliance_last_error(guestfs_h *g) {
+        const char *m = g ? guestfs_last_error(g) : NULL;
+        return m ? m : "unknown libguestfs error";
+}
+
+static int force_tcg(guestfs_h *g) {
+        _cleanup_strv_free_ char **settings = guestfs_get_backend_settings(g);
+        char **l = NULL;
+        size_t n = 0;
+
+        if (!settings)
+                return -1;
+        for (char **s = settings; *s; s++)
+                if (strv_extend(&l, &n, *s) < 0)
+                        goto fail;
+        if (!strv_contains(l, "force_tcg") && strv_extend(&l, &n, "force_tcg") < 0)
+                goto fail;
+        int r = guestfs_set_backend_settings(g, l);
+        strv_free(l);
+        return r;
+fail:
+        strv_free(l);
+        return -1;
+}
+
+int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) {
+        Accelerator acc = kvm_probe_get();
+        Appliance *a = calloc(1, sizeof(*a));
+        if (!a)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        _cleanup_appliance_ Appliance *owned = a;
+
+        a->g = guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
+        if (!a->g)
+                return error_set(e, ERR_APPLIANCE_FAILED, "cannot create a libguestfs handle: %m");
+        guestfs_set_error_handler(a->g, NULL, NULL);
+        if (log_get_verbose()) {
+                (void) guestfs_set_verbose(a->g, 1);
+                (void) guestfs_set_trace(a->g, 1);
+        }
+        if (guestfs_set_backend(a->g, "direct") < 0)
+                return error_set(e, ERR_APPLIANCE_FAILED, "%s", appliance_last_error(a->g));
+        if (acc == ACCELERATOR_TCG && force_tcg(a->g) < 0)
+                return error_set(e, ERR_APPLIANCE_FAILED, "%s", appliance_last_error(a->g));
+
+        for (size_t i = 0; i < n_disks; i++)
+                if (guestfs_add_drive_opts(a->g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                           disks[i].format, GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) < 0)
+                        return error_set(e, ERR_INVALID_IMAGE, "%s: %s", disks[i].path,
+                                         appliance_last_error(a->g));
+
+        if (guestfs_launch(a->g) < 0)
+                return error_set(e, ERR_APPLIANCE_FAILED, "appliance failed to start: %s",
+                                 appliance_last_error(a->g));
+        int pid = guestfs_get_pid(a->g);
+        __atomic_store_n(&a->qemu_pid, pid > 0 ? pid : 0, __ATOMIC_SEQ_CST);
+
+        *ret = TAKE_PTR(owned);
+        return 0;
+}
+
+void appliance_kill(Appliance *a) {
+        if (!a)
+                return;
+        pid_t pid = __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST);
+        if (pid > 0)
+                (void) kill(pid, SIGKILL);
+}
+
+Appliance *appliance_free(Appliance *a) {
+        if (!a)
+                return NULL;
+        if (a->g) {
+                /* Shutdown waits for qemu to sync and exit; read-only, so a
+                 * failure here loses nothing. */
+                (void) guestfs_shutdown(a->g);
+                guestfs_close(a->g);
+        }
+        free(a);
+        return NULL;
+}

@@ -1,0 +1,28 @@
+/* The appliance: one libguestfs handle, launched read-only on the disks of
+ * one side, with the accelerator the KVM probe chose. */
+#pragma once
+
+#include <guestfs.h>
+#include <sys/types.h>
+
+#include "errors.h"
+#include "image-source.h"
+
+typedef struct Appliance {
+        guestfs_h *g;
+        pid_t qemu_pid; /* 0 until launched; read by other threads to cancel */
+} Appliance;
+
+int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
+Appliance *appliance_free(Appliance *a);
+static inline void appliance_freep(Appliance **a) {
+        appliance_free(*a);
+}
+#define _cleanup_appliance_ _cleanup_(appliance_freep)
+
+/* Kills the appliance's qemu so that a long call in another thread returns
+ * at once with an error. Safe from any thread. */
+void appliance_kill(Appliance *a);
+
+/* The handle's last error, for messages. */
+const char *appliance_last_error(guestfs_h *g);

@@ -1,0 +1,197 @@
+#include "image-source.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+
+#include "subprocess.h"
+
+#define QEMU_IMG_TIMEOUT_USEC (60ULL * 1000000ULL)
+
+void disk_done(Disk *d) {
+        free(d->path);
+        free(d->format);
+        strv_free(d->backing_chain);
+        memset(d, 0, sizeof(*d));
+}
+
+const char *image_format_from_magic(const uint8_t *buf, size_t len) {
+        static const struct {
+                size_t offset;
+                const char *magic;
+                size_t len;
+                const char *format;
+        } magics[] = {
+                {0, "QFI\xfb", 4, "qcow2"},
+                {0, "QED\0", 4, "qed"},
+                {0, "KDMV", 4, "vmdk"},
+                {0, "# Disk DescriptorFile", 21, "vmdk"},
+                {0, "vhdxfile", 8, "vhdx"},
+                {0, "conectix", 8, "vpc"},
+                {0x40, "\x7f\x10\xda\xbe", 4, "vdi"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(magics); i++)
+                if (len >= magics[i].offset + magics[i].len &&
+                    memcmp(buf + magics[i].offset, magics[i].magic, magics[i].len) == 0) {
+                        /* A qcow2 v1 header ("QFI\xfb" + version 1) is qcow, not qcow2. */
+                        if (strcmp(magics[i].format, "qcow2") == 0 && len >= 8 && buf[4] == 0 &&
+                            buf[5] == 0 && buf[6] == 0 && buf[7] == 1)
+                                return "qcow";
+                        return magics[i].format;
+                }
+        return "raw";
+}
+
+static bool format_supported(const char *f) {
+        static const char *const known[] = {"raw", "qcow2", "qcow", "qed", "vmdk", "vhdx", "vpc", "vdi"};
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (strcmp(f, known[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* qemu-img's first error line, without its "qemu-img: " prefix. */
+static const char *qemu_img_message(char *err) {
+        char *nl = strchr(err, '\n');
+        if (nl)
+                *nl = 0;
+        if (strncmp(err, "qemu-img: ", 10) == 0)
+                err += 10;
+        return err;
+}
+
+static int classify_qemu_img_error(Disk *d, char *err, Error *e) {
+        if (strstr(err, "lock"))
+                return error_set(e, ERR_IMAGE_LOCKED,
+                                 "%s: image is in use by a running virtual machine (write lock held)",
+                                 d->path);
+        if (strstr(err, "backing"))
+                return error_set(e, ERR_MISSING_BACKING_FILE, "%s: cannot open its backing file: %s",
+                                 d->path, qemu_img_message(err));
+        if (strstr(err, "too short") || strstr(err, "truncated") || strstr(err, "end of file"))
+                return error_set(e, ERR_TRUNCATED_IMAGE, "%s: truncated %s image: %s", d->path,
+                                 d->format, qemu_img_message(err));
+        return error_set(e, ERR_INVALID_IMAGE, "%s: not a valid %s image: %s", d->path, d->format,
+                         qemu_img_message(err));
+}
+
+static int read_backing_chain(Disk *d, const char *json, Error *e) {
+        json_object *root = json_tokener_parse(json);
+        if (!root || !json_object_is_type(root, json_type_array)) {
+                json_object_put(root);
+                return error_set(e, ERR_INTERNAL, "%s: cannot parse qemu-img info output", d->path);
+        }
+        size_t n = 0, len = json_object_array_length(root);
+        for (size_t i = 0; i < len; i++) {
+                json_object *img = json_object_array_get_idx(root, i), *v;
+                if (i == 0 && json_object_object_get_ex(img, "virtual-size", &v))
+                        d->virtual_size = (uint64_t) json_object_get_int64(v);
+                if (i > 0 && json_object_object_get_ex(img, "filename", &v) &&
+                    strv_extend(&d->backing_chain, &n, json_object_get_string(v)) < 0) {
+                        json_object_put(root);
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+                }
+        }
+        json_object_put(root);
+        return 0;
+}
+
+/* qcow2 keeps its tables anywhere in the file: qemu-img check tells where
+ * the image should end, which shows a truncated copy that still opens. */
+static int check_qcow2(Disk *d, Error *e) {
+        char *argv[] = {"qemu-img", "check", "--output=json", "-f", "qcow2", d->path, NULL};
+        SpawnResult r = {0};
+
+        if (spawn_capture(argv, QEMU_IMG_TIMEOUT_USEC, 1 << 20, &r) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot run qemu-img: %m");
+        if (r.timed_out) {
+                spawn_result_done(&r);
+                return error_set(e, ERR_INVALID_IMAGE, "%s: qemu-img check timed out", d->path);
+        }
+
+        json_object *root = json_tokener_parse(r.out), *v;
+        uint64_t end = 0;
+        int64_t corruptions = 0;
+        if (root && json_object_object_get_ex(root, "image-end-offset", &v))
+                end = (uint64_t) json_object_get_int64(v);
+        if (root && json_object_object_get_ex(root, "corruptions", &v))
+                corruptions = json_object_get_int64(v);
+        json_object_put(root);
+
+        int ret = 0;
+        if (!root && r.status != 0)
+                ret = classify_qemu_img_error(d, r.err, e);
+        else if (end > d->file_size)
+                ret = error_set(e, ERR_TRUNCATED_IMAGE,
+                                "%s: truncated qcow2 image: %" PRIu64 " bytes, its tables reach %" PRIu64,
+                                d->path, d->file_size, end);
+        else if (corruptions > 0)
+                ret = error_set(e, ERR_CORRUPT_IMAGE, "%s: corrupt qcow2 image: %" PRIi64 " corruptions",
+                                d->path, corruptions);
+        spawn_result_done(&r);
+        return ret;
+}
+
+int disk_validate(Disk *d, Error *e) {
+        struct stat st;
+        uint8_t magic[512] = {0};
+
+        if (!d->path || d->path[0] == 0)
+                return error_set(e, ERR_INVALID_ARGS, "empty image path");
+        if (strlen(d->path) > 4096)
+                return error_set(e, ERR_INVALID_ARGS, "image path too long");
+
+        _cleanup_close_ int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return error_set(e, ERR_NO_SUCH_FILE, "%s: no such file", d->path);
+                if (errno == EACCES || errno == EPERM)
+                        return error_set(e, ERR_ACCESS_DENIED, "%s: permission denied", d->path);
+                return error_set(e, ERR_INVALID_IMAGE, "%s: cannot open: %m", d->path);
+        }
+        if (fstat(fd, &st) < 0)
+                return error_set(e, ERR_INVALID_IMAGE, "%s: cannot stat: %m", d->path);
+        if (S_ISDIR(st.st_mode))
+                return error_set(e, ERR_INVALID_IMAGE, "%s: is a directory, not a disk image", d->path);
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return error_set(e, ERR_INVALID_IMAGE, "%s: not a regular file or block device", d->path);
+        d->file_size = (uint64_t) st.st_size;
+        if (S_ISREG(st.st_mode) && st.st_size == 0)
+                return error_set(e, ERR_INVALID_IMAGE, "%s: empty file, not a disk image", d->path);
+
+        ssize_t n = pread(fd, magic, sizeof magic, 0);
+        if (n < 0)
+                return error_set(e, ERR_INVALID_IMAGE, "%s: cannot read: %m", d->path);
+
+        if (!d->format_given) {
+                free(d->format);
+                d->format = strdup(image_format_from_magic(magic, (size_t) n));
+                if (!d->format)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+        }
+        if (!format_supported(d->format))
+                return error_set(e, ERR_UNSUPPORTED_FORMAT, "%s: unsupported image format '%s'", d->path,
+                                 d->format);
+
+        /* Opening through qemu-img checks the header, the backing chain and
+         * the image lock the way the appliance's qemu will. */
+        char *argv[] = {"qemu-img", "info", "--backing-chain", "--output=json", "-f", d->format, d->path, NULL};
+        SpawnResult r = {0};
+        if (spawn_capture(argv, QEMU_IMG_TIMEOUT_USEC, 4 << 20, &r) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot run qemu-img: %m");
+        int ret;
+        if (r.timed_out)
+                ret = error_set(e, ERR_INVALID_IMAGE, "%s: qemu-img info timed out", d->path);
+        else if (r.status != 0)
+                ret = classify_qemu_img_error(d, r.err, e);
+        else
+                ret = read_backing_chain(d, r.out, e);
+        spawn_result_done(&r);
+        if (ret < 0)
+                return ret;
+
+        if (strcmp(d->format, "qcow2") == 0 && S_ISREG(st.st_mode))
+                return check_qcow2(d, e);
+        return 0;
+}

@@ -1,0 +1,26 @@
+/* Image sources: one disk of one side, checked before any appliance is
+ * launched so that bad input fails fast with a named error. */
+#pragma once
+
+#include "errors.h"
+
+typedef struct Disk {
+        char *path;          /* as the caller gave it */
+        char *format;        /* raw, qcow2, ...: given, or detected from magic */
+        bool format_given;
+        uint64_t virtual_size;
+        uint64_t file_size;
+        char **backing_chain; /* backing files, nearest first */
+} Disk;
+
+void disk_done(Disk *d);
+
+/* Checks that the disk can be read as an image: exists, is a regular file or
+ * block device, is not empty, has a known format, is not truncated, its
+ * backing chain is complete, and it is not locked for writing by a running
+ * qemu. Fills the derived fields. */
+int disk_validate(Disk *d, Error *e);
+
+/* Detects a format from the first bytes of an image; "raw" when no known
+ * magic matches. */
+const char *image_format_from_magic(const uint8_t *buf, size_t len);

@@ -1,0 +1,409 @@
+#include "job.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "manager.h"
+#include "result-json.h"
+#include "scanner.h"
+
+static const char *const job_state_names[_JOB_STATE_MAX] = {
+        [JOB_STATE_UNKNOWN] = "unknown",     [JOB_STATE_QUEUED] = "queued",
+        [JOB_STATE_RUNNING] = "running",     [JOB_STATE_SUCCEEDED] = "succeeded",
+        [JOB_STATE_FAILED] = "failed",       [JOB_STATE_CANCELLED] = "cancelled",
+};
+
+const char *job_state_to_string(JobState s) {
+        return (unsigned) s < _JOB_STATE_MAX ? job_state_names[s] : "unknown";
+}
+
+static const char *const phase_names[_PHASE_MAX] = {
+        [PHASE_NONE] = "none",       [PHASE_FINGERPRINT] = "fingerprint", [PHASE_LAUNCH] = "launch",
+        [PHASE_INSPECT] = "inspect", [PHASE_SCAN] = "scan",               [PHASE_HASH] = "hash",
+        [PHASE_COMPARE] = "compare", [PHASE_WRITE] = "write",
+};
+
+const char *phase_to_string(Phase p) {
+        return (unsigned) p < _PHASE_MAX ? phase_names[p] : "none";
+}
+
+Job *job_new(Manager *m, uint64_t id) {
+        Job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return NULL;
+        j->manager = m;
+        j->id = id;
+        j->result_fd = -1;
+        j->created_usec = now_usec_realtime();
+        pthread_mutex_init(&j->lock, NULL);
+        for (int s = 0; s < 2; s++)
+                pthread_mutex_init(&j->sides[s].appliance_lock, NULL);
+        if (asprintf(&j->object_path, "/org/virtdiff/VirtDiff1/job/%" PRIu64, id) < 0) {
+                j->object_path = NULL;
+                return job_free(j);
+        }
+        j->status.state = JOB_STATE_QUEUED;
+        j->published = j->status;
+        return j;
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        if (j->thread_started) {
+                job_cancel(j);
+                (void) pthread_join(j->thread, NULL);
+        }
+        for (int s = 0; s < 2; s++) {
+                for (size_t i = 0; i < j->sides[s].n_disks; i++)
+                        disk_done(&j->sides[s].disks[i]);
+                free(j->sides[s].disks);
+                manifest_free(j->sides[s].manifest);
+                appliance_free(j->sides[s].appliance);
+                pthread_mutex_destroy(&j->sides[s].appliance_lock);
+        }
+        sd_bus_message_unref(j->pending_compare);
+        for (size_t i = 0; i < j->n_waiters; i++)
+                sd_bus_message_unref(j->waiters[i]);
+        free(j->waiters);
+        sd_event_source_disable_unref(j->emit_timer);
+        sd_event_source_disable_unref(j->expire_timer);
+        sd_bus_track_unref(j->track);
+        if (j->result_fd >= 0)
+                (void) close(j->result_fd);
+        pthread_mutex_destroy(&j->lock);
+        free(j->error_name);
+        free(j->error_message);
+        free(j->owner);
+        free(j->object_path);
+        free(j);
+        return NULL;
+}
+
+int job_add_disk(Job *j, int side, const char *path, const char *format) {
+        JobSide *s = &j->sides[side];
+        Disk *d = realloc(s->disks, sizeof(Disk) * (s->n_disks + 1));
+        if (!d)
+                return -ENOMEM;
+        s->disks = d;
+        d = &s->disks[s->n_disks];
+        memset(d, 0, sizeof(*d));
+        d->path = strdup(path);
+        d->format_given = format && format[0];
+        d->format = d->format_given ? strdup(format) : NULL;
+        if (!d->path || (d->format_given && !d->format)) {
+                disk_done(d);
+                return -ENOMEM;
+        }
+        s->n_disks++;
+        return 0;
+}
+
+static void job_wake(Job *j) {
+        manager_wake(j->manager);
+}
+
+/* ---- progress, from worker threads ---- */
+
+static void on_phase(void *userdata, int side, Phase p) {
+        Job *j = userdata;
+        pthread_mutex_lock(&j->lock);
+        j->sides[side].phase = p;
+        Phase lowest = j->sides[0].phase < j->sides[1].phase ? j->sides[0].phase : j->sides[1].phase;
+        if (lowest != j->status.phase) {
+                j->status.phase = lowest;
+                j->phase_start_usec = now_usec_monotonic();
+        }
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+}
+
+static void on_files(void *userdata, uint64_t done, uint64_t total) {
+        Job *j = userdata;
+        pthread_mutex_lock(&j->lock);
+        j->status.files_done += done;
+        j->status.files_total += total;
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+}
+
+static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
+        Job *j = userdata;
+        pthread_mutex_lock(&j->lock);
+        j->status.bytes_done += done;
+        j->status.bytes_total += total;
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+}
+
+static bool on_cancelled(void *userdata) {
+        Job *j = userdata;
+        return j->cancel_requested;
+}
+
+static void set_phase(Job *j, Phase p) {
+        on_phase(j, 0, p);
+        on_phase(j, 1, p);
+}
+
+/* ---- the worker ---- */
+
+typedef struct SideRun {
+        Job *job;
+        int side;
+} SideRun;
+
+static void *run_side(void *userdata) {
+        SideRun *sr = userdata;
+        Job *j = sr->job;
+        JobSide *s = &j->sides[sr->side];
+        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                             .cancelled = on_cancelled, .userdata = j, .side = sr->side};
+        Appliance *a = NULL;
+
+        progress_phase(&sink, PHASE_LAUNCH);
+        if (appliance_launch(s->disks, s->n_disks, &a, &s->error) < 0)
+                return NULL;
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+
+        if (j->cancel_requested)
+                error_set(&s->error, ERR_CANCELLED, "cancelled");
+        else if (scanner_scan(a->g, &sink, &s->manifest, &s->error) < 0 && j->cancel_requested) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_CANCELLED, "cancelled");
+        }
+
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = NULL;
+        pthread_mutex_unlock(&s->appliance_lock);
+        appliance_free(a);
+        return NULL;
+}
+
+static char *side_name(const JobSide *s) {
+        size_t len = 1;
+        for (size_t i = 0; i < s->n_disks; i++)
+                len += strlen(s->disks[i].path) + 2;
+        char *r = calloc(1, len);
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < s->n_disks; i++) {
+                if (i)
+                        strcat(r, ", ");
+                strcat(r, s->disks[i].path);
+        }
+        return r;
+}
+
+static json_object *side_to_json(const JobSide *s) {
+        json_object *o = json_object_new_object(), *imgs = json_object_new_array();
+        if (!o || !imgs) {
+                json_object_put(o);
+                json_object_put(imgs);
+                return NULL;
+        }
+        for (size_t i = 0; i < s->n_disks; i++) {
+                json_object *d = json_object_new_object();
+                if (!d)
+                        continue;
+                json_add_bytes(d, "path", s->disks[i].path, strlen(s->disks[i].path));
+                json_object_object_add(d, "format", json_object_new_string(s->disks[i].format));
+                json_object_object_add(d, "virtual_size", json_object_new_int64((int64_t) s->disks[i].virtual_size));
+                json_object_array_add(imgs, d);
+        }
+        json_object_object_add(o, "images", imgs);
+        json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
+        json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
+        return o;
+}
+
+static int write_result(Job *j, const DiffResult *r, Error *e) {
+        json_object *root = diff_result_to_json(r);
+        if (!root)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        json_object_object_add(root, "version", json_object_new_int(1));
+        json_object_object_add(root, "a", side_to_json(&j->sides[0]));
+        json_object_object_add(root, "b", side_to_json(&j->sides[1]));
+        size_t len;
+        const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+        int ret = 0;
+        _cleanup_close_ int fd = memfd_create("virt-diffd-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                ret = error_set(e, ERR_INTERNAL, "memfd_create: %m");
+        for (size_t done = 0; ret == 0 && done < len;) {
+                ssize_t n = write(fd, s + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        ret = error_set(e, ERR_INTERNAL, "cannot write the result: %m");
+                else
+                        done += (size_t) n;
+        }
+        json_object_put(root);
+        if (ret < 0)
+                return ret;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot seal the result: %m");
+
+        pthread_mutex_lock(&j->lock);
+        j->result_fd = TAKE_FD(fd);
+        j->status.differences = diff_result_differs(r);
+        pthread_mutex_unlock(&j->lock);
+        return 0;
+}
+
+static void finish(Job *j, const Error *e) {
+        pthread_mutex_lock(&j->lock);
+        if (e && e->code != ERR_OK) {
+                j->error = *e;
+                j->status.state = e->code == ERR_CANCELLED ? JOB_STATE_CANCELLED : JOB_STATE_FAILED;
+        } else
+                j->status.state = JOB_STATE_SUCCEEDED;
+        j->finished = true;
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+}
+
+/* The first side's error, named after its images; a cancellation wins. */
+static void side_error(Job *j, Error *e) {
+        for (int s = 0; s < 2; s++)
+                if (j->sides[s].error.code == ERR_CANCELLED || j->cancel_requested) {
+                        error_set(e, ERR_CANCELLED, "job cancelled");
+                        return;
+                }
+        for (int s = 0; s < 2; s++) {
+                const Error *se = &j->sides[s].error;
+                if (se->code == ERR_OK)
+                        continue;
+                _cleanup_free_ char *name = side_name(&j->sides[s]);
+                /* Validation messages already name the image. */
+                if (name && strncmp(se->message, name, strlen(name)) != 0)
+                        error_set(e, se->code, "%s: %s", name, se->message);
+                else
+                        error_set(e, se->code, "%s", se->message);
+                return;
+        }
+}
+
+static void *job_thread(void *userdata) {
+        Job *j = userdata;
+        Error e = {0};
+
+        for (int s = 0; s < 2 && e.code == ERR_OK; s++)
+                for (size_t i = 0; i < j->sides[s].n_disks && e.code == ERR_OK; i++)
+                        (void) disk_validate(&j->sides[s].disks[i], &e);
+
+        pthread_mutex_lock(&j->lock);
+        j->validated = true;
+        if (e.code != ERR_OK) {
+                j->error = e;
+                j->status.state = JOB_STATE_FAILED;
+                j->finished = true;
+        } else
+                j->status.state = JOB_STATE_RUNNING;
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+        if (e.code != ERR_OK)
+                return NULL;
+
+        /* Both sides at once: appliance launches dominate, and two launch in
+         * about the time of one. */
+        SideRun runs[2] = {{j, 0}, {j, 1}};
+        pthread_t other;
+        bool other_started = pthread_create(&other, NULL, run_side, &runs[1]) == 0;
+        run_side(&runs[0]);
+        if (other_started)
+                (void) pthread_join(other, NULL);
+        else
+                run_side(&runs[1]);
+
+        side_error(j, &e);
+        if (e.code != ERR_OK) {
+                finish(j, &e);
+                return NULL;
+        }
+
+        set_phase(j, PHASE_COMPARE);
+        _cleanup_diff_result_ DiffResult *r = NULL;
+        if (compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r) < 0) {
+                error_set(&e, ERR_INTERNAL, "comparison failed: out of memory");
+                finish(j, &e);
+                return NULL;
+        }
+        set_phase(j, PHASE_WRITE);
+        (void) write_result(j, r, &e);
+        finish(j, &e);
+        return NULL;
+}
+
+int job_start(Job *j) {
+        int r = pthread_create(&j->thread, NULL, job_thread, j);
+        if (r != 0)
+                return -r;
+        j->thread_started = true;
+        return 0;
+}
+
+void job_cancel(Job *j) {
+        j->cancel_requested = true;
+        /* A long libguestfs call only returns when its qemu goes away. */
+        for (int s = 0; s < 2; s++) {
+                pthread_mutex_lock(&j->sides[s].appliance_lock);
+                appliance_kill(j->sides[s].appliance);
+                pthread_mutex_unlock(&j->sides[s].appliance_lock);
+        }
+}
+
+static void compute_rates(Job *j, JobStatus *st) {
+        uint64_t elapsed = now_usec_monotonic() - j->phase_start_usec;
+        uint64_t done = 0, total = 0;
+
+        if (st->phase == PHASE_SCAN) {
+                done = st->files_done;
+                total = st->files_total;
+        } else if (st->phase == PHASE_HASH) {
+                done = st->bytes_done;
+                total = st->bytes_total;
+        }
+        st->progress_valid = total > 0 && (st->phase == PHASE_SCAN || st->phase == PHASE_HASH);
+        st->progress = st->progress_valid ? (double) done / (double) total : 0.0;
+        if (st->progress > 1.0)
+                st->progress = 1.0;
+        st->rate = elapsed > 100000 ? done * 1000000u / elapsed : 0;
+        st->expected_end_usec = st->rate > 0 && total > done
+                                        ? now_usec_realtime() + (total - done) * 1000000u / st->rate
+                                        : 0;
+}
+
+unsigned job_sync(Job *j) {
+        unsigned changed = 0;
+        pthread_mutex_lock(&j->lock);
+        JobStatus st = j->status;
+        compute_rates(j, &st);
+        if (j->validated && !j->validated_handled)
+                changed |= JOB_CHANGED_VALIDATED;
+        if (j->finished && !j->finished_handled)
+                changed |= JOB_CHANGED_FINISHED;
+        if (changed & JOB_CHANGED_FINISHED && j->error.code != ERR_OK && !j->error_name) {
+                (void) asprintf(&j->error_name, VD_ERROR_PREFIX "%s", error_code_to_string(j->error.code));
+                j->error_message = strdup(j->error.message);
+        }
+        pthread_mutex_unlock(&j->lock);
+
+        if (memcmp(&st, &j->published, sizeof st) != 0) {
+                j->published = st;
+                changed |= JOB_CHANGED_STATUS;
+        }
+        return changed;
+}
+
+int job_open_result(Job *j) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", j->result_fd);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,117 @@
+/* A comparison job. The worker thread validates the inputs, launches one
+ * appliance per side in parallel, scans, compares and writes the result;
+ * the main loop publishes what it reports. Fields under "shared" are
+ * guarded by lock; "published" fields belong to the main thread and back
+ * the D-Bus properties. */
+#pragma once
+
+#include <pthread.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "appliance.h"
+#include "comparer.h"
+#include "errors.h"
+#include "image-source.h"
+#include "progress.h"
+
+typedef struct Manager Manager;
+
+typedef enum JobState {
+        JOB_STATE_UNKNOWN,
+        JOB_STATE_QUEUED,
+        JOB_STATE_RUNNING,
+        JOB_STATE_SUCCEEDED,
+        JOB_STATE_FAILED,
+        JOB_STATE_CANCELLED,
+        _JOB_STATE_MAX,
+} JobState;
+
+const char *job_state_to_string(JobState s);
+
+typedef struct JobSide {
+        Disk *disks;
+        size_t n_disks;
+        Manifest *manifest;
+        Appliance *appliance; /* set while launched; read by cancel */
+        pthread_mutex_t appliance_lock;
+        Error error;
+        Phase phase;
+} JobSide;
+
+/* No padding: published copies are compared with memcmp(). */
+typedef struct JobStatus {
+        uint32_t state;
+        uint32_t phase;
+        double progress;
+        int32_t progress_valid;
+        int32_t differences;
+        uint64_t files_done, files_total;
+        uint64_t bytes_done, bytes_total;
+        uint64_t rate;              /* files or bytes a second in the phase */
+        uint64_t expected_end_usec; /* CLOCK_REALTIME, 0 if unknown */
+} JobStatus;
+
+typedef struct Job {
+        Manager *manager;
+        uint64_t id;
+        char *object_path;
+        char *owner;       /* unique bus name of the submitter; NULL in peer mode */
+        bool detached;
+        CompareOptions compare;
+        JobSide sides[2];
+        uint64_t created_usec;
+
+        pthread_t thread;
+        bool thread_started;
+        _Atomic bool cancel_requested;
+
+        /* shared */
+        pthread_mutex_t lock;
+        JobStatus status;
+        bool validated, finished;
+        Error error;
+        int result_fd;
+        uint64_t phase_start_usec;
+
+        /* main thread only */
+        JobStatus published;
+        char *error_name, *error_message; /* published */
+        sd_bus_message *pending_compare;
+        sd_bus_message **waiters;
+        size_t n_waiters;
+        bool validated_handled, finished_handled, exported;
+        sd_event_source *emit_timer;
+        uint64_t last_emit_usec;
+        sd_bus_track *track;
+        sd_event_source *expire_timer;
+} Job;
+
+Job *job_new(Manager *m, uint64_t id);
+Job *job_free(Job *j);
+static inline void job_freep(Job **j) {
+        job_free(*j);
+}
+#define _cleanup_job_ _cleanup_(job_freep)
+
+/* Adds a disk to side 0 or 1; takes nothing. */
+int job_add_disk(Job *j, int side, const char *path, const char *format);
+
+int job_start(Job *j);
+void job_cancel(Job *j);
+
+/* Copies the shared state into the published one; returns which of the
+ * JOB_CHANGED_* happened since the last call. Main thread. */
+enum {
+        JOB_CHANGED_STATUS = 1 << 0,
+        JOB_CHANGED_VALIDATED = 1 << 1,
+        JOB_CHANGED_FINISHED = 1 << 2,
+};
+unsigned job_sync(Job *j);
+
+/* A new read-only fd on the sealed JSON result, or -errno. */
+int job_open_result(Job *j);
+
+/* Bus side, in job-bus.c. */
+extern const sd_bus_vtable job_vtable[];
+void job_dispatch(Job *j);

@@ -1,0 +1,14 @@
+/* Logging at the boundary (main loop, bus handlers, job end): to stderr,
+ * which journald captures for the units. */
+#pragma once
+
+#include "util.h"
+
+void log_set_verbose(bool v);
+bool log_get_verbose(void);
+/* Quiet: informational lines only with verbose (a private daemon shares
+ * its client's terminal). */
+void log_set_quiet(bool q);
+void log_info(const char *fmt, ...) _printf_(1, 2);
+void log_error(const char *fmt, ...) _printf_(1, 2);
+void log_debug(const char *fmt, ...) _printf_(1, 2);

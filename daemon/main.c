@@ -1,0 +1,119 @@
+/* virt-diffd: the daemon. Parses options and runs the manager's loop. */
+#include <getopt.h>
+
+#include "log.h"
+#include "manager.h"
+
+static void help(void) {
+        printf("Usage: virt-diffd [OPTIONS]\n\n"
+               "Compares virtual machine disk images on behalf of D-Bus clients.\n\n"
+               "  -h, --help              Show this help\n"
+               "  -V, --version           Show the version\n"
+               "      --session           Serve on the session bus (default)\n"
+               "      --system            Serve on the system bus\n"
+               "      --peer-fd=FD        Serve one client over an inherited socket\n"
+               "      --idle-timeout=SEC  Exit after SEC seconds without jobs (0: never; default 120)\n"
+               "      --max-jobs=N        Refuse new jobs beyond N unfinished ones (default 64)\n"
+               "  -v, --verbose           Log debugging information\n");
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *ret) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || v > max || s[0] == '-')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_JOBS };
+        static const struct option options[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"session", no_argument, NULL, ARG_SESSION},
+                {"system", no_argument, NULL, ARG_SYSTEM},
+                {"peer-fd", required_argument, NULL, ARG_PEER_FD},
+                {"idle-timeout", required_argument, NULL, ARG_IDLE},
+                {"max-jobs", required_argument, NULL, ARG_MAX_JOBS},
+                {},
+        };
+        Manager *m = NULL;
+        int r = manager_new(&m);
+        if (r < 0) {
+                fprintf(stderr, "virt-diffd: cannot set up the event loop: %s\n", strerror(-r));
+                return 1;
+        }
+        _cleanup_(manager_freep) Manager *owned = m;
+
+        int c;
+        unsigned long long v;
+        while ((c = getopt_long(argc, argv, "hVv", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("virt-diffd %s\n", VIRT_DIFFD_VERSION);
+                        return 0;
+                case 'v':
+                        log_set_verbose(true);
+                        break;
+                case ARG_SESSION:
+                        m->mode = BUS_MODE_SESSION;
+                        break;
+                case ARG_SYSTEM:
+                        m->mode = BUS_MODE_SYSTEM;
+                        break;
+                case ARG_PEER_FD:
+                        if (parse_uint(optarg, INT32_MAX, &v) < 0 || v < 3) {
+                                fprintf(stderr, "virt-diffd: invalid --peer-fd '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->mode = BUS_MODE_PEER;
+                        m->peer_fd = (int) v;
+                        break;
+                case ARG_IDLE:
+                        if (parse_uint(optarg, UINT32_MAX, &v) < 0) {
+                                fprintf(stderr, "virt-diffd: invalid --idle-timeout '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->idle_timeout_usec = v * 1000000ULL;
+                        break;
+                case ARG_MAX_JOBS:
+                        if (parse_uint(optarg, 100000, &v) < 0 || v == 0) {
+                                fprintf(stderr, "virt-diffd: invalid --max-jobs '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->max_jobs = (unsigned) v;
+                        break;
+                default:
+                        fprintf(stderr, "virt-diffd: try --help\n");
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "virt-diffd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+
+        if (m->mode == BUS_MODE_PEER)
+                log_set_quiet(true);
+        r = manager_connect(m);
+        if (r < 0) {
+                log_error("Cannot connect to the %s: %s",
+                          m->mode == BUS_MODE_PEER     ? "peer socket"
+                          : m->mode == BUS_MODE_SYSTEM ? "system bus"
+                                                       : "session bus",
+                          strerror(-r));
+                return 1;
+        }
+        r = manager_run(m);
+        if (r < 0) {
+                log_error("Event loop failed: %s", strerror(-r));
+                return 1;
+        }
+        return r;
+}

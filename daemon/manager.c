@@ -1,0 +1,442 @@
+#include "manager.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <systemd/sd-id128.h>
+
+#include "kvm-probe.h"
+#include "log.h"
+
+#define MAX_DISKS_PER_SIDE 32
+
+int manager_reply_error(sd_bus_message *call, const Error *e) {
+        char name[128];
+        snprintf(name, sizeof name, VD_ERROR_PREFIX "%s", error_code_to_string(e->code));
+        return sd_bus_reply_method_errorf(call, name, "%s", e->message);
+}
+
+void manager_wake(Manager *m) {
+        uint64_t one = 1;
+        (void) !write(m->wake_fd, &one, sizeof one);
+}
+
+Job *manager_find_job_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (strcmp(m->jobs[i]->object_path, path) == 0)
+                        return m->jobs[i];
+        return NULL;
+}
+
+void manager_remove_job(Manager *m, Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
+                        m->n_jobs--;
+                        break;
+                }
+        job_free(j);
+        manager_update_idle(m);
+}
+
+static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_update_idle(Manager *m) {
+        if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
+                return;
+        bool busy = false;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (!m->jobs[i]->finished_handled)
+                        busy = true;
+        if (busy) {
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+                return;
+        }
+        uint64_t now;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (!m->idle_timer)
+                (void) sd_event_add_time(m->event, &m->idle_timer, CLOCK_MONOTONIC,
+                                         now + m->idle_timeout_usec, 0, on_idle, m);
+        else {
+                (void) sd_event_source_set_time(m->idle_timer, now + m->idle_timeout_usec);
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        Manager *m = userdata;
+        uint64_t v;
+        (void) !read(fd, &v, sizeof v);
+        /* job_dispatch may remove the job: walk a copy. */
+        size_t n = m->n_jobs;
+        Job **copy = n ? malloc(n * sizeof(Job *)) : NULL;
+        if (n && !copy)
+                return 0;
+        if (n)
+                memcpy(copy, m->jobs, n * sizeof(Job *));
+        for (size_t i = 0; i < n; i++)
+                if (manager_find_job_by_path(m, copy[i]->object_path) == copy[i])
+                        job_dispatch(copy[i]);
+        free(copy);
+        return 0;
+}
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->peer_fd = -1;
+        m->wake_fd = -1;
+        m->next_id = 1;
+        m->max_jobs = 64;
+        m->idle_timeout_usec = 120 * 1000000ULL;
+        m->retain_usec = 600 * 1000000ULL;
+
+        int r = sd_event_default(&m->event);
+        if (r < 0)
+                goto fail;
+        m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->wake_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = sd_event_add_io(m->event, &m->wake_source, m->wake_fd, EPOLLIN, on_wake, m);
+        if (r < 0)
+                goto fail;
+
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        (void) pthread_sigmask(SIG_BLOCK, &ss, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        /* A vanished client must not kill us through a broken pipe. */
+        (void) signal(SIGPIPE, SIG_IGN);
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        /* Cancel first so every worker thread returns quickly. */
+        for (size_t i = 0; i < m->n_jobs; i++)
+                job_cancel(m->jobs[i]);
+        for (size_t i = 0; i < m->n_jobs; i++)
+                job_free(m->jobs[i]);
+        free(m->jobs);
+        sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->wake_source);
+        if (m->wake_fd >= 0)
+                (void) close(m->wake_fd);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+/* ---- Manager interface ---- */
+
+static int parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
+        const char *path = NULL, *format = NULL;
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (strcmp(key, "path") == 0)
+                        r = sd_bus_message_read(msg, "v", "s", &path);
+                else if (strcmp(key, "format") == 0)
+                        r = sd_bus_message_read(msg, "v", "s", &format);
+                else
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                 "unknown disk option '%s'", key);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                 "disk option '%s' has the wrong type", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (!path)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "a disk has no 'path'");
+        if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                         "at most %d disks a side", MAX_DISKS_PER_SIDE);
+        return job_add_disk(j, side, path, format);
+}
+
+static int parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
+        int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_at_end(msg, false)) == 0) {
+                r = parse_disk(msg, j, side, err);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (j->sides[side].n_disks == 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "side %c has no disk",
+                                         side ? 'B' : 'A');
+        return 0;
+}
+
+static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } flags[] = {
+                {"atime", offsetof(CompareOptions, atime)},
+                {"times", offsetof(CompareOptions, ctime)},
+                {"dir_times", offsetof(CompareOptions, dir_times)},
+                {"dir_links", offsetof(CompareOptions, dir_links)},
+                {"extra_stats", offsetof(CompareOptions, extra_stats)},
+        };
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int b = 0;
+                bool known = false;
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                 "option '%s' is not a boolean or is unknown", key);
+                if (strcmp(key, "detached") == 0) {
+                        j->detached = b;
+                        known = true;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                        if (strcmp(key, flags[i].name) == 0) {
+                                *(bool *) ((char *) &j->compare + flags[i].offset) = b;
+                                known = true;
+                        }
+                if (!known)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "unknown option '%s'", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
+        Job *j = userdata;
+        if (!j->detached && !j->finished_handled) {
+                log_info("Client of job %" PRIu64 " disconnected, cancelling it.", j->id);
+                job_cancel(j);
+        }
+        return 0;
+}
+
+static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
+        size_t running = 0;
+
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (!m->jobs[i]->finished_handled)
+                        running++;
+        if (running >= m->max_jobs)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
+                                         "too many jobs (%zu running, at most %u)", running, m->max_jobs);
+
+        _cleanup_job_ Job *j = job_new(m, m->next_id);
+        if (!j)
+                return -ENOMEM;
+        int r = parse_side(msg, j, 0, err);
+        if (r >= 0)
+                r = parse_side(msg, j, 1, err);
+        if (r >= 0)
+                r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+
+        const char *sender = sd_bus_message_get_sender(msg);
+        if (sender && m->mode != BUS_MODE_PEER) {
+                j->owner = strdup(sender);
+                if (!j->owner)
+                        return -ENOMEM;
+                r = sd_bus_track_new(m->bus, &j->track, on_owner_gone, j);
+                if (r >= 0)
+                        r = sd_bus_track_add_name(j->track, sender);
+                if (r < 0)
+                        return r;
+        }
+
+        Job **nj = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
+        if (!nj)
+                return -ENOMEM;
+        m->jobs = nj;
+        j->pending_compare = sd_bus_message_ref(msg);
+        r = job_start(j);
+        if (r < 0)
+                return r;
+        m->next_id++;
+        m->jobs[m->n_jobs++] = TAKE_PTR(j);
+        manager_update_idle(m);
+        /* Replied once the worker has validated the inputs. */
+        return 1;
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < m->n_jobs; i++)
+                if (m->jobs[i]->exported)
+                        r = sd_bus_message_append(reply, "o", m->jobs[i]->object_path);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_accelerator(sd_bus *bus _unused_, const char *path _unused_,
+                                    const char *interface _unused_, const char *property _unused_,
+                                    sd_bus_message *reply, void *userdata _unused_,
+                                    sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "s", accelerator_to_string(kvm_probe_peek()));
+}
+
+static int property_get_version(sd_bus *bus _unused_, const char *path _unused_,
+                                const char *interface _unused_, const char *property _unused_,
+                                sd_bus_message *reply, void *userdata _unused_, sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "s", VIRT_DIFFD_VERSION);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Accelerator", "s", property_get_accelerator, 0, 0),
+        SD_BUS_METHOD_WITH_ARGS("Compare",
+                                SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static int job_find(sd_bus *bus _unused_, const char *path, const char *interface _unused_,
+                    void *userdata, void **found, sd_bus_error *err _unused_) {
+        Job *j = manager_find_job_by_path(userdata, path);
+        if (!j || !j->exported)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+static int job_enumerate(sd_bus *bus _unused_, const char *prefix _unused_, void *userdata,
+                         char ***nodes, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        char **l = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->exported && strv_extend(&l, &n, m->jobs[i]->object_path) < 0) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *nodes = l;
+        return 1;
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        if (e) {
+                log_error("Cannot own the bus name " VD_BUS_NAME ": %s", e->message);
+                return sd_event_exit(m->event, 1);
+        }
+        log_debug("Owning " VD_BUS_NAME ".");
+        return 0;
+}
+
+int manager_connect(Manager *m) {
+        int r;
+        switch (m->mode) {
+        case BUS_MODE_SESSION:
+                r = sd_bus_open_user(&m->bus);
+                break;
+        case BUS_MODE_SYSTEM:
+                r = sd_bus_open_system(&m->bus);
+                break;
+        case BUS_MODE_PEER: {
+                sd_id128_t id;
+                r = sd_bus_new(&m->bus);
+                if (r >= 0)
+                        r = sd_bus_set_fd(m->bus, m->peer_fd, m->peer_fd);
+                if (r >= 0)
+                        r = sd_id128_randomize(&id);
+                if (r >= 0)
+                        r = sd_bus_set_server(m->bus, 1, id);
+                if (r >= 0)
+                        r = sd_bus_negotiate_fds(m->bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(m->bus);
+                break;
+        }
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return r;
+
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return r;
+        if (m->mode == BUS_MODE_PEER)
+                (void) sd_bus_set_exit_on_disconnect(m->bus, 1);
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, VD_JOB_PATH_PREFIX, VD_JOB_INTERFACE, job_vtable,
+                                       job_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, VD_JOB_PATH_PREFIX, job_enumerate, m);
+        if (r < 0)
+                return r;
+
+        if (m->mode != BUS_MODE_PEER) {
+                r = sd_bus_request_name_async(m->bus, NULL, VD_BUS_NAME, 0, on_name_acquired, m);
+                if (r < 0)
+                        return r;
+        }
+        manager_update_idle(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}

@@ -1,0 +1,57 @@
+/* The daemon's state: its event loop, its bus connection and its jobs. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "job.h"
+
+#define VD_BUS_NAME "org.virtdiff.VirtDiff1"
+#define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
+#define VD_JOB_PATH_PREFIX "/org/virtdiff/VirtDiff1/job"
+#define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
+#define VD_JOB_INTERFACE "org.virtdiff.VirtDiff1.Job"
+
+typedef enum BusMode {
+        BUS_MODE_SESSION,
+        BUS_MODE_SYSTEM,
+        BUS_MODE_PEER,
+} BusMode;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        BusMode mode;
+        int peer_fd;
+
+        int wake_fd;
+        sd_event_source *wake_source;
+
+        Job **jobs;
+        size_t n_jobs;
+        uint64_t next_id;
+        unsigned max_jobs;
+
+        uint64_t idle_timeout_usec; /* 0: never exit on idle */
+        sd_event_source *idle_timer;
+        uint64_t retain_usec;       /* how long a finished job stays readable */
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+int manager_connect(Manager *m);
+int manager_run(Manager *m);
+
+/* Thread-safe: makes the main loop look at every job. */
+void manager_wake(Manager *m);
+
+Job *manager_find_job_by_path(Manager *m, const char *path);
+void manager_remove_job(Manager *m, Job *j);
+void manager_update_idle(Manager *m);
+
+/* Turns an Error into a D-Bus reply error. */
+int manager_reply_error(sd_bus_message *call, const Error *e);

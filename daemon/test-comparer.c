@@ -1,0 +1,568 @@
+/* Unit tests of the comparer, the JSON encoder and the text writer, on
+ * manifests built in memory. */
+#include <json-c/json.h>
+
+#include "base64.h"
+#include "comparer.h"
+#include "manifest.h"
+#include "output.h"
+#include "result-json.h"
+
+static unsigned n_passed, n_failed;
+
+#define CHECK(cond)                                                                         \
+        do {                                                                                \
+                if (cond)                                                                   \
+                        n_passed++;                                                         \
+                else {                                                                      \
+                        n_failed++;                                                         \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+                }                                                                           \
+        } while (0)
+
+/* Setup that cannot fail in a test; running out of memory here is fatal. */
+static void *must(void *p) {
+        if (!p) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        return p;
+}
+
+static Filesystem *fs_make(Manifest *m, const char *device, const char *type, const char *uuid, const char *mountpoint) {
+        Filesystem *f = must(manifest_add_filesystem(m));
+
+        f->device = must(strdup(device));
+        f->type = must(strdup(type));
+        f->uuid = uuid ? must(strdup(uuid)) : NULL;
+        f->mountpoint = mountpoint ? must(strdup(mountpoint)) : NULL;
+        f->size = 1 << 30;
+        f->scanned = true;
+        return f;
+}
+
+static Entry *entry_make(Tree *t, const char *path, EntryKind kind) {
+        Entry *e = must(tree_add_entry(t));
+
+        e->path = must(strdup(path));
+        e->kind = kind;
+        e->mode = kind == ENTRY_KIND_DIRECTORY ? 0755 : 0644;
+        e->size = kind == ENTRY_KIND_DIRECTORY ? 4096 : 10;
+        e->mtime_ns = 1000;
+        e->atime_ns = 2000;
+        e->ctime_ns = 3000;
+        e->nlink = kind == ENTRY_KIND_DIRECTORY ? 2 : 1;
+        e->ino = 12;
+        e->dev = 2049;
+        e->blocks = 8;
+        e->blksize = 4096;
+        if (kind == ENTRY_KIND_SYMLINK)
+                e->target = must(strdup("/usr/bin/dash"));
+        if (kind == ENTRY_KIND_FILE) {
+                e->has_sha256 = true;
+                memset(e->sha256, 0xab, sizeof(e->sha256));
+        }
+        return e;
+}
+
+static void entry_add_xattr(Entry *e, const char *name, const char *value) {
+        e->xattrs = must(reallocarray(e->xattrs, e->n_xattrs + 1, sizeof(Xattr)));
+        e->xattrs[e->n_xattrs++] = (Xattr) {
+                .name = must(strdup(name)),
+                .value = (uint8_t *) must(strdup(value)),
+                .len = strlen(value),
+        };
+}
+
+/* One inspected OS with one entry of each interesting kind. */
+static Manifest *base_manifest(void) {
+        Manifest *m = must(manifest_new());
+        Tree *t;
+
+        m->inspected = true;
+        fs_make(m, "/dev/sda1", "ext4", "1111", "/");
+        t = must(manifest_add_tree(m, "/"));
+        entry_make(t, "/", ENTRY_KIND_DIRECTORY);
+        entry_make(t, "/etc", ENTRY_KIND_DIRECTORY);
+        entry_add_xattr(entry_make(t, "/etc/passwd", ENTRY_KIND_FILE), "security.selinux", "etc_t");
+        entry_make(t, "/bin", ENTRY_KIND_DIRECTORY);
+        entry_make(t, "/bin/sh", ENTRY_KIND_SYMLINK);
+        entry_make(t, "/dev", ENTRY_KIND_DIRECTORY);
+        entry_make(t, "/dev/null", ENTRY_KIND_CHAR)->rdev = 0x103;
+        entry_make(t, "/run", ENTRY_KIND_DIRECTORY);
+        entry_make(t, "/run/initctl", ENTRY_KIND_FIFO);
+        manifest_sort(m);
+        return m;
+}
+
+static Entry *entry_find(Manifest *m, const char *path) {
+        for (size_t i = 0; i < m->n_trees; i++)
+                for (size_t j = 0; j < m->trees[i].n_entries; j++)
+                        if (strcmp(m->trees[i].entries[j].path, path) == 0)
+                                return &m->trees[i].entries[j];
+        fprintf(stderr, "no entry %s\n", path);
+        exit(1);
+}
+
+static DiffResult *diff(Manifest *a, Manifest *b, const CompareOptions *o) {
+        DiffResult *r = NULL;
+
+        manifest_sort(a);
+        manifest_sort(b);
+        if (compare_manifests(a, b, o, &r) < 0) {
+                fprintf(stderr, "compare_manifests failed\n");
+                exit(1);
+        }
+        return r;
+}
+
+/* Changes exactly one entry of b and checks the single resulting change. */
+static bool one_change(Manifest *a, Manifest *b, const CompareOptions *o, const char *path, ChangeKind kind, unsigned fields) {
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, o);
+
+        if (r->n_changes != 1) {
+                fprintf(stderr, "%s: %zu changes\n", path, r->n_changes);
+                return false;
+        }
+        const Change *c = &r->changes[0];
+        const Entry *e = c->b ?: c->a;
+        if (strcmp(e->path, path) != 0 || c->change != kind || c->fields != fields || r->counts[kind] != 1) {
+                fprintf(stderr, "%s: got %s %s 0x%x\n", path, e->path, change_kind_to_string(c->change), c->fields);
+                return false;
+        }
+        return true;
+}
+
+static bool no_change(Manifest *a, Manifest *b, const CompareOptions *o) {
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, o);
+        return r->n_changes == 0 && !diff_result_differs(r);
+}
+
+static void test_identical(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+
+        CHECK(r->n_changes == 0);
+        CHECK(r->n_filesystems == 1 && r->filesystems[0].change == FS_UNCHANGED);
+        CHECK(r->fs_counts[FS_UNCHANGED] == 1);
+        CHECK(!diff_result_differs(r));
+}
+
+static void test_added_removed(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        entry_make(&a->trees[0], "/etc/gone", ENTRY_KIND_FILE);
+        entry_make(&b->trees[0], "/etc/new", ENTRY_KIND_FILE);
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+
+        CHECK(r->n_changes == 2);
+        CHECK(r->changes[0].change == CHANGE_REMOVED && r->changes[0].b == NULL &&
+              strcmp(r->changes[0].a->path, "/etc/gone") == 0);
+        CHECK(r->changes[1].change == CHANGE_ADDED && r->changes[1].a == NULL &&
+              strcmp(r->changes[1].b->path, "/etc/new") == 0);
+        CHECK(r->counts[CHANGE_ADDED] == 1 && r->counts[CHANGE_REMOVED] == 1);
+        CHECK(r->changes[1].tree == b->trees[0].key);
+        CHECK(diff_result_differs(r));
+}
+
+static void test_content(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        /* Edited in place, size and mtime kept: only the hash shows it. */
+        entry_find(b, "/etc/passwd")->sha256[31] ^= 1;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_MODIFIED, FIELD_CONTENT));
+
+        entry_find(b, "/etc/passwd")->size = 11;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_MODIFIED, FIELD_CONTENT | FIELD_SIZE));
+
+        /* A side without a hash and the same size: nothing to go by. */
+        entry_find(b, "/etc/passwd")->size = 10;
+        entry_find(b, "/etc/passwd")->has_sha256 = false;
+        CHECK(no_change(a, b, NULL));
+
+        /* Content and metadata together: modified, with both named. */
+        entry_find(b, "/etc/passwd")->size = 12;
+        entry_find(b, "/etc/passwd")->mode = 0600;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_MODIFIED, FIELD_CONTENT | FIELD_SIZE | FIELD_MODE));
+}
+
+static void test_metadata(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+        Entry *e = entry_find(b, "/etc/passwd");
+
+        e->mode = 0600;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_METADATA, FIELD_MODE));
+        e->mode = 0644;
+
+        e->uid = 1000;
+        e->gid = 1000;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_METADATA, FIELD_UID | FIELD_GID));
+        e->uid = e->gid = 0;
+
+        e->xattrs[0].value[0] = 'x';
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_METADATA, FIELD_XATTRS));
+        e->xattrs[0].value[0] = 'e';
+        CHECK(no_change(a, b, NULL));
+
+        entry_add_xattr(e, "user.comment", "hi");
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_METADATA, FIELD_XATTRS));
+}
+
+static void test_times(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        entry_find(b, "/etc/passwd")->mtime_ns = 5000;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_METADATA, FIELD_MTIME));
+        entry_find(b, "/etc/passwd")->mtime_ns = 1000;
+
+        entry_find(b, "/bin/sh")->mtime_ns = 5000;
+        CHECK(one_change(a, b, NULL, "/bin/sh", CHANGE_METADATA, FIELD_MTIME));
+        entry_find(b, "/bin/sh")->mtime_ns = 1000;
+
+        entry_find(b, "/etc")->mtime_ns = 5000;
+        CHECK(no_change(a, b, NULL));
+        CHECK(one_change(a, b, &(CompareOptions) { .dir_times = true }, "/etc", CHANGE_METADATA, FIELD_MTIME));
+}
+
+static void test_noise_ignored(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+        Entry *f = entry_find(b, "/etc/passwd"), *d = entry_find(b, "/etc");
+
+        f->atime_ns = f->ctime_ns = 9999;
+        f->ino = 99;
+        f->nlink = 3;
+        f->blocks = 16;
+        f->dev = 7;
+        f->blksize = 1024;
+        d->atime_ns = d->ctime_ns = 9999;
+        d->nlink = 5;
+        CHECK(no_change(a, b, NULL));
+
+        unsigned extra = FIELD_INO | FIELD_NLINK | FIELD_BLOCKS | FIELD_DEV | FIELD_BLKSIZE;
+        CHECK(one_change(a, b, &(CompareOptions) { .atime = true }, "/etc/passwd", CHANGE_METADATA, FIELD_ATIME));
+        CHECK(one_change(a, b, &(CompareOptions) { .ctime = true }, "/etc/passwd", CHANGE_METADATA, FIELD_CTIME));
+        CHECK(one_change(a, b, &(CompareOptions) { .extra_stats = true }, "/etc/passwd", CHANGE_METADATA, extra));
+        CHECK(one_change(a, b, &(CompareOptions) { .dir_links = true }, "/etc", CHANGE_METADATA, FIELD_NLINK));
+
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, &(CompareOptions) { .atime = true, .dir_times = true });
+        CHECK(r->n_changes == 2 && r->changes[0].fields == FIELD_ATIME && r->changes[1].fields == FIELD_ATIME);
+}
+
+static void test_kinds(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        free(entry_find(b, "/bin/sh")->target);
+        entry_find(b, "/bin/sh")->target = must(strdup("/usr/bin/bash"));
+        CHECK(one_change(a, b, NULL, "/bin/sh", CHANGE_MODIFIED, FIELD_TARGET));
+        free(entry_find(b, "/bin/sh")->target);
+        entry_find(b, "/bin/sh")->target = must(strdup("/usr/bin/dash"));
+
+        entry_find(b, "/dev/null")->rdev = 0x105;
+        CHECK(one_change(a, b, NULL, "/dev/null", CHANGE_MODIFIED, FIELD_RDEV));
+        entry_find(b, "/dev/null")->rdev = 0x103;
+
+        /* Same permissions etc. but another kind: a type change, fields empty. */
+        entry_find(b, "/etc/passwd")->kind = ENTRY_KIND_DIRECTORY;
+        entry_find(b, "/etc/passwd")->mode = 0755;
+        CHECK(one_change(a, b, NULL, "/etc/passwd", CHANGE_TYPE, 0));
+}
+
+static Manifest *order_manifest(bool with_a) {
+        Manifest *m = must(manifest_new());
+        Tree *t = must(manifest_add_tree(m, "/"));
+        const char *paths[] = { "/dir", "/dir/a", "/dir-x", "/dir.d", "/dir/b" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (with_a || strcmp(paths[i], "/dir/a") != 0)
+                        entry_make(t, paths[i], i == 0 ? ENTRY_KIND_DIRECTORY : ENTRY_KIND_FILE);
+        manifest_sort(m);
+        return m;
+}
+
+static void test_ordering(void) {
+        _cleanup_manifest_ Manifest *a = order_manifest(true), *b = order_manifest(true), *c = order_manifest(false);
+        const char *sorted[] = { "/dir", "/dir/a", "/dir/b", "/dir-x", "/dir.d" };
+
+        for (size_t i = 0; i < ELEMENTSOF(sorted); i++)
+                CHECK(strcmp(a->trees[0].entries[i].path, sorted[i]) == 0);
+        CHECK(no_change(a, b, NULL));
+        CHECK(one_change(a, c, NULL, "/dir/a", CHANGE_REMOVED, 0));
+
+        /* Unsorted input is refused rather than merged wrongly. */
+        Entry tmp = a->trees[0].entries[1];
+        a->trees[0].entries[1] = a->trees[0].entries[3];
+        a->trees[0].entries[3] = tmp;
+        DiffResult *r = NULL;
+        CHECK(compare_manifests(a, b, NULL, &r) == -EINVAL && r == NULL);
+}
+
+static void test_trees(void) {
+        _cleanup_manifest_ Manifest *a = must(manifest_new()), *b = must(manifest_new());
+        Tree *t;
+
+        fs_make(a, "/dev/sda1", "ext4", "1", NULL);
+        fs_make(a, "/dev/sdc1", "xfs", "3", NULL);
+        fs_make(b, "/dev/sda1", "ext4", "1", NULL);
+        fs_make(b, "/dev/sdb1", "vfat", "2", NULL);
+
+        t = must(manifest_add_tree(b, "/dev/sdb1"));
+        entry_make(t, "/", ENTRY_KIND_DIRECTORY)->fs = 1;
+        entry_make(t, "/EFI", ENTRY_KIND_DIRECTORY)->fs = 1;
+        t = must(manifest_add_tree(b, "/dev/sda1"));
+        entry_make(t, "/", ENTRY_KIND_DIRECTORY);
+        t = must(manifest_add_tree(a, "/dev/sda1"));
+        entry_make(t, "/", ENTRY_KIND_DIRECTORY);
+        t = must(manifest_add_tree(a, "/dev/sdc1"));
+        entry_make(t, "/", ENTRY_KIND_DIRECTORY)->fs = 1;
+
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+        CHECK(r->n_changes == 3);
+        CHECK(r->changes[0].change == CHANGE_ADDED && strcmp(r->changes[0].tree, "/dev/sdb1") == 0 &&
+              strcmp(r->changes[0].b->path, "/") == 0);
+        CHECK(r->changes[1].change == CHANGE_ADDED && strcmp(r->changes[1].b->path, "/EFI") == 0);
+        CHECK(r->changes[2].change == CHANGE_REMOVED && r->changes[2].tree == a->trees[1].key);
+        CHECK(manifest_find_tree(b, "/dev/sdb1") == &b->trees[1] && manifest_find_tree(b, "/x") == NULL);
+
+        /* Not inspected: matched by device; b's order, then the removed. */
+        CHECK(r->n_filesystems == 3);
+        CHECK(r->filesystems[0].change == FS_UNCHANGED && !r->filesystems[0].by_mountpoint);
+        CHECK(r->filesystems[1].change == FS_ADDED && r->filesystems[1].b == &b->filesystems[1]);
+        CHECK(r->filesystems[2].change == FS_REMOVED && r->filesystems[2].a == &a->filesystems[1]);
+        CHECK(r->fs_counts[FS_UNCHANGED] == 1 && r->fs_counts[FS_ADDED] == 1 && r->fs_counts[FS_REMOVED] == 1);
+}
+
+static void test_filesystems(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        /* Reinstalled onto another partition: "/" still matches "/". */
+        free(b->filesystems[0].device);
+        b->filesystems[0].device = must(strdup("/dev/sda2"));
+        {
+                _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+                CHECK(r->n_filesystems == 1 && r->filesystems[0].change == FS_UNCHANGED);
+                CHECK(r->filesystems[0].by_mountpoint && r->filesystems[0].a == &a->filesystems[0]);
+                CHECK(!diff_result_differs(r));
+        }
+
+        /* Without inspection the device decides. */
+        a->inspected = false;
+        {
+                _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+                CHECK(r->n_filesystems == 2 && r->filesystems[0].change == FS_ADDED &&
+                      r->filesystems[1].change == FS_REMOVED);
+                CHECK(diff_result_differs(r));
+        }
+        a->inspected = true;
+
+        free(b->filesystems[0].uuid);
+        b->filesystems[0].uuid = must(strdup("2222"));
+        {
+                _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+                CHECK(r->n_filesystems == 1 && r->filesystems[0].change == FS_CHANGED);
+                CHECK(r->filesystems[0].fields == FS_FIELD_UUID && r->fs_counts[FS_CHANGED] == 1);
+                CHECK(r->n_changes == 0 && diff_result_differs(r));
+        }
+
+        b->filesystems[0].label = must(strdup("root"));
+        b->filesystems[0].size = 5;
+        {
+                _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+                CHECK(r->filesystems[0].fields == (FS_FIELD_UUID | FS_FIELD_LABEL | FS_FIELD_SIZE));
+        }
+}
+
+static void test_tables(void) {
+        CHECK(strcmp(entry_kind_to_string(ENTRY_KIND_CHAR), "char") == 0);
+        CHECK(entry_kind_from_string("fifo") == ENTRY_KIND_FIFO);
+        CHECK(entry_kind_from_string("nonsense") == ENTRY_KIND_UNKNOWN);
+        CHECK(entry_kind_from_mode(0120777) == ENTRY_KIND_SYMLINK);
+        CHECK(entry_kind_from_mode(0040755) == ENTRY_KIND_DIRECTORY);
+        CHECK(entry_kind_from_mode(0060660) == ENTRY_KIND_BLOCK);
+        CHECK(strcmp(change_field_to_string(15), "blksize") == 0 && change_field_to_string(16) == NULL);
+        CHECK(strcmp(fs_field_to_string(1), "uuid") == 0);
+}
+
+static void test_base64(void) {
+        const char *cases[][2] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" } };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *e = must(base64_encode((const uint8_t *) cases[i][0], strlen(cases[i][0])));
+                _cleanup_free_ uint8_t *d = NULL;
+                CHECK(strcmp(e, cases[i][1]) == 0);
+                CHECK(base64_decode(e, &d) == (long) strlen(cases[i][0]) && strcmp((char *) d, cases[i][0]) == 0);
+        }
+        uint8_t *d = NULL;
+        CHECK(base64_decode("Zm9", &d) == -EINVAL);
+        CHECK(base64_decode("Z=9v", &d) == -EINVAL);
+        CHECK(base64_decode("Zm9*", &d) == -EINVAL && d == NULL);
+}
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+
+static const char *jstr(json_object *o, const char *key) {
+        json_object *v;
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static void test_json(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+        const char raw[] = "/caf\xe9\n";
+
+        entry_make(&b->trees[0], raw, ENTRY_KIND_FILE);
+        entry_add_xattr(entry_find(b, "/etc/passwd"), "user.\xff", "v");
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+        _cleanup_(json_object_putp) json_object *o = diff_result_to_json(r);
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        /* Through text and back, as the client receives it. */
+        _cleanup_(json_object_putp) json_object *p = json_tokener_parse(json_object_to_json_string(o));
+        CHECK(p != NULL);
+        if (!p)
+                return;
+
+        json_object *changes = json_object_object_get(p, "changes");
+        CHECK(json_object_array_length(changes) == 2);
+        json_object *c = json_object_array_get_idx(changes, 0);
+        CHECK(strcmp(jstr(c, "path"), "/caf\xef\xbf\xbd\n") == 0);
+        CHECK(strcmp(jstr(c, "change"), "added") == 0 && strcmp(jstr(c, "kind"), "file") == 0);
+        CHECK(strcmp(jstr(c, "filesystem"), "/dev/sda1") == 0 && strcmp(jstr(c, "tree"), "/") == 0);
+        _cleanup_free_ uint8_t *bytes = NULL;
+        CHECK(base64_decode(jstr(c, "path_base64"), &bytes) == (long) strlen(raw) && memcmp(bytes, raw, strlen(raw)) == 0);
+        CHECK(json_object_get_type(json_object_object_get(c, "old")) == json_type_null);
+        json_object *st = json_object_object_get(c, "new");
+        CHECK(strcmp(jstr(st, "sha256"), "abababababababababababababababababababababababababababababababab") == 0);
+
+        c = json_object_array_get_idx(changes, 1);
+        CHECK(strcmp(jstr(c, "change"), "metadata") == 0 && strcmp(json_object_to_json_string(json_object_object_get(c, "fields")), "[ \"xattrs\" ]") == 0);
+        json_object *x = json_object_array_get_idx(json_object_object_get(json_object_object_get(c, "new"), "xattrs"), 1);
+        CHECK(strcmp(jstr(x, "name_base64"), "dXNlci7/") == 0 && strcmp(jstr(x, "value_base64"), "dg==") == 0);
+
+        json_object *s = json_object_object_get(p, "summary");
+        CHECK(json_object_get_int(json_object_object_get(s, "added")) == 1);
+        CHECK(json_object_get_int(json_object_object_get(s, "metadata")) == 1);
+        CHECK(json_object_get_boolean(json_object_object_get(s, "differences")));
+        json_object *fs = json_object_array_get_idx(json_object_object_get(p, "filesystems"), 0);
+        CHECK(strcmp(jstr(fs, "change"), "unchanged") == 0 && strcmp(jstr(fs, "matched_by"), "mountpoint") == 0);
+}
+
+static void test_quote(void) {
+        static const char s1[] = "a\nb\xff", s2[] = "/etc/caf\xc3\xa9", s3[] = "say \"hi\"\\\t\xc3\xa9";
+        _cleanup_free_ char *q1 = must(output_quote(s1, sizeof(s1) - 1));
+        _cleanup_free_ char *q2 = must(output_quote(s2, sizeof(s2) - 1));
+        _cleanup_free_ char *q3 = must(output_quote(s3, sizeof(s3) - 1));
+
+        CHECK(strcmp(q1, "\"a\\nb\\xff\"") == 0);
+        CHECK(strcmp(q2, "/etc/caf\xc3\xa9") == 0);
+        CHECK(strcmp(q3, "\"say \\\"hi\\\"\\\\\\t\xc3\xa9\"") == 0);
+}
+
+static char *render(json_object *o, const OutputOptions *opts) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = must(open_memstream(&buf, &len));
+
+        CHECK(output_write(f, o, opts) == 0);
+        fclose(f);
+        return buf;
+}
+
+static void test_output(void) {
+        _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();
+
+        entry_make(&b->trees[0], "/etc/new", ENTRY_KIND_FILE);
+        entry_make(&a->trees[0], "/run/old", ENTRY_KIND_DIRECTORY);
+        entry_find(b, "/etc/passwd")->mode = 0600;
+        entry_find(b, "/etc/passwd")->uid = 5;
+        entry_find(b, "/dev/null")->kind = ENTRY_KIND_FILE;
+        free(entry_find(b, "/bin/sh")->target);
+        entry_find(b, "/bin/sh")->target = must(strdup("bash"));
+        entry_make(&b->trees[0], "/tmp\nx", ENTRY_KIND_FIFO);
+        free(b->filesystems[0].uuid);
+        b->filesystems[0].uuid = must(strdup("2222"));
+        b->filesystems[0].label = must(strdup("root"));
+
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+        _cleanup_(json_object_putp) json_object *o = diff_result_to_json(r);
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        _cleanup_free_ char *text = render(o, &(OutputOptions) {});
+        CHECK(strcmp(text, "/dev/sda1: Filesystem changed (uuid, label)\n"
+                           "/bin/sh: Symlink modified\n"
+                           "/dev/null: Type changed (char -> file)\n"
+                           "/etc/new: File added\n"
+                           "/etc/passwd: File metadata changed (mode, uid)\n"
+                           "/run/old: Directory removed\n"
+                           "\"/tmp\\nx\": FIFO added\n") == 0);
+
+        _cleanup_free_ char *mounted = render(o, &(OutputOptions) { .mount = true });
+        static const char first[] = "/dev/sda1: Filesystem changed (uuid, label) (mounted on /)\n";
+        CHECK(strncmp(mounted, first, sizeof(first) - 1) == 0);
+
+        _cleanup_free_ char *lng = render(o, &(OutputOptions) { .long_listing = true });
+        CHECK(strcmp(lng, "/dev/sda1: Filesystem changed, type: ext4, size: 1073741824, mount point: /, changed: uuid,label\n"
+                          "/bin/sh: modified, size: 10, kind: symlink, target: bash\n"
+                          "/dev/null: type, size: 10, kind: char -> file\n"
+                          "/etc/new: added, size: 10\n"
+                          "/etc/passwd: metadata, size: 10, fields: mode,uid\n"
+                          "/run/old: removed, size: 4096, kind: directory\n"
+                          "\"/tmp\\nx\": added, size: 10, kind: fifo\n") == 0);
+
+        /* -t: nothing of type ext4 asked for, so nothing is left. */
+        char *types[] = { (char *) "xfs", NULL };
+        _cleanup_free_ char *filtered = render(o, &(OutputOptions) { .format = OUTPUT_JSON, .types = types });
+        _cleanup_(json_object_putp) json_object *p = json_tokener_parse(filtered);
+        CHECK(p && json_object_array_length(json_object_object_get(p, "changes")) == 0);
+        CHECK(p && !json_object_get_boolean(json_object_object_get(json_object_object_get(p, "summary"), "differences")));
+        CHECK(filtered[strlen(filtered) - 1] == '\n');
+}
+
+static void test_output_trees(void) {
+        _cleanup_manifest_ Manifest *a = must(manifest_new()), *b = must(manifest_new());
+
+        fs_make(a, "/dev/sda1", "ext4", "1", NULL);
+        fs_make(a, "/dev/sda2", "ext4", "2", NULL);
+        fs_make(b, "/dev/sda1", "ext4", "1", NULL);
+        fs_make(b, "/dev/sda2", "ext4", "2", NULL);
+        must(manifest_add_tree(a, "/dev/sda1"));
+        must(manifest_add_tree(a, "/dev/sda2"));
+        entry_make(must(manifest_add_tree(b, "/dev/sda1")), "/x", ENTRY_KIND_FILE);
+        entry_make(must(manifest_add_tree(b, "/dev/sda2")), "/srv/x", ENTRY_KIND_FILE)->fs = 1;
+
+        _cleanup_diff_result_ DiffResult *r = diff(a, b, NULL);
+        _cleanup_(json_object_putp) json_object *o = diff_result_to_json(r);
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        _cleanup_free_ char *text = render(o, NULL);
+        CHECK(strcmp(text, "/dev/sda1:/x: File added\n/dev/sda2:/srv/x: File added\n") == 0);
+}
+
+int main(void) {
+        test_identical();
+        test_added_removed();
+        test_content();
+        test_metadata();
+        test_times();
+        test_noise_ignored();
+        test_kinds();
+        test_ordering();
+        test_trees();
+        test_filesystems();
+        test_tables();
+        test_base64();
+        test_json();
+        test_quote();
+        test_output();
+        test_output_trees();
+
+        printf("%u passed, %u failed\n", n_passed, n_failed);
+        return n_failed > 0 ? 1 : 0;
+}
