@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs what virt-diffd needs to build and test on Debian 12, if missing.
+set -euo pipefail
+
+packages=(
+    build-essential meson ninja-build pkg-config
+    libguestfs-dev libguestfs-tools guestfs-tools linux-image-amd64
+    libsystemd-dev systemd libvirt-dev libjson-c-dev libsqlite3-dev libssl-dev
+    dbus dbus-daemon qemu-utils qemu-system-x86 e2fsprogs fdisk attr
+    python3 python3-jsonschema
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "Installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
