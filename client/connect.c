@@ -35,7 +35,7 @@ static char *daemon_path(void) {
         return strdup(VIRT_DIFFD_PATH);
 }
 
-int connection_open_peer(Connection *c, bool verbose) {
+int connection_open_peer(Connection *c, bool verbose, bool trace) {
         int sv[2];
         memset(c, 0, sizeof(*c));
 
@@ -58,7 +58,11 @@ int connection_open_peer(Connection *c, bool verbose) {
                 /* dup2 clears close-on-exec on the copy. */
                 if (dup2(sv[1], 3) < 0)
                         _exit(127);
-                char *argv[] = {"virt-diffd", "--peer-fd=3", verbose ? "--verbose" : NULL, NULL};
+                char *argv[5] = {"virt-diffd", "--peer-fd=3"}, **a = argv + 2; /* NULL-terminated */
+                if (verbose)
+                        *a++ = "--verbose";
+                if (trace)
+                        *a++ = "--trace";
                 execv(path, argv);
                 fprintf(stderr, "virt-diff: cannot run %s: %m\n", path);
                 _exit(127);

@@ -15,7 +15,7 @@ typedef struct Connection {
 } Connection;
 
 int connection_open_bus(Connection *c, ConnectMode mode);
-int connection_open_peer(Connection *c, bool verbose);
+int connection_open_peer(Connection *c, bool verbose, bool trace);
 void connection_close(Connection *c);
 
 /* True for the errors that mean "no daemon can be reached on this bus". */

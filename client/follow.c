@@ -265,7 +265,7 @@ int follow_diff(const char *prog, const DiffArgs *args) {
 
         f.show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO));
         if (args->connect == CONNECT_PEER)
-                r = connection_open_peer(&f.conn, args->verbose);
+                r = connection_open_peer(&f.conn, args->verbose, args->trace);
         else {
                 r = connection_open_bus(&f.conn, args->connect);
                 if (r >= 0) {
@@ -278,13 +278,13 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                                                 prog, sd_bus_error_is_set(&err) ? err.message : strerror(-r));
                                 sd_bus_error_free(&err);
                                 connection_close(&f.conn);
-                                r = connection_open_peer(&f.conn, args->verbose);
+                                r = connection_open_peer(&f.conn, args->verbose, args->trace);
                         }
                 } else if (args->connect == CONNECT_AUTO) {
                         if (args->verbose)
                                 fprintf(stderr, "%s: no session bus (%s), running a private virt-diffd\n", prog,
                                         strerror(-r));
-                        r = connection_open_peer(&f.conn, args->verbose);
+                        r = connection_open_peer(&f.conn, args->verbose, args->trace);
                 }
         }
         if (r >= 0 && !f.job_path)

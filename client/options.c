@@ -74,7 +74,7 @@ void diff_help(const char *prog) {
                "      --progress         Show progress even when stderr is not a terminal\n"
                "  -q, --quiet            No progress\n"
                "  -v, --verbose          Verbose messages\n"
-               "  -x                     Trace libguestfs calls (implies -v)\n"
+               "  -x                     Trace libguestfs calls (private daemon only)\n"
                "  -V, --version          Show the version\n"
                "  -h, --help             Show this help\n",
                prog, prog);
@@ -173,8 +173,10 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                         a->progress = 0;
                         break;
                 case 'v':
-                case 'x':
                         a->verbose = true;
+                        break;
+                case 'x':
+                        a->trace = true;
                         break;
                 case 'V':
                         printf("%s %s\n", prog, VIRT_DIFFD_VERSION);

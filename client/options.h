@@ -21,7 +21,7 @@ typedef struct DiffArgs {
         size_t n_disks[2];
         OutputOptions output;
         bool atime, times, dir_times, dir_links, extra_stats;
-        bool quiet, verbose;
+        bool quiet, verbose, trace;
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
 } DiffArgs;

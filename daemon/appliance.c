@@ -41,7 +41,7 @@ int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *
         if (!a->g)
                 return error_set(e, ERR_APPLIANCE_FAILED, "cannot create a libguestfs handle: %m");
         guestfs_set_error_handler(a->g, NULL, NULL);
-        if (log_get_verbose()) {
+        if (log_get_trace()) {
                 (void) guestfs_set_verbose(a->g, 1);
                 (void) guestfs_set_trace(a->g, 1);
         }

@@ -2,7 +2,15 @@
 
 #include <stdarg.h>
 
-static bool verbose, quiet;
+static bool verbose, quiet, trace;
+
+void log_set_trace(bool t) {
+        trace = t;
+}
+
+bool log_get_trace(void) {
+        return trace;
+}
 
 void log_set_quiet(bool q) {
         quiet = q;

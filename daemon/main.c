@@ -14,7 +14,8 @@ static void help(void) {
                "      --peer-fd=FD        Serve one client over an inherited socket\n"
                "      --idle-timeout=SEC  Exit after SEC seconds without jobs (0: never; default 120)\n"
                "      --max-jobs=N        Refuse new jobs beyond N unfinished ones (default 64)\n"
-               "  -v, --verbose           Log debugging information\n");
+               "  -v, --verbose           Log debugging information\n"
+               "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *ret) {
@@ -33,6 +34,7 @@ int main(int argc, char *argv[]) {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {"verbose", no_argument, NULL, 'v'},
+                {"trace", no_argument, NULL, 'x'},
                 {"session", no_argument, NULL, ARG_SESSION},
                 {"system", no_argument, NULL, ARG_SYSTEM},
                 {"peer-fd", required_argument, NULL, ARG_PEER_FD},
@@ -50,7 +52,7 @@ int main(int argc, char *argv[]) {
 
         int c;
         unsigned long long v;
-        while ((c = getopt_long(argc, argv, "hVv", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hVvx", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -60,6 +62,9 @@ int main(int argc, char *argv[]) {
                         return 0;
                 case 'v':
                         log_set_verbose(true);
+                        break;
+                case 'x':
+                        log_set_trace(true);
                         break;
                 case ARG_SESSION:
                         m->mode = BUS_MODE_SESSION;
