@@ -55,6 +55,9 @@ int connection_open_peer(Connection *c, bool verbose, bool trace) {
                 return r;
         }
         if (pid == 0) {
+                /* Its own session: a Ctrl-C on the terminal is the client's to
+                 * turn into Cancel(), not a signal that kills the daemon. */
+                (void) setsid();
                 /* dup2 clears close-on-exec on the copy. */
                 if (dup2(sv[1], 3) < 0)
                         _exit(127);
