@@ -2,11 +2,12 @@
 
 #include <glob.h>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "subprocess.h"
 
-#define PROBE_TIMEOUT_USEC (15ULL * 1000000ULL)
+#define PROBE_TIMEOUT_USEC (10ULL * 1000000ULL)
 
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static Accelerator probe_answer = ACCELERATOR_UNKNOWN;
@@ -76,6 +77,75 @@ static Accelerator probe(const char **why) {
         return a;
 }
 
+/* The answer holds until the host reboots or qemu changes: remembered on
+ * disk so that every private daemon does not probe again (a hanging KVM
+ * costs the whole time-out). */
+static char *cache_path(void) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        char *p = NULL;
+        if (xdg && xdg[0] == '/')
+                p = path_join(xdg, "virt-diffd/accelerator");
+        else if (home && home[0] == '/')
+                p = path_join(home, ".cache/virt-diffd/accelerator");
+        return p;
+}
+
+static char *cache_key(void) {
+        char boot_id[64] = "";
+        struct stat st = {0};
+        _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        if (!f || !fgets(boot_id, sizeof boot_id, f))
+                return NULL;
+        boot_id[strcspn(boot_id, "\n")] = 0;
+        (void) stat("/usr/bin/qemu-system-x86_64", &st);
+        char *k = NULL;
+        if (asprintf(&k, "%s %lld", boot_id, (long long) st.st_mtime) < 0)
+                return NULL;
+        return k;
+}
+
+static Accelerator cache_read(void) {
+        _cleanup_free_ char *path = cache_path(), *key = cache_key();
+        char line[256];
+        if (!path || !key)
+                return ACCELERATOR_UNKNOWN;
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f || !fgets(line, sizeof line, f))
+                return ACCELERATOR_UNKNOWN;
+        line[strcspn(line, "\n")] = 0;
+        char *sp = strrchr(line, ' ');
+        if (!sp || strncmp(line, key, (size_t) (sp - line)) != 0 || strlen(key) != (size_t) (sp - line))
+                return ACCELERATOR_UNKNOWN;
+        return strcmp(sp + 1, "kvm") == 0 ? ACCELERATOR_KVM
+               : strcmp(sp + 1, "tcg") == 0 ? ACCELERATOR_TCG
+                                            : ACCELERATOR_UNKNOWN;
+}
+
+static void cache_write(Accelerator a) {
+        _cleanup_free_ char *path = cache_path(), *key = cache_key();
+        if (!path || !key)
+                return;
+        char *slash = strrchr(path, '/');
+        *slash = 0;
+        char *parent = strrchr(path, '/');
+        if (parent) {
+                *parent = 0;
+                (void) mkdir(path, 0700);
+                *parent = '/';
+        }
+        (void) mkdir(path, 0700);
+        *slash = '/';
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.%d", path, (int) getpid()) < 0)
+                return;
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return;
+        fprintf(f, "%s %s\n", key, accelerator_to_string(a));
+        if (fclose(f) != 0 || rename(tmp, path) < 0)
+                (void) unlink(tmp);
+}
+
 Accelerator kvm_probe_get(void) {
         pthread_mutex_lock(&probe_lock);
         if (probe_answer == ACCELERATOR_UNKNOWN) {
@@ -88,8 +158,12 @@ Accelerator kvm_probe_get(void) {
                 } else if (settings && strstr(settings, "force_kvm")) {
                         probe_answer = ACCELERATOR_KVM;
                         why = "LIBGUESTFS_BACKEND_SETTINGS asks for it";
-                } else
+                } else if ((probe_answer = cache_read()) != ACCELERATOR_UNKNOWN)
+                        why = "remembered from an earlier probe since boot";
+                else {
                         probe_answer = probe(&why);
+                        cache_write(probe_answer);
+                }
 
                 if (probe_answer == ACCELERATOR_KVM)
                         log_info("Using KVM hardware virtualisation (%s).", why);
