@@ -20,7 +20,12 @@ static int add_disk(DiffArgs *a, int side, const char *path, const char *format)
                 return -ENOMEM;
         a->disks[side] = d;
         d += a->n_disks[side];
-        d->path = strdup(path);
+        /* The daemon has its own working directory. */
+        if (path[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+                d->path = cwd ? path_join(cwd, path) : NULL;
+        } else
+                d->path = strdup(path);
         d->format = format ? strdup(format) : NULL;
         if (!d->path || (format && !d->format)) {
                 free(d->path);
