@@ -1,5 +1,7 @@
 #include "appliance.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 
 #include "kvm-probe.h"
@@ -30,7 +32,7 @@ fail:
         return -1;
 }
 
-int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) {
+int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) {
         Accelerator acc = kvm_probe_get();
         Appliance *a = calloc(1, sizeof(*a));
         if (!a)
@@ -41,6 +43,18 @@ int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *
         if (!a->g)
                 return error_set(e, ERR_APPLIANCE_FAILED, "cannot create a libguestfs handle: %m");
         guestfs_set_error_handler(a->g, NULL, NULL);
+
+        /* A directory of our own for the drive overlays: qemu's command line
+         * names it, which finds the qemu to kill before its pid is known. */
+        _cleanup_free_ char *base = guestfs_get_tmpdir(a->g);
+        a->tmpdir = base ? path_join(base, "virt-diffd-XXXXXX") : NULL;
+        if (!a->tmpdir || !mkdtemp(a->tmpdir)) {
+                free(a->tmpdir);
+                a->tmpdir = NULL;
+                return error_set(e, ERR_APPLIANCE_FAILED, "cannot create a temporary directory: %m");
+        }
+        if (guestfs_set_tmpdir(a->g, a->tmpdir) < 0)
+                return error_set(e, ERR_APPLIANCE_FAILED, "%s", appliance_last_error(a->g));
         if (log_get_trace()) {
                 (void) guestfs_set_verbose(a->g, 1);
                 (void) guestfs_set_trace(a->g, 1);
@@ -56,14 +70,45 @@ int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *
                         return error_set(e, ERR_INVALID_IMAGE, "%s: %s", disks[i].path,
                                          appliance_last_error(a->g));
 
+        *ret = TAKE_PTR(owned);
+        return 0;
+}
+
+int appliance_launch(Appliance *a, Error *e) {
         if (guestfs_launch(a->g) < 0)
                 return error_set(e, ERR_APPLIANCE_FAILED, "appliance failed to start: %s",
                                  appliance_last_error(a->g));
         int pid = guestfs_get_pid(a->g);
         __atomic_store_n(&a->qemu_pid, pid > 0 ? pid : 0, __ATOMIC_SEQ_CST);
-
-        *ret = TAKE_PTR(owned);
         return 0;
+}
+
+/* Kills every qemu whose command line names our private directory. */
+static void kill_by_tmpdir(const char *tmpdir) {
+        DIR *d = opendir("/proc");
+        if (!d)
+                return;
+        size_t tl = strlen(tmpdir);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                char path[300], buf[8192];
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                if (n <= 0 || !strstr(buf, "qemu"))
+                        continue;
+                for (ssize_t i = 0; i < n; i++)
+                        if (buf[i] == 0)
+                                buf[i] = ' ';
+                buf[n] = 0;
+                if (memmem(buf, (size_t) n, tmpdir, tl))
+                        (void) kill((pid_t) atoi(de->d_name), SIGKILL);
+        }
+        closedir(d);
 }
 
 void appliance_kill(Appliance *a) {
@@ -72,6 +117,8 @@ void appliance_kill(Appliance *a) {
         pid_t pid = __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST);
         if (pid > 0)
                 (void) kill(pid, SIGKILL);
+        else if (a->tmpdir)
+                kill_by_tmpdir(a->tmpdir);
 }
 
 Appliance *appliance_free(Appliance *a) {
@@ -82,6 +129,10 @@ Appliance *appliance_free(Appliance *a) {
                  * failure here loses nothing. */
                 (void) guestfs_shutdown(a->g);
                 guestfs_close(a->g);
+        }
+        if (a->tmpdir) {
+                (void) rmdir(a->tmpdir);
+                free(a->tmpdir);
         }
         free(a);
         return NULL;

@@ -10,10 +10,13 @@
 
 typedef struct Appliance {
         guestfs_h *g;
+        char *tmpdir;   /* private: its path is in qemu's command line */
         pid_t qemu_pid; /* 0 until launched; read by other threads to cancel */
 } Appliance;
 
-int appliance_launch(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
+/* Creates a handle with the disks added, ready to launch. */
+int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
+int appliance_launch(Appliance *a, Error *e);
 Appliance *appliance_free(Appliance *a);
 static inline void appliance_freep(Appliance **a) {
         appliance_free(*a);
@@ -21,7 +24,7 @@ static inline void appliance_freep(Appliance **a) {
 #define _cleanup_appliance_ _cleanup_(appliance_freep)
 
 /* Kills the appliance's qemu so that a long call in another thread returns
- * at once with an error. Safe from any thread. */
+ * at once with an error, even during the launch. Safe from any thread. */
 void appliance_kill(Appliance *a);
 
 /* The handle's last error, for messages. */

@@ -163,15 +163,16 @@ static void *run_side(void *userdata) {
         Appliance *a = NULL;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (appliance_launch(s->disks, s->n_disks, &a, &s->error) < 0)
+        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0)
                 return NULL;
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = a;
         pthread_mutex_unlock(&s->appliance_lock);
 
-        if (j->cancel_requested)
-                error_set(&s->error, ERR_CANCELLED, "cancelled");
-        else if (scanner_scan(a->g, &sink, &s->manifest, &s->error) < 0 && j->cancel_requested) {
+        if (!j->cancel_requested && appliance_launch(a, &s->error) >= 0 && !j->cancel_requested)
+                (void) scanner_scan(a->g, &sink, &s->manifest, &s->error);
+        /* A cancelled job's errors are the consequence, not the news. */
+        if (j->cancel_requested) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_CANCELLED, "cancelled");
         }

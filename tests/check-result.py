@@ -73,7 +73,7 @@ def unescape(s):
                 out.append(0x5C)
                 i += 2
                 continue
-            if n == ord("x") and i + 3 < len(raw) + 1:
+            if n == ord("x") and i + 3 < len(raw):
                 out.append(int(raw[i + 2:i + 4].decode(), 16))
                 i += 4
                 continue
