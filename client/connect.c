@@ -108,3 +108,22 @@ bool connection_error_is_unreachable(const sd_bus_error *e) {
                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.Spawn.ChildExited") ||
                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.Spawn.ExecFailed");
 }
+
+int connection_open_auto(Connection *c, ConnectMode mode, bool verbose, bool trace) {
+        if (mode == CONNECT_PEER)
+                return connection_open_peer(c, verbose, trace);
+        int r = connection_open_bus(c, mode);
+        if (r >= 0) {
+                /* Ping activates the daemon; no answer means no daemon here. */
+                sd_bus_error err = SD_BUS_ERROR_NULL;
+                r = sd_bus_call_method(c->bus, c->destination, "/org/virtdiff/VirtDiff1", "org.freedesktop.DBus.Peer",
+                                       "Ping", &err, NULL, NULL);
+                sd_bus_error_free(&err);
+                if (r >= 0)
+                        return 0;
+                connection_close(c);
+        }
+        if (mode != CONNECT_AUTO)
+                return r;
+        return connection_open_peer(c, verbose, trace);
+}

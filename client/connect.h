@@ -16,6 +16,8 @@ typedef struct Connection {
 
 int connection_open_bus(Connection *c, ConnectMode mode);
 int connection_open_peer(Connection *c, bool verbose, bool trace);
+/* The bus daemon when one answers, else (in CONNECT_AUTO) a private one. */
+int connection_open_auto(Connection *c, ConnectMode mode, bool verbose, bool trace);
 void connection_close(Connection *c);
 
 /* True for the errors that mean "no daemon can be reached on this bus". */

@@ -2,6 +2,7 @@
  * where it is the diff command. */
 #include <libgen.h>
 
+#include "cache.h"
 #include "follow.h"
 #include "options.h"
 
@@ -9,6 +10,8 @@ static void help(void) {
         printf("Usage: virt-diffctl COMMAND [OPTIONS]\n\n"
                "Commands:\n"
                "  diff [OPTIONS] IMAGE1 IMAGE2   Compare two disk images (see 'virt-diffctl diff --help')\n"
+               "  cache stats|list|purge [IMAGE]|verify\n"
+               "                                 Inspect or trim the manifest cache\n"
                "  help                           Show this help\n"
                "  version                        Show the version\n\n"
                "'virt-diff ARGS' is 'virt-diffctl diff ARGS'.\n");
@@ -39,6 +42,8 @@ int main(int argc, char *argv[]) {
         const char *cmd = argv[1];
         if (strcmp(cmd, "diff") == 0)
                 return run_diff("virt-diffctl diff", argc - 1, argv + 1);
+        if (strcmp(cmd, "cache") == 0)
+                return cache_command("virt-diffctl cache", argc - 1, argv + 1);
         if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
                 help();
                 return 0;

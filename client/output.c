@@ -431,6 +431,21 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
         return 0;
 }
 
+/* "# A: /img/a.qcow2 (cached)": where each side's manifest came from. */
+static int side_write(FILE *f, json_object *side, int which) {
+        json_object *images = json_get(side, "images", json_type_array), *cached;
+        if (!images)
+                return 0;
+        fprintf(f, "# %c:", which ? 'B' : 'A');
+        for (size_t i = 0; i < json_array_length(images); i++) {
+                _cleanup_free_ char *q = json_quote(json_object_array_get_idx(images, i), "path");
+                fprintf(f, "%s %s", i ? "," : "", q ? q : "?");
+        }
+        bool from_cache = json_object_object_get_ex(side, "cached", &cached) && json_object_get_boolean(cached);
+        fprintf(f, " (%s)\n", from_cache ? "cached" : "scanned");
+        return ferror(f) ? -EIO : 0;
+}
+
 static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);
@@ -449,6 +464,13 @@ static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
                         break;
                 }
         }
+
+        if (o->long_listing)
+                for (int side = 0; side < 2; side++) {
+                        k = side_write(f, json_get(result, side ? "b" : "a", json_type_object), side);
+                        if (k < 0)
+                                return k;
+                }
 
         for (size_t i = 0; i < json_array_length(fss); i++) {
                 k = filesystem_write(f, json_object_array_get_idx(fss, i), o);

@@ -74,7 +74,14 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
         return 0;
 }
 
+static uint64_t launches;
+
+uint64_t appliance_launch_count(void) {
+        return __atomic_load_n(&launches, __ATOMIC_SEQ_CST);
+}
+
 int appliance_launch(Appliance *a, Error *e) {
+        __atomic_add_fetch(&launches, 1, __ATOMIC_SEQ_CST);
         if (guestfs_launch(a->g) < 0)
                 return error_set(e, ERR_APPLIANCE_FAILED, "appliance failed to start: %s",
                                  appliance_last_error(a->g));

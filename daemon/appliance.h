@@ -17,6 +17,8 @@ typedef struct Appliance {
 /* Creates a handle with the disks added, ready to launch. */
 int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
 int appliance_launch(Appliance *a, Error *e);
+/* Launches attempted since the daemon started (tests count them). */
+uint64_t appliance_launch_count(void);
 Appliance *appliance_free(Appliance *a);
 static inline void appliance_freep(Appliance **a) {
         appliance_free(*a);

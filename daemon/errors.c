@@ -21,6 +21,8 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_TOO_MANY_JOBS] = "TooManyJobs",
         [ERR_CANCELLED] = "Cancelled",
         [ERR_NOT_FINISHED] = "NotFinished",
+        [ERR_NOT_CACHED] = "NotCached",
+        [ERR_NO_CACHE] = "NoCache",
         [ERR_INTERNAL] = "Internal",
 };
 

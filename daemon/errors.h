@@ -25,6 +25,8 @@ typedef enum ErrorCode {
         ERR_TOO_MANY_JOBS,
         ERR_CANCELLED,
         ERR_NOT_FINISHED,
+        ERR_NOT_CACHED,
+        ERR_NO_CACHE,
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

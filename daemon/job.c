@@ -6,7 +6,9 @@
 #include "log.h"
 #include "manager.h"
 #include "result-json.h"
+#include "identity.h"
 #include "scanner.h"
+#include "store.h"
 
 static const char *const job_state_names[_JOB_STATE_MAX] = {
         [JOB_STATE_UNKNOWN] = "unknown",     [JOB_STATE_QUEUED] = "queued",
@@ -59,6 +61,7 @@ Job *job_free(Job *j) {
                 for (size_t i = 0; i < j->sides[s].n_disks; i++)
                         disk_done(&j->sides[s].disks[i]);
                 free(j->sides[s].disks);
+                free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
                 appliance_free(j->sides[s].appliance);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
@@ -216,6 +219,9 @@ static json_object *side_to_json(const JobSide *s) {
                 json_object_array_add(imgs, d);
         }
         json_object_object_add(o, "images", imgs);
+        _cleanup_free_ char *key = hexmem(s->key, sizeof s->key);
+        json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
+        json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
         json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
         json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
         return o;
@@ -290,6 +296,53 @@ static void side_error(Job *j, Error *e) {
         }
 }
 
+/* Content keys of both sides, then their manifests from the store. */
+static int identify_sides(Job *j, Error *e) {
+        Store *store = j->manager->store;
+        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                             .cancelled = on_cancelled, .userdata = j};
+
+        set_phase(j, PHASE_FINGERPRINT);
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                side->disk_keys = calloc(side->n_disks, FINGERPRINT_SIZE);
+                if (!side->disk_keys)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+                for (size_t i = 0; i < side->n_disks; i++)
+                        if (disk_identify(store, &side->disks[i], &sink, side->disk_keys[i], e) < 0)
+                                return -1;
+                side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) side->disk_keys, side->n_disks, side->key);
+                if (!store)
+                        continue;
+                Error le = {0};
+                int r = store_load_manifest(store, side->key, &side->manifest, &le);
+                if (r < 0)
+                        log_error("Cannot read a cached manifest: %s", le.message);
+                side->cached = r > 0;
+        }
+        return 0;
+}
+
+/* Newly scanned manifests go into the store; a failure costs only speed. */
+static void remember_sides(Job *j) {
+        Store *store = j->manager->store;
+        if (!store)
+                return;
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                if (side->cached || !side->manifest || side->error.code != ERR_OK)
+                        continue;
+                _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
+                if (!disks)
+                        continue;
+                for (size_t i = 0; i < side->n_disks; i++)
+                        disks[i] = (StoreDisk){.path = side->disks[i].path, .key = side->disk_keys[i]};
+                Error e = {0};
+                if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
+                        log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
+        }
+}
+
 static void *job_thread(void *userdata) {
         Job *j = userdata;
         Error e = {0};
@@ -311,16 +364,25 @@ static void *job_thread(void *userdata) {
         if (e.code != ERR_OK)
                 return NULL;
 
+        if (identify_sides(j, &e) < 0) {
+                finish(j, &e);
+                return NULL;
+        }
+
         /* Both sides at once: appliance launches dominate, and two launch in
-         * about the time of one. */
+         * about the time of one. A side found in the store needs none. */
         SideRun runs[2] = {{j, 0}, {j, 1}};
         pthread_t other;
-        bool other_started = pthread_create(&other, NULL, run_side, &runs[1]) == 0;
-        run_side(&runs[0]);
+        bool other_started = false;
+        if (!j->sides[1].cached)
+                other_started = pthread_create(&other, NULL, run_side, &runs[1]) == 0;
+        if (!j->sides[0].cached)
+                run_side(&runs[0]);
         if (other_started)
                 (void) pthread_join(other, NULL);
-        else
+        else if (!j->sides[1].cached)
                 run_side(&runs[1]);
+        remember_sides(j);
 
         side_error(j, &e);
         if (e.code != ERR_OK) {

@@ -12,6 +12,7 @@
 #include "appliance.h"
 #include "comparer.h"
 #include "errors.h"
+#include "fingerprint.h"
 #include "image-source.h"
 #include "progress.h"
 
@@ -37,6 +38,9 @@ typedef struct JobSide {
         pthread_mutex_t appliance_lock;
         Error error;
         Phase phase;
+        uint8_t (*disk_keys)[FINGERPRINT_SIZE];
+        uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
+        bool cached;                   /* manifest came from the store */
 } JobSide;
 
 /* No padding: published copies are compared with memcmp(). */

@@ -14,6 +14,11 @@ static void help(void) {
                "      --peer-fd=FD        Serve one client over an inherited socket\n"
                "      --idle-timeout=SEC  Exit after SEC seconds without jobs (0: never; default 120)\n"
                "      --max-jobs=N        Refuse new jobs beyond N unfinished ones (default 64)\n"
+               "      --cache=PATH        The manifest cache database (default: in the user's\n"
+               "                          cache directory, or /var/cache/virt-diffd with --system)\n"
+               "      --cache-budget=SIZE Evict least recently used manifests beyond SIZE bytes\n"
+               "                          (K, M, G suffixes; default 1G)\n"
+               "      --no-cache          Keep no manifests\n"
                "  -v, --verbose           Log debugging information\n"
                "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
@@ -28,8 +33,33 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
         return 0;
 }
 
+/* "512M", "2G", "1048576". */
+static int parse_size(const char *s, uint64_t *ret) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s || s[0] == '-')
+                return -EINVAL;
+        unsigned shift = 0;
+        if (*end == 'K' || *end == 'k')
+                shift = 10;
+        else if (*end == 'M' || *end == 'm')
+                shift = 20;
+        else if (*end == 'G' || *end == 'g')
+                shift = 30;
+        else if (*end)
+                return -EINVAL;
+        if (shift && end[1])
+                return -EINVAL;
+        if (v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) v << shift;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
-        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_JOBS };
+        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_JOBS, ARG_CACHE, ARG_CACHE_BUDGET,
+               ARG_NO_CACHE };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -40,6 +70,9 @@ int main(int argc, char *argv[]) {
                 {"peer-fd", required_argument, NULL, ARG_PEER_FD},
                 {"idle-timeout", required_argument, NULL, ARG_IDLE},
                 {"max-jobs", required_argument, NULL, ARG_MAX_JOBS},
+                {"cache", required_argument, NULL, ARG_CACHE},
+                {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
+                {"no-cache", no_argument, NULL, ARG_NO_CACHE},
                 {},
         };
         Manager *m = NULL;
@@ -93,6 +126,21 @@ int main(int argc, char *argv[]) {
                                 return 2;
                         }
                         m->max_jobs = (unsigned) v;
+                        break;
+                case ARG_CACHE:
+                        free(m->store_path);
+                        m->store_path = strdup(optarg);
+                        if (!m->store_path)
+                                return 1;
+                        break;
+                case ARG_CACHE_BUDGET:
+                        if (parse_size(optarg, &m->cache_budget) < 0) {
+                                fprintf(stderr, "virt-diffd: invalid --cache-budget '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case ARG_NO_CACHE:
+                        m->no_cache = true;
                         break;
                 default:
                         fprintf(stderr, "virt-diffd: try --help\n");

@@ -5,6 +5,8 @@
 #include <systemd/sd-id128.h>
 
 #include "kvm-probe.h"
+#include "manager-cache.h"
+#include "appliance.h"
 #include "log.h"
 
 #define MAX_DISKS_PER_SIDE 32
@@ -94,6 +96,7 @@ int manager_new(Manager **ret) {
         m->max_jobs = 64;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
+        m->cache_budget = 1ULL << 30;
 
         int r = sd_event_default(&m->event);
         if (r < 0)
@@ -138,6 +141,8 @@ Manager *manager_free(Manager *m) {
                 (void) close(m->wake_fd);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
+        store_close(m->store);
+        free(m->store_path);
         free(m);
         return NULL;
 }
@@ -333,15 +338,30 @@ static int property_get_version(sd_bus *bus _unused_, const char *path _unused_,
         return sd_bus_message_append(reply, "s", VIRT_DIFFD_VERSION);
 }
 
+static int property_get_launches(sd_bus *bus _unused_, const char *path _unused_,
+                                 const char *interface _unused_, const char *property _unused_,
+                                 sd_bus_message *reply, void *userdata _unused_, sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "t", appliance_launch_count());
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Accelerator", "s", property_get_accelerator, 0, 0),
+        SD_BUS_PROPERTY("AppliancesLaunched", "t", property_get_launches, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Compare",
                                 SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats), method_cache_stats,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheList", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssttxx)", manifests),
+                                method_cache_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CachePurge", SD_BUS_ARGS("s", image), SD_BUS_RESULT("t", removed),
+                                method_cache_purge, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheVerify", SD_BUS_NO_ARGS, SD_BUS_RESULT("b", ok, "s", message),
+                                method_cache_verify, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -410,6 +430,16 @@ int manager_connect(Manager *m) {
         }
         if (r < 0)
                 return r;
+
+        if (!m->no_cache) {
+                _cleanup_free_ char *def = m->store_path ? NULL : store_default_path(m->mode == BUS_MODE_SYSTEM);
+                const char *path = m->store_path ? m->store_path : def;
+                Error e = {0};
+                /* Without its cache the daemon still works, only slower. */
+                if (!path || store_open(path, m->cache_budget, &m->store, &e) < 0)
+                        log_error("Cannot open the manifest cache %s, running without it: %s", strempty(path),
+                                  path ? e.message : "no cache directory");
+        }
 
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)

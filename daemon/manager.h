@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "job.h"
+#include "store.h"
 
 #define VD_BUS_NAME "org.virtdiff.VirtDiff1"
 #define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
@@ -35,6 +36,11 @@ typedef struct Manager {
         uint64_t idle_timeout_usec; /* 0: never exit on idle */
         sd_event_source *idle_timer;
         uint64_t retain_usec;       /* how long a finished job stays readable */
+
+        Store *store;               /* NULL: no cache */
+        char *store_path;           /* NULL: the default */
+        bool no_cache;
+        uint64_t cache_budget;
 } Manager;
 
 int manager_new(Manager **ret);

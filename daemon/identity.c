@@ -1,0 +1,41 @@
+#include "identity.h"
+
+#include "log.h"
+
+/* One file's key: remembered by its stat record, else hashed. */
+static int file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
+                    Error *e) {
+        FileStat st;
+
+        if (store && fingerprint_stat(path, &st) >= 0 && store_lookup_stat(store, path, &st, ret) > 0)
+                return 0;
+        if (fingerprint_file(path, progress, ret, &st, e) < 0)
+                return -1;
+        if (store && store_save_stat(store, path, &st, ret) < 0)
+                log_debug("Cannot remember the key of %s.", path);
+        return 0;
+}
+
+int disk_identify(Store *store, const Disk *d, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
+                  Error *e) {
+        size_t n = 1 + strv_length(d->backing_chain);
+        _cleanup_free_ uint8_t(*keys)[FINGERPRINT_SIZE] = calloc(n, FINGERPRINT_SIZE);
+        _cleanup_free_ const char **labels = calloc(n, sizeof(char *));
+        if (!keys || !labels)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+
+        /* The chain is part of the content: a changed backing file changes
+         * what the guest sees through the overlay. */
+        for (size_t i = 0; i < n; i++) {
+                const char *path = i == 0 ? d->path : d->backing_chain[i - 1];
+                if (file_key(store, path, progress, keys[i], e) < 0)
+                        return -1;
+                labels[i] = i == 0 ? d->format : "backing";
+        }
+        fingerprint_combine("disk", (const uint8_t(*)[FINGERPRINT_SIZE]) keys, n, labels, ret);
+        return 0;
+}
+
+void side_identify(const uint8_t (*disk_keys)[FINGERPRINT_SIZE], size_t n, uint8_t ret[FINGERPRINT_SIZE]) {
+        fingerprint_combine("side", disk_keys, n, NULL, ret);
+}
