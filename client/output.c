@@ -362,7 +362,8 @@ static char *change_label(json_object *c, bool with_tree) {
 
         if (json_get_bytes(c, "path", &path, &n) < 0)
                 return NULL;
-        if (!with_tree)
+        /* The inspected OS's tree "/" holds guest paths: they need no name. */
+        if (!with_tree || strcmp(tree, "/") == 0)
                 return output_quote(path, n);
 
         size_t t = strlen(tree);

@@ -73,6 +73,13 @@ int fingerprint_stat(const char *path, FileStat *ret) {
 
         if (stat(path, &st) < 0)
                 return -errno;
+        /* Only a regular file's stat moves whenever its content does. A
+         * block device node reads size 0 and keeps its times while the
+         * device is written through a mounted filesystem, a loop or
+         * device-mapper stack or another node: a stat record of it would
+         * hand out a stale key, so it gets none and is always hashed. */
+        if (!S_ISREG(st.st_mode))
+                return -ENOTSUP;
         file_stat_from_stat(&st, ret);
         return 0;
 }

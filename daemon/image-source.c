@@ -61,14 +61,28 @@ static const char *qemu_img_message(char *err) {
         return err;
 }
 
+/* The file qemu-img failed on, from "Could not open 'FILE': ...". */
+static char *failed_file(const char *err) {
+        const char *p = strstr(err, "Could not open '");
+        if (!p)
+                return NULL;
+        p += strlen("Could not open '");
+        const char *q = strchr(p, '\'');
+        return q ? strndup(p, (size_t) (q - p)) : NULL;
+}
+
 static int classify_qemu_img_error(Disk *d, char *err, Error *e) {
+        _cleanup_free_ char *file = failed_file(err);
+
         if (strstr(err, "lock"))
                 return error_set(e, ERR_IMAGE_LOCKED,
                                  "%s: image is in use by a running virtual machine (write lock held)",
                                  d->path);
-        if (strstr(err, "backing"))
-                return error_set(e, ERR_MISSING_BACKING_FILE, "%s: cannot open its backing file: %s",
-                                 d->path, qemu_img_message(err));
+        /* A failure on a file other than the one we opened is its backing
+         * chain's. */
+        if ((file && strcmp(file, d->path) != 0) || strstr(err, "backing"))
+                return error_set(e, ERR_MISSING_BACKING_FILE, "%s: cannot open its backing file%s%s: %s",
+                                 d->path, file ? " " : "", strempty(file), qemu_img_message(err));
         if (strstr(err, "too short") || strstr(err, "truncated") || strstr(err, "end of file"))
                 return error_set(e, ERR_TRUNCATED_IMAGE, "%s: truncated %s image: %s", d->path,
                                  d->format, qemu_img_message(err));
@@ -97,8 +111,8 @@ static int read_backing_chain(Disk *d, const char *json, Error *e) {
         return 0;
 }
 
-/* qcow2 keeps its tables anywhere in the file: qemu-img check tells where
- * the image should end, which shows a truncated copy that still opens. */
+/* qcow2 keeps its tables anywhere in the file: a cut copy still opens, and
+ * only qemu-img check sees clusters referenced past its end. */
 static int check_qcow2(Disk *d, Error *e) {
         char *argv[] = {"qemu-img", "check", "--output=json", "-f", "qcow2", d->path, NULL};
         SpawnResult r = {0};
@@ -111,10 +125,7 @@ static int check_qcow2(Disk *d, Error *e) {
         }
 
         json_object *root = json_tokener_parse(r.out), *v;
-        uint64_t end = 0;
         int64_t corruptions = 0;
-        if (root && json_object_object_get_ex(root, "image-end-offset", &v))
-                end = (uint64_t) json_object_get_int64(v);
         if (root && json_object_object_get_ex(root, "corruptions", &v))
                 corruptions = json_object_get_int64(v);
         json_object_put(root);
@@ -122,10 +133,10 @@ static int check_qcow2(Disk *d, Error *e) {
         int ret = 0;
         if (!root && r.status != 0)
                 ret = classify_qemu_img_error(d, r.err, e);
-        else if (end > d->file_size)
+        else if (corruptions > 0 && strstr(r.err, "exceeding the end of the file"))
                 ret = error_set(e, ERR_TRUNCATED_IMAGE,
-                                "%s: truncated qcow2 image: %" PRIu64 " bytes, its tables reach %" PRIu64,
-                                d->path, d->file_size, end);
+                                "%s: truncated qcow2 image: %" PRIu64 " bytes, but clusters past its end are in use",
+                                d->path, d->file_size);
         else if (corruptions > 0)
                 ret = error_set(e, ERR_CORRUPT_IMAGE, "%s: corrupt qcow2 image: %" PRIi64 " corruptions",
                                 d->path, corruptions);

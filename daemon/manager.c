@@ -253,6 +253,8 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
 
 static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
         Job *j = userdata;
+        /* An empty track stays queued and would call us again and again. */
+        j->track = sd_bus_track_unref(j->track);
         if (!j->detached && !j->finished_handled) {
                 log_info("Client of job %" PRIu64 " disconnected, cancelling it.", j->id);
                 job_cancel(j);

@@ -391,6 +391,9 @@ static void test_stat(void) {
         CHECK(c.size == a.size && !file_stat_equal(&a, &c));
 
         CHECK(fingerprint_stat(missing, &c) == -ENOENT);
+        /* Only regular files: a device's stat does not follow its content. */
+        CHECK(fingerprint_stat("/dev/null", &c) == -ENOTSUP);
+        CHECK(fingerprint_stat(tmpdir, &c) == -ENOTSUP);
 }
 
 static void combine_reference(const char *domain, const uint8_t (*keys)[FINGERPRINT_SIZE], size_t n,
