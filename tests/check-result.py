@@ -7,14 +7,16 @@ Usage: check-result.py RESULT.json EXPECTATIONS [--define NAME=VALUE ...]
 EXPECTATIONS is a file ("-" for stdin), one assertion a line, split like a
 shell line (shlex), '#' starts a comment, ${NAME} is replaced by a --define:
 
-  change TREE PATH CHANGE KIND [FIELDS]
+  change TREE PATH CHANGE KIND [FIELDS [FILESYSTEM]]
       One element of "changes". PATH takes the escapes \\n \\t \\\\ \\xHH
       (bytes), so write it in single quotes. FIELDS is a comma list in any
-      order; "-" or nothing for none.
+      order; "-" or nothing for none. FILESYSTEM, when given, is the device
+      the entry must be on.
   fs DEVICE CHANGE MATCHED_BY [FIELDS [MOUNTPOINT]]
       One element of "filesystems"; MOUNTPOINT "-" (the default) for null.
   json DOTTED.PATH JSON-VALUE
-      A value anywhere in the document, e.g. "json a.inspected true".
+      A value anywhere in the document, e.g. "json a.inspected true" or
+      "json a.images.0.format qcow2" (what is not JSON is a string).
 
 The change and filesystem lines are the whole set: anything missing or
 extra fails. Independently of the expectations it also checks what the
@@ -46,6 +48,7 @@ SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas
 DEFAULT_FIELDS = ("size", "target", "rdev", "mode", "uid", "gid", "mtime", "xattrs")
 
 problems = []
+doc_filesystems = []
 
 
 def problem(msg):
@@ -182,6 +185,12 @@ def check_change(c, i):
         problem(f"{where}: size {c['size']} is not the {'new' if new else 'old'} side's {side['size']}")
     if c["filesystem"] is None:
         problem(f"{where}: no filesystem")
+    elif c["tree"] != "/" and c["filesystem"] != c["tree"]:
+        # A filesystem scanned on its own is its own tree.
+        problem(f"{where}: on {c['filesystem']}, not on its tree's device")
+    devices = [f["device"] for f in doc_filesystems]
+    if c["filesystem"] is not None and c["filesystem"] not in devices:
+        problem(f"{where}: its filesystem {c['filesystem']} is not among the filesystems")
     for st, name in ((old, "old"), (new, "new")):
         if st and st["kind"] == "file" and "sha256" not in st:
             problem(f"{where}: the {name} file was not hashed")
@@ -235,24 +244,36 @@ def load_expectations(path, defines):
         def fields(i):
             return tuple(sorted(args[i].split(","))) if len(args) > i and args[i] not in ("", "-") else ()
 
-        if what == "change" and len(args) in (4, 5):
-            changes.append((args[0], unescape(args[1]), args[2], args[3], fields(4)))
+        if what == "change" and len(args) in (4, 5, 6):
+            changes.append((args[0], unescape(args[1]), args[2], args[3], fields(4),
+                            args[5] if len(args) > 5 else None))
         elif what == "fs" and len(args) in (3, 4, 5):
             mp = args[4] if len(args) > 4 and args[4] != "-" else None
             fss.append((args[0], args[1], args[2], fields(3), mp))
         elif what == "json" and len(args) == 2:
-            values.append((args[0], json.loads(args[1])))
+            try:
+                value = json.loads(args[1])
+            except ValueError:
+                value = args[1]  # a bare word is a string
+            values.append((args[0], value))
         else:
             raise SystemExit(f"check-result.py: {path}:{n}: cannot parse {line!r}")
     return changes, fss, values
 
 
+def matches(e, a):
+    """An expected tuple against an actual one; None in e matches anything."""
+    return len(e) == len(a) and all(x is None or x == y for x, y in zip(e, a))
+
+
 def compare_sets(what, expected, actual, fmt):
     exp, act = list(expected), list(actual)
     for e in list(exp):
-        if e in act:
-            act.remove(e)
-            exp.remove(e)
+        for a in act:
+            if matches(e, a):
+                act.remove(a)
+                exp.remove(e)
+                break
     for e in exp:
         problem(f"missing {what}: {fmt(e)}")
     for a in act:
@@ -287,6 +308,7 @@ def main():
         return 1
 
     exp_changes, exp_fss, exp_values = load_expectations(a.expectations, defines)
+    doc_filesystems.extend(doc["filesystems"])
 
     # Order, summary, and the consistency of each element.
     keys = []
@@ -320,9 +342,10 @@ def main():
             problem(f"{where}: {f['change']} with fields {f['fields']}")
 
     actual_changes = [(c["tree"], name_bytes(c, "path", "change"), c["change"], c["kind"],
-                       tuple(sorted(c["fields"]))) for c in doc["changes"]]
+                       tuple(sorted(c["fields"])), c["filesystem"]) for c in doc["changes"]]
     compare_sets("change", exp_changes, actual_changes,
-                 lambda e: f"{e[0]} {show(e[1])} {e[2]} {e[3]} [{','.join(e[4])}]")
+                 lambda e: f"{e[0]} {show(e[1])} {e[2]} {e[3]} [{','.join(e[4])}]"
+                           + (f" on {e[5]}" if e[5] else ""))
     actual_fss = [(f["device"], f["change"], f["matched_by"], tuple(sorted(f["fields"])),
                    None if f["mountpoint"] is None else name_bytes(f, "mountpoint", "fs").decode("utf-8", "replace"))
                   for f in doc["filesystems"]]

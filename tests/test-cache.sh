@@ -1,0 +1,117 @@
+#!/bin/bash
+# The manifest cache: a repeated diff starts no appliance; touching an image
+# reuses its manifest; a changed byte, or a changed backing file, changes
+# the key and the result; a corrupt database is set aside, not deleted.
+source "$(dirname "$0")/lib.sh"
+requires dbus-daemon busctl debugfs
+ensure_fixtures
+start_bus
+
+A=$TEST_TMPDIR/a.img
+B=$TEST_TMPDIR/b.img
+cp --sparse=always "$FIXTURES/kinds-a.img" "$A"
+cp --sparse=always "$FIXTURES/kinds-b.img" "$B"
+
+launches() {
+        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
+                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
+}
+
+json_get() { # FILE PYTHON-EXPR-ON-d
+        "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+# Runs a --json diff and checks how many appliances it launched.
+diff_launching() { # EXPECTED-LAUNCHES OUT ARGS...
+        local want=$1 out=$2 before after
+        shift 2
+        before=$(launches)
+        run_virt_diff "$out" "$TEST_TMPDIR/err" --json "$@"
+        [ "$RC" -le 1 ] || { cat "$TEST_TMPDIR/err" >&2; fail "virt-diff $*: exit status $RC"; }
+        after=$(launches)
+        [ $((after - before)) = "$want" ] ||
+                fail "virt-diff $*: $((after - before)) appliance launches, expected $want"
+}
+
+changes_of() { # FILE
+        json_get "$1" 'json.dumps(d["changes"], sort_keys=True)'
+}
+
+# Activate the daemon first so that its launch counter spans every diff.
+daemon_answers || fail "the daemon does not answer"
+
+diff_launching 2 "$TEST_TMPDIR/1.json" "$A" "$B"
+[ "$(json_get "$TEST_TMPDIR/1.json" 'd["a"]["cached"], d["b"]["cached"]')" = "(False, False)" ] ||
+        fail "a cold diff claims a cached side"
+pass "cold diff: two launches, nothing from the cache"
+
+diff_launching 0 "$TEST_TMPDIR/2.json" "$A" "$B"
+[ "$(json_get "$TEST_TMPDIR/2.json" 'd["a"]["cached"], d["b"]["cached"]')" = "(True, True)" ] ||
+        fail "the repeated diff did not use the cache"
+[ "$(changes_of "$TEST_TMPDIR/1.json")" = "$(changes_of "$TEST_TMPDIR/2.json")" ] ||
+        fail "the cached result differs from the scanned one"
+pass "repeated diff: no launch, both sides cached, the same changes"
+
+run_virt_diff "$TEST_TMPDIR/long.txt" "$TEST_TMPDIR/err" -l "$A" "$B"
+assert_contains "$TEST_TMPDIR/long.txt" "# A: $A (cached)"
+assert_contains "$TEST_TMPDIR/long.txt" "# B: $B (cached)"
+pass "-l says where each side came from"
+
+touch "$A"
+diff_launching 0 "$TEST_TMPDIR/3.json" "$A" "$B"
+[ "$(json_get "$TEST_TMPDIR/3.json" 'd["a"]["key"] == d["a"]["key"]')" = True ] || true
+[ "$(json_get "$TEST_TMPDIR/1.json" 'd["a"]["key"]')" = "$(json_get "$TEST_TMPDIR/3.json" 'd["a"]["key"]')" ] ||
+        fail "touching an image changed its key"
+pass "touched image (mtime only): rehashed to the same key, no launch"
+
+# One byte inside a file's data block of B: the key changes, and the file
+# shows as modified although its size and mtime are the same.
+block=$(debugfs -R "bmap /chmod.txt 0" "$B" 2>/dev/null)
+bsize=$(dumpe2fs -h "$B" 2>/dev/null | awk -F: '/^Block size/ {gsub(/ /, "", $2); print $2}')
+[ -n "$block" ] && [ -n "$bsize" ] || fail "cannot find /chmod.txt's block in $B"
+printf 'Z' | dd of="$B" bs=1 seek=$((block * bsize)) conv=notrunc status=none
+diff_launching 1 "$TEST_TMPDIR/4.json" "$A" "$B"
+[ "$(json_get "$TEST_TMPDIR/2.json" 'd["b"]["key"]')" != "$(json_get "$TEST_TMPDIR/4.json" 'd["b"]["key"]')" ] ||
+        fail "a changed byte left the key as it was"
+[ "$(json_get "$TEST_TMPDIR/4.json" '[c["change"] for c in d["changes"] if c["path"] == "/chmod.txt"][0]')" = modified ] ||
+        fail "/chmod.txt with a changed byte is not modified"
+[ "$(json_get "$TEST_TMPDIR/4.json" 'sorted([c["fields"] for c in d["changes"] if c["path"] == "/chmod.txt"][0])')" = \
+        "['content', 'mode']" ] || fail "/chmod.txt: expected fields content and mode"
+pass "one changed byte: a new key for B only (one launch), the file is modified by its hash"
+
+# An overlay's key covers its backing file.
+qemu-img convert -f raw -O qcow2 "$FIXTURES/kinds-a.img" "$TEST_TMPDIR/base.qcow2"
+qemu-img create -q -f qcow2 -b "$TEST_TMPDIR/base.qcow2" -F qcow2 "$TEST_TMPDIR/overlay.qcow2"
+diff_launching 1 "$TEST_TMPDIR/5.json" "$TEST_TMPDIR/overlay.qcow2" "$B"
+qemu-img convert -f raw -O qcow2 "$FIXTURES/kinds-b.img" "$TEST_TMPDIR/base.qcow2"
+diff_launching 1 "$TEST_TMPDIR/6.json" "$TEST_TMPDIR/overlay.qcow2" "$B"
+[ "$(json_get "$TEST_TMPDIR/5.json" 'd["a"]["key"]')" != "$(json_get "$TEST_TMPDIR/6.json" 'd["a"]["key"]')" ] ||
+        fail "a changed backing file left the overlay's key as it was"
+[ "$(json_get "$TEST_TMPDIR/6.json" 'len(d["changes"])')" = 1 ] ||
+        fail "overlay on kinds-b against kinds-b with one byte changed: expected exactly one change"
+pass "changed backing file: the overlay gets a new key and is scanned again"
+
+# The cache commands, on the daemon of the bus.
+"$BUILDDIR/virt-diffctl" cache stats >"$TEST_TMPDIR/stats" || fail "cache stats failed"
+assert_contains "$TEST_TMPDIR/stats" "Manifests: 4"
+"$BUILDDIR/virt-diffctl" cache list >"$TEST_TMPDIR/list" || fail "cache list failed"
+assert_contains "$TEST_TMPDIR/list" "$A"
+"$BUILDDIR/virt-diffctl" cache verify >"$TEST_TMPDIR/verify" || fail "cache verify failed"
+assert_contains "$TEST_TMPDIR/verify" "ok"
+"$BUILDDIR/virt-diffctl" cache purge "$A" >"$TEST_TMPDIR/purge" || fail "cache purge failed"
+assert_contains "$TEST_TMPDIR/purge" "1 manifest removed"
+diff_launching 1 "$TEST_TMPDIR/7.json" "$A" "$B"
+pass "cache stats, list, verify; purge IMAGE forgets that image only"
+
+# A corrupt database is set aside and a fresh one made.
+restart_daemon
+db=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite
+[ -f "$db" ] || fail "no database at $db"
+head -c 65536 /dev/urandom >"$db"
+rm -f "$db-wal" "$db-shm"
+diff_launching 2 "$TEST_TMPDIR/8.json" "$A" "$B"
+ls "$db".corrupt-* >/dev/null 2>&1 || fail "the corrupt database was not kept aside"
+daemon_log | grep -q "corrupt" || fail "the daemon did not say it set the database aside"
+"$BUILDDIR/virt-diffctl" cache verify >"$TEST_TMPDIR/verify" || fail "cache verify failed on the new database"
+pass "a corrupt database is renamed to $(basename "$(ls "$db".corrupt-* | head -n1)") and replaced"
+assert_no_qemu

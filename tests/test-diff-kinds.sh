@@ -1,0 +1,88 @@
+#!/bin/bash
+# Every kind of change, through the real daemon on a private session bus.
+#
+# Two diffs: one --json of two disks a side (kinds-a + same-1 against
+# kinds-b + same-2: no OS, so each filesystem is a tree of its own, keyed by
+# its device), and one long text listing of the kinds pair.
+source "$(dirname "$0")/lib.sh"
+requires dbus-daemon dbus-send
+requires_jsonschema
+ensure_fixtures
+start_bus
+
+# ---- JSON, two disks a side ----
+run_virt_diff "$TEST_TMPDIR/result.json" "$TEST_TMPDIR/err" --json \
+        -a "$FIXTURES/kinds-a.img" -a "$FIXTURES/same-1.img" \
+        -A "$FIXTURES/kinds-b.img" -A "$FIXTURES/same-2.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 0
+assert_no_qemu
+
+{
+        kinds_expectation /dev/sda
+        # same-1 and same-2: one tree built twice, a second apart, with the
+        # same UUID: nothing differs (no /dev/sdb lines).
+        echo "fs /dev/sda unchanged device"
+        echo "fs /dev/sdb unchanged device"
+        echo "json a.inspected false"
+        echo "json b.inspected false"
+        # Scanned by appliances, not taken from the manifest cache.
+        echo "json a.cached false"
+        echo "json b.cached false"
+} >"$TEST_TMPDIR/expected"
+check_result "$TEST_TMPDIR/result.json" "$TEST_TMPDIR/expected"
+pass "--json: the exact change set of kinds-a -> kinds-b, none for same-1 -> same-2"
+
+# The daemon decided on its own how to run qemu (no force_tcg is set).
+daemon_log | grep -qE 'KVM is not usable .*falling back to TCG|Using KVM hardware virtualisation' ||
+        fail "the daemon did not log its KVM decision"
+daemon_log | grep -E 'KVM is not usable|Using KVM' | head -n1 | sed 's/^/# /'
+pass "the daemon probed KVM itself"
+
+check_daemon_serves_after_client_left
+
+# ---- long text listing, one disk a side ----
+run_virt_diff "$TEST_TMPDIR/long.txt" "$TEST_TMPDIR/err" -l "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 0
+assert_no_qemu
+
+# Where each side came from (scanned, not cached); then one tree, so no
+# "TREE:" prefix; names that are not plain UTF-8 text are quoted with C
+# escapes; filesystems are all unchanged, so no line for them.
+L=${LONG_PATH}
+assert_file_is "$TEST_TMPDIR/long.txt" <<EOF
+# A: $FIXTURES/kinds-a.img (scanned)
+# B: $FIXTURES/kinds-b.img (scanned)
+/added.txt: added, size: 21
+/chmod.txt: metadata, size: 5, fields: mode
+/chown.txt: metadata, size: 6, fields: uid,gid
+/devs/chr: modified, size: 0, kind: char, fields: rdev
+/devs/fifo-new: added, size: 0, kind: fifo
+/dir/inner: modified, size: 11
+/gone: removed, size: 4096, kind: directory
+/gone/a.txt: removed, size: 2
+/gone/sub: removed, size: 4096, kind: directory
+/gone/sub/b.txt: removed, size: 2
+/hard/link.txt: added, size: 7
+/link: modified, size: 8, kind: symlink, target: target-b
+$L/deep-new.txt: added, size: 9
+$L/deep.txt: modified, size: 7
+/modified-same.txt: modified, size: 9
+/modified-size.txt: modified, size: 19
+/mtime.txt: metadata, size: 6, fields: mtime
+"/names/back\\\\slash \\"q\\"": modified, size: 8
+"/names/caf\\xe9": modified, size: 13
+"/names/new\\nline": added, size: 8
+"/names/two\\nlines": modified, size: 3
+/names/with space.txt: modified, size: 11
+"/names/\\xff\\xfe.bin": added, size: 7
+/nlink/newsub: added, size: 4096, kind: directory
+/removed.txt: removed, size: 21
+/type-change: type, size: 4096, kind: file -> directory
+/type-change/c1.txt: added, size: 4
+/type-change/sub: added, size: 4096, kind: directory
+/type-change/sub/c2.txt: added, size: 4
+/xattr.txt: metadata, size: 6, fields: xattrs
+EOF
+pass "-l: the long listing, with quoted names"

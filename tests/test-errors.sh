@@ -1,0 +1,124 @@
+#!/bin/bash
+# Trouble: exit status 2 and one line on stderr naming the image and what
+# is wrong with it; on the bus, the matching named error. Bad input is
+# refused before any appliance starts; only the last case (no filesystem on
+# a disk) needs a launch pair.
+source "$(dirname "$0")/lib.sh"
+requires dbus-daemon dbus-send busctl
+ensure_fixtures
+start_bus
+
+GOOD=$FIXTURES/kinds-a.img
+
+# expect_error DESCRIPTION MESSAGE-PART... -- virt-diff ARGS...
+# Exit status 2, nothing on stdout, exactly one line on stderr that starts
+# with "virt-diff: " and holds every MESSAGE-PART; and no appliance: fast,
+# and the daemon has not decided how to run qemu (it does so at its first
+# launch). The line is left in $TEST_TMPDIR/err.
+expect_error() {
+        local what=$1 parts=() part
+        shift
+        while [ "$1" != "--" ]; do
+                parts+=("$1")
+                shift
+        done
+        shift
+        run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" "$@"
+        assert_rc 2 "$TEST_TMPDIR/err"
+        assert_lines "$TEST_TMPDIR/out" 0
+        assert_lines "$TEST_TMPDIR/err" 1
+        grep -q '^virt-diff: ' "$TEST_TMPDIR/err" || fail "$what: $(cat "$TEST_TMPDIR/err")"
+        for part in "${parts[@]}"; do
+                assert_contains "$TEST_TMPDIR/err" "$part"
+        done
+        if [ "${LAUNCH:-0}" = 0 ]; then
+                if daemon_log | grep -qE 'KVM is not usable|Using KVM'; then
+                        fail "$what: an appliance was started"
+                fi
+                awk "BEGIN { exit !($SECONDS_TAKEN < 10) }" || fail "$what took ${SECONDS_TAKEN}s"
+        fi
+        pass "$what: $(cat "$TEST_TMPDIR/err")"
+}
+
+err_has() { # FIXED-STRING
+        grep -qF -- "$1" "$TEST_TMPDIR/err"
+}
+
+# ---- the command line ----
+
+expect_error "unknown option" "unknown option '--bogus'" -- \
+        --bogus "$GOOD" "$GOOD"
+expect_error "one image only" "expected two images, got 1 argument" -- \
+        "$GOOD"
+expect_error "no -A disk" "two images are needed" -- \
+        -a "$GOOD"
+
+# ---- images refused before any launch ----
+
+expect_error "missing file" "$TEST_TMPDIR/no-such.img: no such file" -- \
+        "$GOOD" "$TEST_TMPDIR/no-such.img"
+expect_error "a directory" "$FIXTURES: is a directory" -- \
+        "$FIXTURES" "$GOOD"
+expect_error "empty file" "$FIXTURES/empty.img: empty file" -- \
+        "$FIXTURES/empty.img" "$GOOD"
+expect_error "text file forced to qcow2" "$FIXTURES/notes.txt: not a valid qcow2 image" -- \
+        --format=qcow2 "$FIXTURES/notes.txt" "$GOOD"
+
+expect_error "truncated qcow2" "$FIXTURES/truncated.qcow2: " -- \
+        "$FIXTURES/truncated.qcow2" "$GOOD"
+xfail_check truncated-as-corrupt "a truncated qcow2 is called truncated" \
+        'assert_contains "$TEST_TMPDIR/err" "corrupt qcow2 image"' \
+        err_has ": truncated"
+
+expect_error "missing backing file" "$FIXTURES/missing-backing.qcow2: " "no-such-base.qcow2" -- \
+        "$GOOD" "$FIXTURES/missing-backing.qcow2"
+xfail_check backing-not-named "a missing backing file is called that" \
+        'assert_contains "$TEST_TMPDIR/err" "not a valid qcow2 image: Could not open"' \
+        err_has "backing file"
+
+# ---- the same on the bus: named errors ----
+
+expect_bus_error() { # ERROR-NAME PATH-A PATH-B
+        local got
+        got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+                Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$2" 1 1 path s "$3" 0)
+        [[ $got == "org.virtdiff.VirtDiff1.Error.$1: "* ]]
+}
+bus_error_is() { # ERROR-NAME PATH-A PATH-B
+        expect_bus_error "$@" || fail "Compare $2 $3: $(busctl_error call org.virtdiff.VirtDiff1 \
+                /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager Compare 'aa{sv}aa{sv}a{sv}' \
+                1 1 path s "$2" 1 1 path s "$3" 0), expected $1"
+        pass "Compare: $1 for $(basename "$2") / $(basename "$3")"
+}
+bus_error_is NoSuchFile "$GOOD" "$TEST_TMPDIR/no-such.img"
+bus_error_is InvalidImage "$FIXTURES" "$GOOD"
+bus_error_is InvalidImage "$FIXTURES/empty.img" "$GOOD"
+xfail_check truncated-as-corrupt "Compare: TruncatedImage for truncated.qcow2" \
+        'bus_error_is CorruptImage "$FIXTURES/truncated.qcow2" "$GOOD"' \
+        expect_bus_error TruncatedImage "$FIXTURES/truncated.qcow2" "$GOOD"
+xfail_check backing-not-named "Compare: MissingBackingFile for missing-backing.qcow2" \
+        'bus_error_is InvalidImage "$FIXTURES/missing-backing.qcow2" "$GOOD"' \
+        expect_bus_error MissingBackingFile "$FIXTURES/missing-backing.qcow2" "$GOOD"
+
+got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+        Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$GOOD" 0 0)
+[[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: side B has no disk" ]] || fail "no side B: $got"
+got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+        Compare 'aa{sv}aa{sv}a{sv}' 1 2 path s "$GOOD" colour s red 1 1 path s "$GOOD" 0)
+[[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: unknown disk option 'colour'" ]] || fail "unknown disk option: $got"
+got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+        Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$GOOD" 1 1 path s "$GOOD" 1 fast b true)
+[[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: unknown option 'fast'" ]] || fail "unknown option: $got"
+pass "Compare: InvalidArgs for a side without disks, an unknown disk option, an unknown option"
+
+# None of the above started an appliance.
+if daemon_log | grep -qE 'KVM is not usable|Using KVM'; then
+        fail "an appliance was started for refused input"
+fi
+assert_no_qemu 0
+
+# ---- the only launch pair: noise has no filesystem ----
+
+LAUNCH=1 expect_error "nothing mountable" "$FIXTURES/random.img: no filesystems found" -- \
+        "$FIXTURES/random.img" "$GOOD"
+assert_no_qemu
