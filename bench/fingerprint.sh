@@ -3,8 +3,8 @@
 # the same 1 GiB image: half random data, half holes, and a dense copy with
 # the holes written as zeros. Each file is read cold (its pages dropped from
 # the page cache first; the host still caches the virtual disk, hence
-# "cold-ish") and from the page cache (best of 3). GB/s is over the 1 GiB
-# file size, holes included.
+# "cold-ish") and from the page cache, the best of 3 runs each. GB/s is
+# over the 1 GiB file size, holes included.
 #   bench/fingerprint.sh [DIR]    (default: a new directory under /var/tmp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,16 +53,16 @@ gbps() {
     awk -v b="$size" -v ns="$1" 'BEGIN { printf "%.2f GB/s", b / ns }'
 }
 
-cold() {
-    drop_cache "$2"
-    gbps "$(run_ns "$1" "$2")"
-}
-
-cached() {
-    local best=0 ns
-    "$1" "$2" >/dev/null
+# The best of 3 runs, the file's pages dropped before each (cold) or not.
+best_of_3() {
+    local mode=$1 best=0 ns
+    shift
+    "$@" >/dev/null
     for _ in 1 2 3; do
-        ns=$(run_ns "$1" "$2")
+        if [ "$mode" = cold ]; then
+            drop_cache "$2"
+        fi
+        ns=$(run_ns "$@")
         if [ "$best" -eq 0 ] || [ "$ns" -lt "$best" ]; then
             best=$ns
         fi
@@ -97,5 +97,6 @@ for tool in ours ossl readall; do
         ossl) name="openssl dgst -sha256" ;;
         readall) name="cat > /dev/null" ;;
     esac
-    echo "| $name | $(cold $tool "$sparse") | $(cached $tool "$sparse") | $(cold $tool "$dense") | $(cached $tool "$dense") |"
+    echo "| $name | $(best_of_3 cold $tool "$sparse") | $(best_of_3 cached $tool "$sparse") |" \
+        "$(best_of_3 cold $tool "$dense") | $(best_of_3 cached $tool "$dense") |"
 done
