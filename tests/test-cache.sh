@@ -41,12 +41,12 @@ changes_of() { # FILE
 daemon_answers || fail "the daemon does not answer"
 
 diff_launching 2 "$TEST_TMPDIR/1.json" "$A" "$B"
-[ "$(json_get "$TEST_TMPDIR/1.json" 'd["a"]["cached"], d["b"]["cached"]')" = "(False, False)" ] ||
+[ "$(json_get "$TEST_TMPDIR/1.json" 'd["a"]["cached"], d["b"]["cached"]')" = "False False" ] ||
         fail "a cold diff claims a cached side"
 pass "cold diff: two launches, nothing from the cache"
 
 diff_launching 0 "$TEST_TMPDIR/2.json" "$A" "$B"
-[ "$(json_get "$TEST_TMPDIR/2.json" 'd["a"]["cached"], d["b"]["cached"]')" = "(True, True)" ] ||
+[ "$(json_get "$TEST_TMPDIR/2.json" 'd["a"]["cached"], d["b"]["cached"]')" = "True True" ] ||
         fail "the repeated diff did not use the cache"
 [ "$(changes_of "$TEST_TMPDIR/1.json")" = "$(changes_of "$TEST_TMPDIR/2.json")" ] ||
         fail "the cached result differs from the scanned one"
@@ -59,7 +59,6 @@ pass "-l says where each side came from"
 
 touch "$A"
 diff_launching 0 "$TEST_TMPDIR/3.json" "$A" "$B"
-[ "$(json_get "$TEST_TMPDIR/3.json" 'd["a"]["key"] == d["a"]["key"]')" = True ] || true
 [ "$(json_get "$TEST_TMPDIR/1.json" 'd["a"]["key"]')" = "$(json_get "$TEST_TMPDIR/3.json" 'd["a"]["key"]')" ] ||
         fail "touching an image changed its key"
 pass "touched image (mtime only): rehashed to the same key, no launch"
@@ -93,7 +92,8 @@ pass "changed backing file: the overlay gets a new key and is scanned again"
 
 # The cache commands, on the daemon of the bus.
 "$BUILDDIR/virt-diffctl" cache stats >"$TEST_TMPDIR/stats" || fail "cache stats failed"
-assert_contains "$TEST_TMPDIR/stats" "Manifests: 4"
+# A, B before and after its changed byte, the overlay on two bases.
+assert_contains "$TEST_TMPDIR/stats" "Manifests: 5"
 "$BUILDDIR/virt-diffctl" cache list >"$TEST_TMPDIR/list" || fail "cache list failed"
 assert_contains "$TEST_TMPDIR/list" "$A"
 "$BUILDDIR/virt-diffctl" cache verify >"$TEST_TMPDIR/verify" || fail "cache verify failed"
