@@ -7,48 +7,64 @@
 
 #define EMIT_INTERVAL_USEC (100 * 1000ULL)
 
-static const char *const status_properties[] = {
-        "State", "Phase", "Progress", "ProgressValid", "FilesDone", "FilesTotal", "BytesDone",
-        "BytesTotal", "Rate", "ExpectedEndTime", "Differences", "ErrorName", "ErrorMessage",
+/* The properties that change while a job runs, from one table. */
+static const struct {
+        const char *name;
+        char type; /* u, d, b (int32_t) or t */
+        size_t offset; /* in JobStatus */
+} status_fields[] = {
+        {"State", 'u', offsetof(JobStatus, state)},
+        {"Phase", 'u', offsetof(JobStatus, phase)},
+        {"Progress", 'd', offsetof(JobStatus, progress)},
+        {"ProgressValid", 'b', offsetof(JobStatus, progress_valid)},
+        {"FilesDone", 't', offsetof(JobStatus, files_done)},
+        {"FilesTotal", 't', offsetof(JobStatus, files_total)},
+        {"BytesDone", 't', offsetof(JobStatus, bytes_done)},
+        {"BytesTotal", 't', offsetof(JobStatus, bytes_total)},
+        {"Rate", 't', offsetof(JobStatus, rate)},
+        {"ExpectedEndTime", 't', offsetof(JobStatus, expected_end_usec)},
+        {"Differences", 'b', offsetof(JobStatus, differences)},
 };
 
-static int append_property(sd_bus_message *m, const Job *j, const char *name) {
-        const JobStatus *s = &j->published;
-        int r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r < 0)
+/* Appends a status property's value, bare or as a variant; -ENOENT for a
+ * name that is not one. */
+static int append_status(sd_bus_message *m, const Job *j, const char *name, bool variant) {
+        const char *str = NULL;
+        if (strcmp(name, "ErrorName") == 0)
+                str = strempty(j->error_name);
+        else if (strcmp(name, "ErrorMessage") == 0)
+                str = strempty(j->error_message);
+        if (str)
+                return variant ? sd_bus_message_append(m, "v", "s", str) : sd_bus_message_append(m, "s", str);
+
+        for (size_t i = 0; i < ELEMENTSOF(status_fields); i++) {
+                if (strcmp(name, status_fields[i].name) != 0)
+                        continue;
+                const char *p = (const char *) &j->published + status_fields[i].offset;
+                char sig[2] = {status_fields[i].type, 0};
+                int r = variant ? sd_bus_message_open_container(m, 'v', sig) : 0;
+                if (r < 0)
+                        return r;
+                switch (status_fields[i].type) {
+                case 'u':
+                        r = sd_bus_message_append_basic(m, 'u', (const uint32_t *) p);
+                        break;
+                case 'd':
+                        r = sd_bus_message_append_basic(m, 'd', (const double *) p);
+                        break;
+                case 'b': {
+                        int b = *(const int32_t *) p != 0;
+                        r = sd_bus_message_append_basic(m, 'b', &b);
+                        break;
+                }
+                default:
+                        r = sd_bus_message_append_basic(m, 't', (const uint64_t *) p);
+                }
+                if (r >= 0 && variant)
+                        r = sd_bus_message_close_container(m);
                 return r;
-        r = sd_bus_message_append(m, "s", name);
-        if (r < 0)
-                return r;
-        if (strcmp(name, "State") == 0)
-                r = sd_bus_message_append(m, "v", "u", s->state);
-        else if (strcmp(name, "Phase") == 0)
-                r = sd_bus_message_append(m, "v", "u", s->phase);
-        else if (strcmp(name, "Progress") == 0)
-                r = sd_bus_message_append(m, "v", "d", s->progress);
-        else if (strcmp(name, "ProgressValid") == 0)
-                r = sd_bus_message_append(m, "v", "b", s->progress_valid);
-        else if (strcmp(name, "FilesDone") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->files_done);
-        else if (strcmp(name, "FilesTotal") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->files_total);
-        else if (strcmp(name, "BytesDone") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->bytes_done);
-        else if (strcmp(name, "BytesTotal") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->bytes_total);
-        else if (strcmp(name, "Rate") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->rate);
-        else if (strcmp(name, "ExpectedEndTime") == 0)
-                r = sd_bus_message_append(m, "v", "t", s->expected_end_usec);
-        else if (strcmp(name, "Differences") == 0)
-                r = sd_bus_message_append(m, "v", "b", s->differences);
-        else if (strcmp(name, "ErrorName") == 0)
-                r = sd_bus_message_append(m, "v", "s", strempty(j->error_name));
-        else
-                r = sd_bus_message_append(m, "v", "s", strempty(j->error_message));
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
+        }
+        return -ENOENT;
 }
 
 /* PropertiesChanged, but addressed to the job's owner only: a job's
@@ -65,8 +81,18 @@ static int emit_status(Job *j) {
         r = sd_bus_message_append(m, "s", VD_JOB_INTERFACE);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(status_properties); i++)
-                r = append_property(m, j, status_properties[i]);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(status_fields) + 2; i++) {
+                const char *name = i < ELEMENTSOF(status_fields) ? status_fields[i].name
+                                   : i == ELEMENTSOF(status_fields) ? "ErrorName"
+                                                                    : "ErrorMessage";
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", name);
+                if (r >= 0)
+                        r = append_status(m, j, name, true);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -223,7 +249,6 @@ static int property_get(sd_bus *bus _unused_, const char *path _unused_, const c
                         const char *property, sd_bus_message *reply, void *userdata,
                         sd_bus_error *err _unused_) {
         Job *j = userdata;
-        const JobStatus *s = &j->published;
 
         if (strcmp(property, "Id") == 0)
                 return sd_bus_message_append(reply, "t", j->id);
@@ -233,33 +258,7 @@ static int property_get(sd_bus *bus _unused_, const char *path _unused_, const c
                 return sd_bus_message_append(reply, "b", j->detached);
         if (strcmp(property, "CreationTime") == 0)
                 return sd_bus_message_append(reply, "t", j->created_usec);
-        if (strcmp(property, "State") == 0)
-                return sd_bus_message_append(reply, "u", s->state);
-        if (strcmp(property, "Phase") == 0)
-                return sd_bus_message_append(reply, "u", s->phase);
-        if (strcmp(property, "Progress") == 0)
-                return sd_bus_message_append(reply, "d", s->progress);
-        if (strcmp(property, "ProgressValid") == 0)
-                return sd_bus_message_append(reply, "b", s->progress_valid);
-        if (strcmp(property, "FilesDone") == 0)
-                return sd_bus_message_append(reply, "t", s->files_done);
-        if (strcmp(property, "FilesTotal") == 0)
-                return sd_bus_message_append(reply, "t", s->files_total);
-        if (strcmp(property, "BytesDone") == 0)
-                return sd_bus_message_append(reply, "t", s->bytes_done);
-        if (strcmp(property, "BytesTotal") == 0)
-                return sd_bus_message_append(reply, "t", s->bytes_total);
-        if (strcmp(property, "Rate") == 0)
-                return sd_bus_message_append(reply, "t", s->rate);
-        if (strcmp(property, "ExpectedEndTime") == 0)
-                return sd_bus_message_append(reply, "t", s->expected_end_usec);
-        if (strcmp(property, "Differences") == 0)
-                return sd_bus_message_append(reply, "b", s->differences);
-        if (strcmp(property, "ErrorName") == 0)
-                return sd_bus_message_append(reply, "s", strempty(j->error_name));
-        if (strcmp(property, "ErrorMessage") == 0)
-                return sd_bus_message_append(reply, "s", strempty(j->error_message));
-        return -ENOENT;
+        return append_status(reply, j, property, false);
 }
 
 #define JOB_PROPERTY(name, sig, flags) SD_BUS_PROPERTY(name, sig, property_get, 0, flags)
