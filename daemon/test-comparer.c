@@ -7,27 +7,9 @@
 #include "manifest.h"
 #include "output.h"
 #include "result-json.h"
+#include "test-util.h"
 
-static unsigned n_passed, n_failed;
 
-#define CHECK(cond)                                                                         \
-        do {                                                                                \
-                if (cond)                                                                   \
-                        n_passed++;                                                         \
-                else {                                                                      \
-                        n_failed++;                                                         \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                           \
-        } while (0)
-
-/* Setup that cannot fail in a test; running out of memory here is fatal. */
-static void *must(void *p) {
-        if (!p) {
-                fprintf(stderr, "out of memory\n");
-                exit(1);
-        }
-        return p;
-}
 
 static Filesystem *fs_make(Manifest *m, const char *device, const char *type, const char *uuid, const char *mountpoint) {
         Filesystem *f = must(manifest_add_filesystem(m));
@@ -563,6 +545,5 @@ int main(void) {
         test_output();
         test_output_trees();
 
-        printf("%u passed, %u failed\n", n_passed, n_failed);
-        return n_failed > 0 ? 1 : 0;
+        return test_report();
 }

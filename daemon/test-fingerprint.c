@@ -9,25 +9,16 @@
 #include <sys/stat.h>
 
 #include "fingerprint.h"
+#include "test-util.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define FILE_DOMAIN "virt-diffd-fingerprint-v1"
 
-static unsigned n_passed, n_failed;
 static char *tmpdir;
 
-#define CHECK(cond)                                                                         \
-        do {                                                                                \
-                if (cond)                                                                   \
-                        n_passed++;                                                         \
-                else {                                                                      \
-                        n_failed++;                                                         \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                           \
-        } while (0)
 
 /* Setup that cannot fail in a test; if it does, nothing after it means anything. */
-static void must(bool ok, const char *what) {
+static void require_ok(bool ok, const char *what) {
         if (!ok) {
                 fprintf(stderr, "setup failed: %s: %m\n", what);
                 exit(1);
@@ -36,7 +27,7 @@ static void must(bool ok, const char *what) {
 
 static char *tmp_path(const char *name) {
         char *p = path_join(tmpdir, name);
-        must(p != NULL, "path_join");
+        require_ok(p != NULL, "path_join");
         return p;
 }
 
@@ -53,10 +44,10 @@ static void fill_random(uint8_t *p, size_t n) {
 
 static void write_dense(const char *path, const uint8_t *buf, uint64_t size) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        must(fd >= 0, path);
+        require_ok(fd >= 0, path);
         for (uint64_t done = 0; done < size;) {
                 ssize_t n = write(fd, buf + done, size - done);
-                must(n > 0, "write");
+                require_ok(n > 0, "write");
                 done += (uint64_t) n;
         }
 }
@@ -65,12 +56,12 @@ static void write_dense(const char *path, const uint8_t *buf, uint64_t size) {
 static void write_sparse(const char *path, const uint8_t *buf, uint64_t size) {
         static const uint8_t zeros[4096];
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        must(fd >= 0, path);
-        must(ftruncate(fd, (off_t) size) == 0, "ftruncate");
+        require_ok(fd >= 0, path);
+        require_ok(ftruncate(fd, (off_t) size) == 0, "ftruncate");
         for (uint64_t off = 0; off < size; off += sizeof zeros) {
                 size_t len = size - off < sizeof zeros ? size - off : sizeof zeros;
                 if (memcmp(buf + off, zeros, len) != 0)
-                        must(pwrite(fd, buf + off, len, (off_t) off) == (ssize_t) len, "pwrite");
+                        require_ok(pwrite(fd, buf + off, len, (off_t) off) == (ssize_t) len, "pwrite");
         }
 }
 
@@ -88,26 +79,26 @@ static void reference_key(const char *path, uint8_t ret[FINGERPRINT_SIZE]) {
         uint8_t size_le[8], h[FINGERPRINT_SIZE];
         struct stat st;
 
-        must(fd >= 0 && chunk && outer && fstat(fd, &st) == 0, "reference_key");
+        require_ok(fd >= 0 && chunk && outer && fstat(fd, &st) == 0, "reference_key");
         le64(size_le, (uint64_t) st.st_size);
-        must(EVP_DigestInit_ex(outer, EVP_sha256(), NULL) && EVP_DigestUpdate(outer, FILE_DOMAIN, strlen(FILE_DOMAIN)) &&
+        require_ok(EVP_DigestInit_ex(outer, EVP_sha256(), NULL) && EVP_DigestUpdate(outer, FILE_DOMAIN, strlen(FILE_DOMAIN)) &&
                      EVP_DigestUpdate(outer, size_le, 8),
              "digest");
         for (;;) {
                 size_t got = 0;
                 while (got < MiB) {
                         ssize_t n = read(fd, chunk + got, MiB - got);
-                        must(n >= 0, "read");
+                        require_ok(n >= 0, "read");
                         if (n == 0)
                                 break;
                         got += (size_t) n;
                 }
                 if (got == 0)
                         break;
-                must(EVP_Digest(chunk, got, h, NULL, EVP_sha256(), NULL) && EVP_DigestUpdate(outer, h, sizeof h),
+                require_ok(EVP_Digest(chunk, got, h, NULL, EVP_sha256(), NULL) && EVP_DigestUpdate(outer, h, sizeof h),
                      "digest");
         }
-        must(EVP_DigestFinal_ex(outer, ret, NULL), "digest");
+        require_ok(EVP_DigestFinal_ex(outer, ret, NULL), "digest");
         EVP_MD_CTX_free(outer);
 }
 
@@ -139,7 +130,7 @@ static bool is_sparse(const char *path) {
 
 static uint8_t *mixed_content(void) {
         uint8_t *buf = calloc(1, MIXED_SIZE);
-        must(buf != NULL, "calloc");
+        require_ok(buf != NULL, "calloc");
         fill_random(buf + 100, 10000);
         fill_random(buf + 2 * MiB + MiB / 2, MiB);
         fill_random(buf + 5 * MiB + 5000, 1000);
@@ -163,7 +154,7 @@ static void test_sparse_dense(void) {
         /* A file of holes only, its short last chunk a hole too. */
         _cleanup_free_ char *holes = tmp_path("holes"), *zeros = tmp_path("zeros");
         _cleanup_free_ uint8_t *z = calloc(1, 3 * MiB + 100);
-        must(z != NULL, "calloc");
+        require_ok(z != NULL, "calloc");
         write_sparse(holes, z, 3 * MiB + 100);
         write_dense(zeros, z, 3 * MiB + 100);
         key_checked(holes, a);
@@ -198,11 +189,11 @@ static void test_sizes(void) {
         uint8_t a[FINGERPRINT_SIZE], b[FINGERPRINT_SIZE], c[FINGERPRINT_SIZE], expect[FINGERPRINT_SIZE];
         uint8_t zero_le[8] = {};
 
-        must(buf != NULL, "malloc");
+        require_ok(buf != NULL, "malloc");
         write_dense(empty, buf, 0);
         key_checked(empty, a);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        must(ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+        require_ok(ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
                      EVP_DigestUpdate(ctx, FILE_DOMAIN, strlen(FILE_DOMAIN)) && EVP_DigestUpdate(ctx, zero_le, 8) &&
                      EVP_DigestFinal_ex(ctx, expect, NULL),
              "digest");
@@ -230,7 +221,7 @@ static void test_append_zeros(void) {
                             *exact2 = tmp_path("base-exact-zeros");
         uint8_t a[FINGERPRINT_SIZE], b[FINGERPRINT_SIZE], c[FINGERPRINT_SIZE];
 
-        must(buf != NULL, "calloc");
+        require_ok(buf != NULL, "calloc");
         fill_random(buf, 300000);
         write_dense(base, buf, 300000);
         write_dense(dense, buf, 300000 + 4096);
@@ -293,7 +284,7 @@ static void test_progress(void) {
         /* 300 MiB of hole and one byte: hole progress comes in batches. */
         buf[0] = 1;
         write_sparse(big, buf, 1);
-        must(truncate(big, 300 * MiB + 1) == 0, "truncate");
+        require_ok(truncate(big, 300 * MiB + 1) == 0, "truncate");
         check_progress(sparse, MIXED_SIZE);
         check_progress(dense, MIXED_SIZE);
         check_progress(big, 300 * MiB + 1);
@@ -306,7 +297,7 @@ static void test_cancel(void) {
         uint8_t k[FINGERPRINT_SIZE], untouched[FINGERPRINT_SIZE];
         FileStat st = {.size = 42}, st_untouched = st;
 
-        must(buf != NULL, "malloc");
+        require_ok(buf != NULL, "malloc");
         fill_random(buf, 32 * MiB);
         write_dense(path, buf, 32 * MiB);
 
@@ -345,7 +336,7 @@ static void test_errors(void) {
         CHECK(e.code == ERR_INVALID_IMAGE);
 
         /* A FIFO is refused, not waited on. */
-        must(mkfifo(fifo, 0600) == 0, "mkfifo");
+        require_ok(mkfifo(fifo, 0600) == 0, "mkfifo");
         e = (Error) {};
         CHECK(fingerprint_file(fifo, NULL, k, NULL, &e) < 0);
         CHECK(e.code == ERR_INVALID_IMAGE);
@@ -359,7 +350,7 @@ static void test_errors(void) {
         else {
                 _cleanup_free_ char *secret = tmp_path("secret");
                 write_dense(secret, (const uint8_t *) "x", 1);
-                must(chmod(secret, 0) == 0, "chmod");
+                require_ok(chmod(secret, 0) == 0, "chmod");
                 e = (Error) {};
                 CHECK(fingerprint_file(secret, NULL, k, NULL, &e) < 0);
                 CHECK(e.code == ERR_ACCESS_DENIED);
@@ -386,7 +377,7 @@ static void test_stat(void) {
         (void) usleep(20000);
         buf[0] ^= 1;
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        must(fd >= 0 && pwrite(fd, buf, 1, 0) == 1, "pwrite");
+        require_ok(fd >= 0 && pwrite(fd, buf, 1, 0) == 1, "pwrite");
         CHECK(fingerprint_stat(path, &c) == 0);
         CHECK(c.size == a.size && !file_stat_equal(&a, &c));
 
@@ -407,7 +398,7 @@ static void combine_reference(const char *domain, const uint8_t (*keys)[FINGERPR
                 ok = ok && EVP_DigestUpdate(ctx, len, 8) && EVP_DigestUpdate(ctx, labels[i], strlen(labels[i])) &&
                      EVP_DigestUpdate(ctx, keys[i], FINGERPRINT_SIZE);
         }
-        must(ok && EVP_DigestFinal_ex(ctx, ret, NULL), "digest");
+        require_ok(ok && EVP_DigestFinal_ex(ctx, ret, NULL), "digest");
         EVP_MD_CTX_free(ctx);
 }
 
@@ -458,7 +449,7 @@ static void test_repeatable(void) {
         _cleanup_free_ char *path = tmp_path("repeat");
         uint8_t first[FINGERPRINT_SIZE], k[FINGERPRINT_SIZE];
 
-        must(buf != NULL, "malloc");
+        require_ok(buf != NULL, "malloc");
         fill_random(buf, 64 * MiB + 777);
         memset(buf + 10 * MiB, 0, 20 * MiB);
         write_sparse(path, buf, 64 * MiB + 777);
@@ -478,7 +469,7 @@ static double seconds_of(const char *command, const char *path) {
                 uint64_t t = now_usec_monotonic();
 
                 if (command)
-                        must(system(command) == 0, command);
+                        require_ok(system(command) == 0, command);
                 else
                         CHECK(key_of(path, k) == 0);
                 double s = (double) (now_usec_monotonic() - t) / 1e6;
@@ -495,18 +486,18 @@ static void print_throughput(void) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         uint8_t k[FINGERPRINT_SIZE];
 
-        must(buf && fd >= 0, "throughput file");
+        require_ok(buf && fd >= 0, "throughput file");
         for (uint64_t off = 0; off < size; off += MiB) {
                 fill_random(buf, MiB);
-                must(write(fd, buf, MiB) == (ssize_t) MiB, "write");
+                require_ok(write(fd, buf, MiB) == (ssize_t) MiB, "write");
         }
-        must(asprintf(&openssl, "openssl dgst -sha256 '%s' >/dev/null", path) >= 0 &&
+        require_ok(asprintf(&openssl, "openssl dgst -sha256 '%s' >/dev/null", path) >= 0 &&
                      asprintf(&cat, "cat '%s' >/dev/null", path) >= 0,
              "asprintf");
 
         /* Written back first, or the flusher competes for the cores; the
          * first read fills the page cache. */
-        must(fsync(fd) == 0, "fsync");
+        require_ok(fsync(fd) == 0, "fsync");
         CHECK(key_of(path, k) == 0);
         double ours = seconds_of(NULL, path), ossl = seconds_of(openssl, NULL), c = seconds_of(cat, NULL);
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -523,8 +514,8 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 int main(void) {
         const char *t = getenv("TMPDIR");
-        must(asprintf(&tmpdir, "%s/test-fingerprint-XXXXXX", t && t[0] ? t : "/tmp") >= 0, "asprintf");
-        must(mkdtemp(tmpdir) != NULL, "mkdtemp");
+        require_ok(asprintf(&tmpdir, "%s/test-fingerprint-XXXXXX", t && t[0] ? t : "/tmp") >= 0, "asprintf");
+        require_ok(mkdtemp(tmpdir) != NULL, "mkdtemp");
 
         test_sparse_dense();
         test_one_byte();
@@ -540,6 +531,5 @@ int main(void) {
 
         (void) nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
         free(tmpdir);
-        printf("%u passed, %u failed\n", n_passed, n_failed);
-        return n_failed > 0 ? 1 : 0;
+        return test_report();
 }

@@ -13,28 +13,10 @@
 
 #include "manifest.h"
 #include "store.h"
+#include "test-util.h"
 
-static unsigned n_passed, n_failed;
 static char tmpdir[] = "/tmp/test-store-XXXXXX";
 
-#define CHECK(cond)                                                                                  \
-        do {                                                                                         \
-                if (cond)                                                                            \
-                        __atomic_add_fetch(&n_passed, 1, __ATOMIC_RELAXED);                          \
-                else {                                                                               \
-                        __atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);                          \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);     \
-                }                                                                                    \
-        } while (0)
-
-/* Setup that cannot fail in a test; running out of memory here is fatal. */
-static void *must(void *p) {
-        if (!p) {
-                fprintf(stderr, "out of memory\n");
-                exit(1);
-        }
-        return p;
-}
 
 static char *tmp_path(const char *name) {
         return must(path_join(tmpdir, name));
@@ -949,6 +931,5 @@ int main(void) {
                 (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         else
                 fprintf(stderr, "kept %s\n", tmpdir);
-        printf("%u passed, %u failed\n", n_passed, n_failed);
-        return n_failed == 0 ? 0 : 1;
+        return test_report();
 }
