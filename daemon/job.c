@@ -115,6 +115,7 @@ static void on_phase(void *userdata, int side, Phase p) {
         j->sides[side].phase = p;
         Phase lowest = j->sides[0].phase < j->sides[1].phase ? j->sides[0].phase : j->sides[1].phase;
         if (lowest != j->status.phase) {
+                log_debug("Job %" PRIu64 ": phase %s.", j->id, phase_to_string(lowest));
                 j->status.phase = lowest;
                 j->phase_start_usec = now_usec_monotonic();
         }

@@ -22,14 +22,6 @@ typedef struct Walk {
         uint32_t default_fs;
 } Walk;
 
-static char *nonempty_or_null(char *s) {
-        if (s && s[0] == 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
-}
-
 /* An anonymous file libguestfs can write a FileOut result into. */
 static int memfd_path(int *ret_fd, char path[static 32]) {
         int fd = memfd_create("virt-diffd-out", MFD_CLOEXEC);
@@ -335,27 +327,69 @@ static int scan_mounted(guestfs_h *g, const ProgressSink *progress, Tree *t, con
         return hash_tree(&w, err);
 }
 
-static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
-        _cleanup_strv_free_ char **fss = guestfs_list_filesystems(g);
-        if (!fss)
-                return error_set(err, ERR_INSPECTION_FAILED, "cannot list filesystems: %s",
-                                 appliance_last_error(g));
-        for (size_t i = 0; fss[i] && fss[i + 1]; i += 2) {
-                const char *dev = fss[i], *type = fss[i + 1];
-                if (strcmp(type, "unknown") == 0)
-                        continue;
-                Filesystem *f = manifest_add_filesystem(m);
-                if (!f)
-                        return error_set(err, ERR_INTERNAL, "out of memory");
-                f->device = guestfs_canonical_device_name(g, dev);
-                f->type = strdup(type);
-                if (!f->device || !f->type)
-                        return error_set(err, ERR_INTERNAL, "out of memory");
-                f->uuid = nonempty_or_null(guestfs_vfs_uuid(g, dev));
-                f->label = nonempty_or_null(guestfs_vfs_label(g, dev));
+static const char *hash_get(char **h, const char *key) {
+        for (size_t i = 0; h && h[i] && h[i + 1]; i += 2)
+                if (strcmp(h[i], key) == 0)
+                        return h[i + 1];
+        return NULL;
+}
+
+/* Adds a block device when blkid finds a filesystem (or swap) on it. One
+ * blkid call gives type, UUID, label and, for a partition, its size. */
+static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) {
+        _cleanup_strv_free_ char **h = guestfs_blkid(g, dev);
+        const char *type = hash_get(h, "TYPE");
+        /* No filesystem, a partition table, or a member of LVM or RAID (its
+         * volumes are listed on their own). */
+        if (!type || strcmp(type, "LVM2_member") == 0 || strcmp(type, "linux_raid_member") == 0)
+                return 0;
+
+        Filesystem *f = manifest_add_filesystem(m);
+        if (!f)
+                return error_set(err, ERR_INTERNAL, "out of memory");
+        f->device = guestfs_canonical_device_name(g, dev);
+        f->type = strdup(type);
+        if (!f->device || !f->type)
+                return error_set(err, ERR_INTERNAL, "out of memory");
+        const char *uuid = hash_get(h, "UUID"), *label = hash_get(h, "LABEL");
+        f->uuid = uuid && uuid[0] ? strdup(uuid) : NULL;
+        f->label = label && label[0] ? strdup(label) : NULL;
+        const char *sectors = hash_get(h, "PART_ENTRY_SIZE");
+        if (sectors)
+                f->size = strtoull(sectors, NULL, 10) * 512;
+        else {
                 int64_t size = guestfs_blockdev_getsize64(g, dev);
                 f->size = size > 0 ? (uint64_t) size : 0;
         }
+        return 0;
+}
+
+/* Every filesystem: whole disks without partitions, partitions, logical
+ * volumes and RAID devices. Built from a few listings and one blkid per
+ * device rather than guestfs_list_filesystems(), which takes several times
+ * as long under TCG (each of its many probes waits for udev). */
+static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
+        _cleanup_strv_free_ char **devices = guestfs_list_devices(g);
+        _cleanup_strv_free_ char **partitions = guestfs_list_partitions(g);
+        _cleanup_strv_free_ char **md = guestfs_list_md_devices(g);
+        _cleanup_strv_free_ char **lvs = guestfs_lvs(g);
+        if (!devices || !partitions || !md || !lvs)
+                return error_set(err, ERR_INSPECTION_FAILED, "cannot list block devices: %s",
+                                 appliance_last_error(g));
+
+        for (char **d = devices; *d; d++) {
+                bool partitioned = false;
+                size_t l = strlen(*d);
+                for (char **p = partitions; *p && !partitioned; p++)
+                        partitioned = strncmp(*p, *d, l) == 0 && (*p)[l] >= '0' && (*p)[l] <= '9';
+                if (!partitioned && probe_device(g, *d, m, err) < 0)
+                        return -1;
+        }
+        char **lists[] = {partitions, md, lvs};
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **d = lists[i]; *d; d++)
+                        if (probe_device(g, *d, m, err) < 0)
+                                return -1;
         return 0;
 }
 
