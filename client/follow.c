@@ -138,6 +138,26 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+/* One line per filesystem whose files could not be compared. */
+static bool report_unread_filesystems(const char *prog, json_object *root) {
+        json_object *fss, *fs, *side, *error, *device;
+        bool any = false;
+        if (!json_object_object_get_ex(root, "filesystems", &fss))
+                return false;
+        for (size_t i = 0; i < json_object_array_length(fss); i++) {
+                fs = json_object_array_get_idx(fss, i);
+                for (int s = 0; s < 2; s++)
+                        if (json_object_object_get_ex(fs, s ? "new" : "old", &side) && side &&
+                            json_object_object_get_ex(side, "error", &error) && error &&
+                            json_object_object_get_ex(side, "device", &device)) {
+                                fprintf(stderr, "%s: %s of image %c not compared: %s\n", prog,
+                                        json_object_get_string(device), s ? '2' : '1', json_object_get_string(error));
+                                any = true;
+                        }
+        }
+        return any;
+}
+
 static int print_result(Follow *f, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "GetResult",
@@ -175,12 +195,14 @@ static int print_result(Follow *f, sd_bus_error *err) {
                       json_object_object_get_ex(summary, "differences", &differences) &&
                       json_object_get_boolean(differences);
         r = output_write(stdout, root, &f->args->output);
+        bool unread = report_unread_filesystems(f->prog, root);
         json_object_put(root);
         if (r < 0)
                 return r;
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
-        f->exit_status = differ ? 1 : 0;
+        /* A filesystem that could not be read may hide differences. */
+        f->exit_status = unread ? 2 : differ ? 1 : 0;
         return 0;
 }
 

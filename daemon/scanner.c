@@ -327,6 +327,12 @@ static int scan_mounted(guestfs_h *g, const ProgressSink *progress, Tree *t, con
         return hash_tree(&w, err);
 }
 
+/* libguestfs passes on mount(8)'s multi-line messages: keep the first. */
+static char *error_line(guestfs_h *g) {
+        const char *m = appliance_last_error(g);
+        return strndup(m, strcspn(m, "\n"));
+}
+
 static const char *hash_get(char **h, const char *key) {
         for (size_t i = 0; h && h[i] && h[i + 1]; i += 2)
                 if (strcmp(h[i], key) == 0)
@@ -435,7 +441,7 @@ static int scan_os(guestfs_h *g, const char *root, const ProgressSink *progress,
                 f->mountpoint = strdup(mounts[i].mountpoint);
                 if (guestfs_mount_ro(g, f->device, mounts[i].mountpoint) < 0) {
                         free(f->error);
-                        f->error = strdup(appliance_last_error(g));
+                        f->error = error_line(g);
                         continue;
                 }
                 f->scanned = true;
@@ -471,7 +477,7 @@ static int scan_standalone(guestfs_h *g, const ProgressSink *progress, Manifest 
                         return error_set(err, ERR_CANCELLED, "cancelled");
                 if (guestfs_mount_ro(g, f->device, "/") < 0) {
                         free(f->error);
-                        f->error = strdup(appliance_last_error(g));
+                        f->error = error_line(g);
                         continue;
                 }
                 Tree *t = manifest_add_tree(m, f->device);

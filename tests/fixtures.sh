@@ -286,6 +286,22 @@ build_images() {
 	EOF
         : >"$WORK/empty.img"
         printf 'These are notes, not a disk image.\n' >"$WORK/notes.txt"
+
+        # An ext4 that blkid recognises but no kernel mounts: an unknown
+        # incompatible feature bit (no metadata_csum, so nothing else trips).
+        mkdir -p "$WORK/unmountable"
+        echo data >"$WORK/unmountable/file.txt"
+        truncate -s 16M "$WORK/unmountable.img"
+        mke2fs -q -t ext4 -O ^metadata_csum,^metadata_csum_seed -U 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0009 \
+                -d "$WORK/unmountable" "$WORK/unmountable.img"
+        "$PYTHON" - "$WORK/unmountable.img" <<-'EOF'
+	import struct, sys
+	with open(sys.argv[1], "r+b") as f:
+	    f.seek(1024 + 0x60)
+	    incompat = struct.unpack("<I", f.read(4))[0]
+	    f.seek(1024 + 0x60)
+	    f.write(struct.pack("<I", incompat | 0x10000000))
+	EOF
 }
 
 build_kinds
@@ -296,6 +312,6 @@ build_images
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
-        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt; do
+        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img; do
         mv -f "$WORK/$f" "$OUT/$f"
 done

@@ -122,3 +122,16 @@ assert_no_qemu 0
 LAUNCH=1 expect_error "nothing mountable" "$FIXTURES/random.img: no filesystems found" -- \
         "$FIXTURES/random.img" "$GOOD"
 assert_no_qemu
+
+# ---- a filesystem no kernel mounts, beside one that compares equal ----
+
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" -a "$FIXTURES/same-1.img" -a "$FIXTURES/unmountable.img" \
+        -A "$FIXTURES/same-2.img" -A "$FIXTURES/unmountable.img"
+assert_rc 2 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/out" 0
+assert_lines "$TEST_TMPDIR/err" 2
+assert_contains "$TEST_TMPDIR/err" "virt-diff: /dev/sdb of image 1 not compared: "
+assert_contains "$TEST_TMPDIR/err" "virt-diff: /dev/sdb of image 2 not compared: "
+pass "an unmountable filesystem is trouble (exit 2), named on stderr: $(head -n1 "$TEST_TMPDIR/err" | cut -c1-80)"
+assert_no_qemu
+
