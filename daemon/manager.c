@@ -446,8 +446,8 @@ int manager_connect(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return r;
-        if (m->mode == BUS_MODE_PEER)
-                (void) sd_bus_set_exit_on_disconnect(m->bus, 1);
+        /* Without its bus (or its one peer) nobody can reach the daemon. */
+        (void) sd_bus_set_exit_on_disconnect(m->bus, 1);
 
         r = sd_bus_add_object_vtable(m->bus, NULL, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
