@@ -120,7 +120,7 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+a:A:lmt:qvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:a:A:lmt:qvxVh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'a':
                 case 'A':
