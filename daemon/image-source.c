@@ -144,6 +144,23 @@ static int check_qcow2(Disk *d, Error *e) {
         return ret;
 }
 
+/* qemu marks each permission it holds on an image with an OFD read lock on
+ * one byte from offset 100 on; "write" is bit 1. A write lock that cannot
+ * be had there means a running qemu may be writing the image. Asking
+ * changes nothing on the file. */
+#define QEMU_LOCK_PERM_BASE 100
+#define QEMU_PERM_WRITE_BIT 1
+
+static bool held_for_writing(int fd) {
+        struct flock fl = {
+                .l_type = F_WRLCK,
+                .l_whence = SEEK_SET,
+                .l_start = QEMU_LOCK_PERM_BASE + QEMU_PERM_WRITE_BIT,
+                .l_len = 1,
+        };
+        return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
 int disk_validate(Disk *d, Error *e) {
         struct stat st;
         uint8_t magic[512] = {0};
@@ -170,6 +187,10 @@ int disk_validate(Disk *d, Error *e) {
         d->file_size = (uint64_t) st.st_size;
         if (S_ISREG(st.st_mode) && st.st_size == 0)
                 return error_set(e, ERR_INVALID_IMAGE, "%s: empty file, not a disk image", d->path);
+
+        if (S_ISREG(st.st_mode) && held_for_writing(fd))
+                return error_set(e, ERR_IMAGE_LOCKED,
+                                 "%s: image is in use by a running virtual machine (locked for writing)", d->path);
 
         ssize_t n = pread(fd, magic, sizeof magic, 0);
         if (n < 0)
