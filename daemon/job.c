@@ -320,6 +320,9 @@ static int identify_sides(Job *j, Error *e) {
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
                 side->cached = r > 0;
+                /* A cached side is done scanning: the job's phase follows the other. */
+                if (side->cached)
+                        on_phase(j, s, PHASE_COMPARE);
         }
         return 0;
 }
@@ -393,8 +396,9 @@ static void *job_thread(void *userdata) {
 
         set_phase(j, PHASE_COMPARE);
         _cleanup_diff_result_ DiffResult *r = NULL;
-        if (compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r) < 0) {
-                error_set(&e, ERR_INTERNAL, "comparison failed: out of memory");
+        int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
+        if (k < 0) {
+                error_set(&e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
                 finish(j, &e);
                 return NULL;
         }
