@@ -63,6 +63,9 @@ void diff_help(const char *prog) {
                "  -m, --mount            Show the mount point of each filesystem\n"
                "  -t, --type FSTYPE      Only filesystems of this type (repeatable, comma list)\n"
                "      --json             The result as JSON (see diff-result.schema.json)\n"
+               "      --csv              CSV with a header row, names as their exact bytes\n"
+               "      --summary          One line: N added, N removed, N modified, N metadata\n"
+               "      --output=FORMAT    text, json, csv, ndjson (one record a line) or summary\n"
                "Comparison (not compared by default):\n"
                "      --atime            Access times\n"
                "      --times            Change times (ctime)\n"
@@ -88,7 +91,8 @@ void diff_help(const char *prog) {
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
         enum {
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
-                ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS,
+                ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
+                ARG_SUMMARY, ARG_OUTPUT,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -97,6 +101,9 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                 {"mount", no_argument, NULL, 'm'},
                 {"type", required_argument, NULL, 't'},
                 {"json", no_argument, NULL, ARG_JSON},
+                {"csv", no_argument, NULL, ARG_CSV},
+                {"summary", no_argument, NULL, ARG_SUMMARY},
+                {"output", required_argument, NULL, ARG_OUTPUT},
                 {"atime", no_argument, NULL, ARG_ATIME},
                 {"times", no_argument, NULL, ARG_TIMES},
                 {"dir-times", no_argument, NULL, ARG_DIR_TIMES},
@@ -143,6 +150,28 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                 case ARG_JSON:
                         a->output.format = OUTPUT_JSON;
                         break;
+                case ARG_CSV:
+                        a->output.format = OUTPUT_CSV;
+                        break;
+                case ARG_SUMMARY:
+                        a->output.format = OUTPUT_SUMMARY;
+                        break;
+                case ARG_OUTPUT: {
+                        static const char *const names[] = {
+                                [OUTPUT_TEXT] = "text", [OUTPUT_JSON] = "json", [OUTPUT_CSV] = "csv",
+                                [OUTPUT_NDJSON] = "ndjson", [OUTPUT_SUMMARY] = "summary",
+                        };
+                        size_t i = 0;
+                        while (i < ELEMENTSOF(names) && strcmp(optarg, names[i]) != 0)
+                                i++;
+                        if (i == ELEMENTSOF(names)) {
+                                fprintf(stderr, "%s: unknown output format '%s' (text, json, csv, ndjson, summary)\n",
+                                        prog, optarg);
+                                return -EINVAL;
+                        }
+                        a->output.format = (OutputFormat) i;
+                        break;
+                }
                 case ARG_ATIME:
                         a->atime = true;
                         break;

@@ -7,60 +7,8 @@
 #include <string.h>
 
 #include "base64.h"
+#include "output-internal.h"
 #include "util.h"
-
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
-
-static json_object *json_get(json_object *o, const char *key, json_type type) {
-        json_object *v;
-
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-                return NULL;
-        return v;
-}
-
-static const char *json_get_string(json_object *o, const char *key) {
-        return json_object_get_string(json_get(o, key, json_type_string));
-}
-
-static size_t json_array_length(json_object *a) {
-        return a ? json_object_array_length(a) : 0;
-}
-
-/* The exact bytes of a name: NAME_base64 when the daemon had to add it,
- * else NAME. */
-static int json_get_bytes(json_object *o, const char *key, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *b64key = malloc(strlen(key) + sizeof("_base64"));
-        const char *s;
-
-        if (!b64key)
-                return -ENOMEM;
-        strcpy(stpcpy(b64key, key), "_base64");
-
-        s = json_get_string(o, b64key);
-        if (s) {
-                uint8_t *p;
-                long n = base64_decode(s, &p);
-                if (n < 0)
-                        return (int) n;
-                *ret = (char *) p;
-                *ret_len = (size_t) n;
-                return 0;
-        }
-
-        s = json_get_string(o, key);
-        if (!s)
-                return -ENOENT;
-        *ret = strdup(s);
-        if (!*ret)
-                return -ENOMEM;
-        *ret_len = strlen(s);
-        return 0;
-}
 
 /* C1 controls are valid UTF-8 but some terminals act on them. */
 static bool byte_needs_escape(const unsigned char *p, size_t len, size_t i) {
@@ -510,7 +458,10 @@ int output_write(FILE *f, json_object *result, const OutputOptions *o) {
                 fputs(s, f);
                 fputc('\n', f);
         } else {
-                k = output_text(f, view, o);
+                k = o->format == OUTPUT_CSV      ? output_csv(f, view)
+                    : o->format == OUTPUT_NDJSON  ? output_ndjson(f, view)
+                    : o->format == OUTPUT_SUMMARY ? output_summary(f, view)
+                                                  : output_text(f, view, o);
                 if (k < 0)
                         return k;
         }

@@ -8,6 +8,9 @@
 typedef enum OutputFormat {
         OUTPUT_TEXT,
         OUTPUT_JSON,
+        OUTPUT_CSV,     /* a header row, then one row a filesystem or entry */
+        OUTPUT_NDJSON,  /* one {"RECORD": value} object a line */
+        OUTPUT_SUMMARY, /* "N added, N removed, N modified, N metadata" */
 } OutputFormat;
 
 typedef struct OutputOptions {

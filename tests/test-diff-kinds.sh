@@ -86,3 +86,41 @@ $L/deep.txt: modified, size: 7
 /xattr.txt: metadata, size: 6, fields: xattrs
 EOF
 pass "-l: the long listing, with quoted names"
+
+# ---- the other formats, from the manifests the -l run cached ----
+
+for fmt in csv ndjson summary; do
+        run_virt_diff "$TEST_TMPDIR/out.$fmt" "$TEST_TMPDIR/err" --output=$fmt "$FIXTURES/kinds-a.img" \
+                "$FIXTURES/kinds-b.img"
+        assert_rc 1 "$TEST_TMPDIR/err"
+done
+"$PYTHON" - "$TEST_TMPDIR/result.json" "$TEST_TMPDIR/out.csv" "$TEST_TMPDIR/out.ndjson" \
+        "$TEST_TMPDIR/out.summary" <<'PY' || fail "--csv, --output=ndjson or --summary disagree with --json"
+import base64, csv, io, json, sys
+
+result = json.load(open(sys.argv[1]))
+want = sorted(
+    (base64.b64decode(c["path_base64"]) if "path_base64" in c else c["path"].encode(), c["change"], ";".join(c["fields"]))
+    for c in result["changes"] if c["tree"] == "/dev/sda")
+
+# CSV: a header row, names as their exact bytes (read back losslessly).
+text = open(sys.argv[2], "rb").read().decode("utf-8", "surrogateescape")
+rows = list(csv.DictReader(io.StringIO(text, newline="")))
+got = sorted((r["path"].encode("utf-8", "surrogateescape"), r["change"], r["fields"])
+             for r in rows if r["scope"] == "entry")
+assert got == want, ("csv", got, want)
+assert all(r["tree"] == "/dev/sda" for r in rows if r["scope"] == "entry")
+
+# NDJSON: one record a line, every change exactly as in the JSON document.
+lines = [json.loads(l) for l in open(sys.argv[3])]
+changes = [l["change"] for l in lines if "change" in l]
+assert changes == [c for c in result["changes"] if c["tree"] == "/dev/sda"], "ndjson changes"
+assert [list(l)[0] for l in lines][:2] == ["a", "b"] and "summary" in lines[-1], "ndjson records"
+
+s = result["summary"]
+line = f'{s["added"]} added, {s["removed"]} removed, {s["modified"]} modified, {s["metadata"]} metadata'
+if s["type"]:
+    line += f', {s["type"]} type'
+assert open(sys.argv[4]).read() == line + "\n", ("summary", open(sys.argv[4]).read(), line)
+PY
+pass "--csv (read back by Python's csv), --output=ndjson and --summary agree with --json"
