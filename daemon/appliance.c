@@ -6,6 +6,7 @@
 
 #include "kvm-probe.h"
 #include "log.h"
+#include "nbd.h"
 
 const char *appliance_last_error(guestfs_h *g) {
         const char *m = g ? guestfs_last_error(g) : NULL;
@@ -65,8 +66,7 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
                 return error_set(e, ERR_APPLIANCE_FAILED, "%s", appliance_last_error(a->g));
 
         for (size_t i = 0; i < n_disks; i++)
-                if (guestfs_add_drive_opts(a->g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-                                           disks[i].format, GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) < 0)
+                if (nbd_add_drive(a->g, &disks[i]) < 0)
                         return error_set(e, ERR_INVALID_IMAGE, "%s: %s", disks[i].path,
                                          appliance_last_error(a->g));
 

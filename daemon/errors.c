@@ -23,6 +23,10 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_NOT_FINISHED] = "NotFinished",
         [ERR_NOT_CACHED] = "NotCached",
         [ERR_NO_CACHE] = "NoCache",
+        [ERR_UNKNOWN_DOMAIN] = "UnknownDomain",
+        [ERR_UNKNOWN_SNAPSHOT] = "UnknownSnapshot",
+        [ERR_LIBVIRT_UNREACHABLE] = "LibvirtUnreachable",
+        [ERR_UNSUPPORTED_DISK] = "UnsupportedDisk",
         [ERR_INTERNAL] = "Internal",
 };
 

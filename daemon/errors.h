@@ -27,6 +27,10 @@ typedef enum ErrorCode {
         ERR_NOT_FINISHED,
         ERR_NOT_CACHED,
         ERR_NO_CACHE,
+        ERR_UNKNOWN_DOMAIN,
+        ERR_UNKNOWN_SNAPSHOT,
+        ERR_LIBVIRT_UNREACHABLE,
+        ERR_UNSUPPORTED_DISK,
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

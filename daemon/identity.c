@@ -1,9 +1,9 @@
 #include "identity.h"
 
 #include "log.h"
+#include "snapshot.h"
 
-/* One file's key: remembered by its stat record, else hashed. */
-static int file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
+int identity_file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
                     Error *e) {
         FileStat st;
 
@@ -23,12 +23,15 @@ int disk_identify(Store *store, const Disk *d, const ProgressSink *progress, uin
         _cleanup_free_ const char **labels = calloc(n, sizeof(char *));
         if (!keys || !labels)
                 return error_set(e, ERR_INTERNAL, "out of memory");
+        /* The live file keeps changing under a snapshot that does not. */
+        if (d->snapshot)
+                return snapshot_identify(store, d, progress, ret, e);
 
         /* The chain is part of the content: a changed backing file changes
          * what the guest sees through the overlay. */
         for (size_t i = 0; i < n; i++) {
                 const char *path = i == 0 ? d->path : d->backing_chain[i - 1];
-                if (file_key(store, path, progress, keys[i], e) < 0)
+                if (identity_file_key(store, path, progress, keys[i], e) < 0)
                         return -1;
                 labels[i] = i == 0 ? d->format : "backing";
         }

@@ -4,6 +4,8 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
+#include "nbd.h"
+#include "snapshot.h"
 #include "subprocess.h"
 
 #define QEMU_IMG_TIMEOUT_USEC (60ULL * 1000000ULL)
@@ -12,7 +14,25 @@ void disk_done(Disk *d) {
         free(d->path);
         free(d->format);
         strv_free(d->backing_chain);
+        nbd_server_free(d->nbd);
+        free(d->domain);
+        free(d->uri);
+        free(d->domain_snapshot);
+        free(d->snapshot);
         memset(d, 0, sizeof(*d));
+}
+
+static int strdup_or_null(char **ret, const char *s) {
+        if (!s || !s[0])
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int disk_set_source(Disk *d, const char *domain, const char *uri, const char *snapshot) {
+        if (strdup_or_null(&d->domain, domain) < 0 || strdup_or_null(&d->uri, uri) < 0)
+                return -ENOMEM;
+        return strdup_or_null(domain ? &d->domain_snapshot : &d->snapshot, snapshot);
 }
 
 const char *image_format_from_magic(const uint8_t *buf, size_t len) {
@@ -169,6 +189,8 @@ int disk_validate(Disk *d, Error *e) {
                 return error_set(e, ERR_INVALID_ARGS, "empty image path");
         if (strlen(d->path) > 4096)
                 return error_set(e, ERR_INVALID_ARGS, "image path too long");
+        if (!d->snapshot && !d->domain && snapshot_split_path(d) < 0)
+                return error_set(e, ERR_INTERNAL, "out of memory");
 
         _cleanup_close_ int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
@@ -188,7 +210,8 @@ int disk_validate(Disk *d, Error *e) {
         if (S_ISREG(st.st_mode) && st.st_size == 0)
                 return error_set(e, ERR_INVALID_IMAGE, "%s: empty file, not a disk image", d->path);
 
-        if (S_ISREG(st.st_mode) && held_for_writing(fd))
+        /* libvirt lets a running domain's disks be read: not refused. */
+        if (S_ISREG(st.st_mode) && !d->live && held_for_writing(fd))
                 return error_set(e, ERR_IMAGE_LOCKED,
                                  "%s: image is in use by a running virtual machine (locked for writing)", d->path);
 
@@ -208,7 +231,8 @@ int disk_validate(Disk *d, Error *e) {
 
         /* Opening through qemu-img checks the header, the backing chain and
          * the image lock the way the appliance's qemu will. */
-        char *argv[] = {"qemu-img", "info", "--backing-chain", "--output=json", "-f", d->format, d->path, NULL};
+        char *argv[] = {"qemu-img", "info", "--backing-chain", "--output=json", "-f", d->format, d->path,
+                        d->live ? "-U" : NULL, NULL};
         SpawnResult r = {0};
         if (spawn_capture(argv, QEMU_IMG_TIMEOUT_USEC, 4 << 20, &r) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot run qemu-img: %m");
@@ -223,7 +247,8 @@ int disk_validate(Disk *d, Error *e) {
         if (ret < 0)
                 return ret;
 
-        if (strcmp(d->format, "qcow2") == 0 && S_ISREG(st.st_mode))
-                return check_qcow2(d, e);
-        return 0;
+        /* A running qemu's image is mid-write: its check would not hold. */
+        if (strcmp(d->format, "qcow2") == 0 && S_ISREG(st.st_mode) && !d->live && check_qcow2(d, e) < 0)
+                return -1;
+        return d->snapshot ? snapshot_validate(d, e) : 0;
 }

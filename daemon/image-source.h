@@ -4,13 +4,25 @@
 
 #include "errors.h"
 
+typedef struct NbdServer NbdServer;
+
 typedef struct Disk {
-        char *path;          /* as the caller gave it */
+        char *path;          /* as the caller gave it; for a domain, its resolved disk */
         char *format;        /* raw, qcow2, ...: given, or detected from magic */
         bool format_given;
         uint64_t virtual_size;
         uint64_t file_size;
         char **backing_chain; /* backing files, nearest first */
+
+        /* Libvirt and snapshots (libvirt-source.c, snapshot.c, nbd.c). */
+        char *domain;          /* the libvirt domain it is, or came from */
+        char *uri;             /* its libvirt connection, NULL for the default */
+        char *domain_snapshot; /* the domain snapshot asked for */
+        bool resolved;         /* a domain's disk, no longer the domain */
+        char *snapshot;        /* internal qcow2 snapshot to read */
+        bool live;             /* read while its running domain writes it */
+        bool domain_running;
+        NbdServer *nbd;        /* serving it while its side's appliance runs */
 } Disk;
 
 void disk_done(Disk *d);
@@ -20,6 +32,9 @@ void disk_done(Disk *d);
  * backing chain is complete, and it is not locked for writing by a running
  * qemu. Fills the derived fields. */
 int disk_validate(Disk *d, Error *e);
+
+/* Sets the libvirt fields of a disk given on the bus; takes nothing. */
+int disk_set_source(Disk *d, const char *domain, const char *uri, const char *snapshot);
 
 /* Detects a format from the first bytes of an image; "raw" when no known
  * magic matches. */

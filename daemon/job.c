@@ -7,6 +7,8 @@
 #include "manager.h"
 #include "result-json.h"
 #include "identity.h"
+#include "libvirt-source.h"
+#include "nbd.h"
 #include "scanner.h"
 #include "store.h"
 
@@ -167,8 +169,12 @@ static void *run_side(void *userdata) {
         Appliance *a = NULL;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0)
+        if (nbd_serve_disks(s->disks, s->n_disks, &sink, &s->error) < 0)
                 return NULL;
+        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0) {
+                nbd_stop_disks(s->disks, s->n_disks);
+                return NULL;
+        }
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = a;
         pthread_mutex_unlock(&s->appliance_lock);
@@ -185,6 +191,7 @@ static void *run_side(void *userdata) {
         s->appliance = NULL;
         pthread_mutex_unlock(&s->appliance_lock);
         appliance_free(a);
+        nbd_stop_disks(s->disks, s->n_disks);
         return NULL;
 }
 
@@ -220,6 +227,7 @@ static json_object *side_to_json(const JobSide *s) {
                 json_object_array_add(imgs, d);
         }
         json_object_object_add(o, "images", imgs);
+        libvirt_side_to_json(o, s->disks, s->n_disks);
         _cleanup_free_ char *key = hexmem(s->key, sizeof s->key);
         json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
         json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
@@ -351,6 +359,8 @@ static void *job_thread(void *userdata) {
         Job *j = userdata;
         Error e = {0};
 
+        for (int s = 0; s < 2 && e.code == ERR_OK; s++)
+                (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, &e);
         for (int s = 0; s < 2 && e.code == ERR_OK; s++)
                 for (size_t i = 0; i < j->sides[s].n_disks && e.code == ERR_OK; i++)
                         (void) disk_validate(&j->sides[s].disks[i], &e);

@@ -6,10 +6,9 @@
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
+#include "manager-libvirt.h"
 #include "appliance.h"
 #include "log.h"
-
-#define MAX_DISKS_PER_SIDE 32
 
 int manager_reply_error(sd_bus_message *call, const Error *e) {
         char name[128];
@@ -149,49 +148,12 @@ Manager *manager_free(Manager *m) {
 
 /* ---- Manager interface ---- */
 
-static int parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
-        const char *path = NULL, *format = NULL;
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (strcmp(key, "path") == 0)
-                        r = sd_bus_message_read(msg, "v", "s", &path);
-                else if (strcmp(key, "format") == 0)
-                        r = sd_bus_message_read(msg, "v", "s", &format);
-                else
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "unknown disk option '%s'", key);
-                if (r < 0)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "disk option '%s' has the wrong type", key);
-                r = sd_bus_message_exit_container(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(msg);
-        if (r < 0)
-                return r;
-        if (!path)
-                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "a disk has no 'path'");
-        if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
-                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                         "at most %d disks a side", MAX_DISKS_PER_SIDE);
-        return job_add_disk(j, side, path, format);
-}
-
 static int parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_at_end(msg, false)) == 0) {
-                r = parse_disk(msg, j, side, err);
+                r = manager_parse_disk(msg, j, side, err);
                 if (r < 0)
                         return r;
         }
@@ -355,6 +317,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSnapshots", SD_BUS_ARGS("s", uri, "s", domain),
+                                SD_BUS_RESULT("a(sxsssb)", snapshots), method_list_snapshots,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CacheStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats), method_cache_stats,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

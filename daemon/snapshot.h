@@ -1,0 +1,21 @@
+/* Internal qcow2 snapshots: IMAGE@SNAPSHOT names, the snapshot table read
+ * from the image itself, and a content key that stays the same while the
+ * live image is written. */
+#pragma once
+
+#include "fingerprint.h"
+#include "image-source.h"
+#include "store.h"
+
+/* "IMAGE@SNAP": when the path names no file but IMAGE is one, moves SNAP
+ * into d->snapshot. A path that exists is a file, '@' or not. */
+int snapshot_split_path(Disk *d);
+
+/* The image is qcow2 and holds the snapshot d->snapshot (by name); sets
+ * d->virtual_size to the snapshot's. */
+int snapshot_validate(Disk *d, Error *e);
+
+/* The snapshot's key: from what never changes once it is taken (its table
+ * entry, its L1 and L2 tables) and the keys of the backing chain. */
+int snapshot_identify(Store *store, const Disk *d, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
+                      Error *e);
