@@ -33,8 +33,14 @@ static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n) {
         int r = sd_bus_message_open_container(m, 'a', "a{sv}");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-                if (r >= 0)
+                if (r >= 0 && disks[i].path)
                         r = sd_bus_message_append(m, "{sv}", "path", "s", disks[i].path);
+                if (r >= 0 && disks[i].domain)
+                        r = sd_bus_message_append(m, "{sv}", "domain", "s", disks[i].domain);
+                if (r >= 0 && disks[i].uri)
+                        r = sd_bus_message_append(m, "{sv}", "uri", "s", disks[i].uri);
+                if (r >= 0 && disks[i].snapshot)
+                        r = sd_bus_message_append(m, "{sv}", "snapshot", "s", disks[i].snapshot);
                 if (r >= 0 && disks[i].format)
                         r = sd_bus_message_append(m, "{sv}", "format", "s", disks[i].format);
                 if (r >= 0)

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "follow.h"
 #include "options.h"
+#include "snapshots.h"
 
 static void help(void) {
         printf("Usage: virt-diffctl COMMAND [OPTIONS]\n\n"
@@ -12,6 +13,7 @@ static void help(void) {
                "  diff [OPTIONS] IMAGE1 IMAGE2   Compare two disk images (see 'virt-diffctl diff --help')\n"
                "  cache stats|list|purge [IMAGE]|verify\n"
                "                                 Inspect or trim the manifest cache\n"
+               "  snapshots [-c URI] DOMAIN      List a libvirt domain's snapshots\n"
                "  help                           Show this help\n"
                "  version                        Show the version\n\n"
                "'virt-diff ARGS' is 'virt-diffctl diff ARGS'.\n");
@@ -44,6 +46,8 @@ int main(int argc, char *argv[]) {
                 return run_diff("virt-diffctl diff", argc - 1, argv + 1);
         if (strcmp(cmd, "cache") == 0)
                 return cache_command("virt-diffctl cache", argc - 1, argv + 1);
+        if (strcmp(cmd, "snapshots") == 0)
+                return snapshots_command("virt-diffctl snapshots", argc - 1, argv + 1);
         if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
                 help();
                 return 0;

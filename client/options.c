@@ -7,10 +7,14 @@ void diff_args_done(DiffArgs *a) {
                 for (size_t i = 0; i < a->n_disks[s]; i++) {
                         free(a->disks[s][i].path);
                         free(a->disks[s][i].format);
+                        free(a->disks[s][i].domain);
+                        free(a->disks[s][i].uri);
+                        free(a->disks[s][i].snapshot);
                 }
                 free(a->disks[s]);
         }
         strv_free(a->output.types);
+        domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
 }
 
@@ -27,6 +31,7 @@ static int add_disk(DiffArgs *a, int side, const char *path, const char *format)
         } else
                 d->path = strdup(path);
         d->format = format ? strdup(format) : NULL;
+        d->domain = d->uri = d->snapshot = NULL;
         if (!d->path || (format && !d->format)) {
                 free(d->path);
                 free(d->format);
@@ -49,7 +54,9 @@ static int add_types(DiffArgs *a, const char *list) {
 
 void diff_help(const char *prog) {
         printf("Usage: %s [OPTIONS] IMAGE1 IMAGE2\n"
-               "       %s [OPTIONS] -a IMAGE1 [-a ...] -A IMAGE2 [-A ...]\n\n"
+               "       %s [OPTIONS] -a IMAGE1 [-a ...] -A IMAGE2 [-A ...]\n"
+               "       %s [OPTIONS] -d DOMAIN1 -D DOMAIN2 [-c URI]\n"
+               "       %s [OPTIONS] -d DOMAIN --snapshot SNAP1 [--snapshot SNAP2]\n\n"
                "Shows which filesystems and files differ between two disk images.\n"
                "Exit status: 0 no differences, 1 differences, 2 trouble.\n\n"
                "Disks:\n"
@@ -57,6 +64,13 @@ void diff_help(const char *prog) {
                "  -A IMAGE               Add a disk to the second guest\n"
                "      --format[=FORMAT]  Format of the disks that follow (raw, qcow2, ...);\n"
                "                         without FORMAT, detect it again\n"
+               "                         IMAGE@SNAPSHOT: an internal snapshot of a qcow2 image\n"
+               "  -d, --domain DOMAIN    The first guest is this libvirt domain (name or UUID)\n"
+               "  -D DOMAIN              The second guest is this libvirt domain\n"
+               "  -c, --connect URI      Libvirt URI of the domains (default: libvirt's)\n"
+               "      --snapshot SNAP    The first guest as this domain snapshot recorded it;\n"
+               "                         a second --snapshot does the same for the second\n"
+               "                         guest, which defaults to the same domain now\n"
                "Output:\n"
                "  -l, --long             Long listing: change kind and size of files,\n"
                "                         type, size and mount point of filesystems\n"
@@ -85,18 +99,21 @@ void diff_help(const char *prog) {
                "  -x                     Trace libguestfs calls (private daemon only)\n"
                "  -V, --version          Show the version\n"
                "  -h, --help             Show this help\n",
-               prog, prog);
+               prog, prog, prog, prog);
 }
 
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
         enum {
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
-                ARG_SUMMARY, ARG_OUTPUT,
+                ARG_SUMMARY, ARG_OUTPUT, ARG_SNAPSHOT,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
                 {"format", optional_argument, NULL, ARG_FORMAT},
+                {"domain", required_argument, NULL, 'd'},
+                {"connect", required_argument, NULL, 'c'},
+                {"snapshot", required_argument, NULL, ARG_SNAPSHOT},
                 {"long", no_argument, NULL, 'l'},
                 {"mount", no_argument, NULL, 'm'},
                 {"type", required_argument, NULL, 't'},
@@ -127,12 +144,25 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+:a:A:lmt:qvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+:a:A:d:D:c:lmt:qvxVh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'a':
                 case 'A':
                         if (add_disk(a, c == 'A', optarg, format) < 0)
                                 goto oom;
+                        break;
+                case 'd':
+                case 'D':
+                        if (domain_args_add_domain(a, c == 'D', optarg) < 0)
+                                goto oom;
+                        break;
+                case 'c':
+                        if (domain_args_set_uri(a, prog, optarg) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_SNAPSHOT:
+                        if (domain_args_add_snapshot(a, prog, optarg) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_FORMAT:
                         format = optarg && strcmp(optarg, "auto") != 0 ? optarg : NULL;
@@ -242,6 +272,8 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                 memmove(a->disks[i] + 1, a->disks[i], sizeof(ClientDisk) * (a->n_disks[i] - 1));
                 a->disks[i][0] = first;
         }
+        if (domain_args_finish(a, prog) < 0)
+                return -EINVAL;
         if (a->n_disks[0] == 0 || a->n_disks[1] == 0) {
                 fprintf(stderr, "%s: two images are needed: IMAGE1 IMAGE2, or -a IMAGE1 -A IMAGE2 (try --help)\n",
                         prog);

@@ -1,6 +1,7 @@
 /* The diff command's options, as virt-diff users know them. */
 #pragma once
 
+#include "domain-args.h"
 #include "output.h"
 #include "util.h"
 
@@ -12,11 +13,12 @@ typedef enum ConnectMode {
 } ConnectMode;
 
 typedef struct ClientDisk {
-        char *path;
+        char *path;   /* NULL for a domain */
         char *format; /* NULL: detected */
+        char *domain, *uri, *snapshot;
 } ClientDisk;
 
-typedef struct DiffArgs {
+struct DiffArgs {
         ClientDisk *disks[2];
         size_t n_disks[2];
         OutputOptions output;
@@ -24,7 +26,8 @@ typedef struct DiffArgs {
         bool quiet, verbose, trace;
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
-} DiffArgs;
+        DomainArgs domain;
+};
 
 void diff_args_done(DiffArgs *a);
 

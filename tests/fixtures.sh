@@ -23,6 +23,8 @@
 #   random.img                 4 MiB of (seeded) noise
 #   empty.img                  0 bytes
 #   notes.txt                  a text file
+#   snaps.qcow2                internal snapshots: s1 holds kinds-a, s2 and the
+#                              live image kinds-b
 set -euo pipefail
 
 OUT=${1:?usage: fixtures.sh OUTPUT-DIR}
@@ -304,14 +306,24 @@ build_images() {
 	EOF
 }
 
+# Internal snapshots, as "qemu-img snapshot -c" makes them; convert -n
+# writes the next state into the live image around them.
+build_snapshots() {
+        qemu-img convert -f raw -O qcow2 "$WORK/kinds-a.img" "$WORK/snaps.qcow2"
+        qemu-img snapshot -c s1 "$WORK/snaps.qcow2"
+        qemu-img convert -n -f raw -O qcow2 "$WORK/kinds-b.img" "$WORK/snaps.qcow2"
+        qemu-img snapshot -c s2 "$WORK/snaps.qcow2"
+}
+
 build_kinds
 build_same
 build_os a
 build_os b
 build_images
+build_snapshots
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
-        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img; do
+        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2; do
         mv -f "$WORK/$f" "$OUT/$f"
 done
