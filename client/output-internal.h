@@ -25,3 +25,6 @@ int json_get_bytes(json_object *o, const char *key, char **ret, size_t *ret_len)
 int output_csv(FILE *f, json_object *result);
 int output_ndjson(FILE *f, json_object *result);
 int output_summary(FILE *f, json_object *result);
+
+/* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
+void output_domain_write(FILE *f, json_object *side);

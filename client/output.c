@@ -387,11 +387,15 @@ static int side_write(FILE *f, json_object *side, int which) {
                 return 0;
         fprintf(f, "# %c:", which ? 'B' : 'A');
         for (size_t i = 0; i < json_array_length(images); i++) {
-                _cleanup_free_ char *q = json_quote(json_object_array_get_idx(images, i), "path");
-                fprintf(f, "%s %s", i ? "," : "", q ? q : "?");
+                json_object *img = json_object_array_get_idx(images, i);
+                _cleanup_free_ char *q = json_quote(img, "path");
+                const char *snapshot = json_get_string(img, "snapshot");
+                fprintf(f, "%s %s%s%s", i ? "," : "", q ? q : "?", snapshot ? "@" : "", strempty(snapshot));
         }
         bool from_cache = json_object_object_get_ex(side, "cached", &cached) && json_object_get_boolean(cached);
-        fprintf(f, " (%s)\n", from_cache ? "cached" : "scanned");
+        fprintf(f, " (%s", from_cache ? "cached" : "scanned");
+        output_domain_write(f, side);
+        fputs(")\n", f);
         return ferror(f) ? -EIO : 0;
 }
 

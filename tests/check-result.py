@@ -23,7 +23,9 @@ extra fails. Independently of the expectations it also checks what the
 schema cannot: the order of changes, the summary counts, that path_base64
 appears exactly when needed and matches the lossy path, that old/new and
 kind/size agree with the change, that each field named differs and each
-default field not named is equal, and that every regular file was hashed.
+default field not named is equal, that every regular file was hashed, and
+that a side is crash_consistent exactly when it is a running domain's
+current disks.
 
 Exit status 0 when everything holds, 1 otherwise (each problem on stderr).
 """
@@ -280,6 +282,18 @@ def compare_sets(what, expected, actual, fmt):
         problem(f"unexpected {what}: {fmt(a)}")
 
 
+def check_side(side, name):
+    """What the schema cannot say about a side taken from libvirt."""
+    dom = side.get("domain")
+    if side["crash_consistent"] and not (dom and dom["running"]):
+        problem(f"{name}: crash_consistent without a running domain")
+    if dom and dom["running"] and dom["snapshot"] is None and not side["crash_consistent"]:
+        problem(f"{name}: the current disks of running domain {dom['name']} are not called crash_consistent")
+    snapped = [img["snapshot"] for img in side["images"] if "snapshot" in img]
+    if snapped and not (dom is None or dom["snapshot"] in snapped):
+        problem(f"{name}: images read at snapshot {snapped} of domain snapshot {dom['snapshot']}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("result")
@@ -309,6 +323,9 @@ def main():
 
     exp_changes, exp_fss, exp_values = load_expectations(a.expectations, defines)
     doc_filesystems.extend(doc["filesystems"])
+
+    check_side(doc["a"], "a")
+    check_side(doc["b"], "b")
 
     # Order, summary, and the consistency of each element.
     keys = []
