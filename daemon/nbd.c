@@ -85,6 +85,30 @@ static void first_line(const char *path, char *buf, size_t size) {
                 buf[strcspn(buf, "\n")] = 0;
 }
 
+/* "driver=FMT,file.driver=...,file.filename=PATH,file.locking=off", with
+ * the commas of PATH doubled as qemu's option syntax wants. */
+static char *image_opts(const Disk *d) {
+        struct stat st;
+        const char *proto = stat(d->path, &st) == 0 && S_ISBLK(st.st_mode) ? "host_device" : "file";
+        size_t commas = 0;
+        for (const char *p = d->path; *p; p++)
+                commas += *p == ',';
+        _cleanup_free_ char *path = malloc(strlen(d->path) + commas + 1);
+        if (!path)
+                return NULL;
+        char *q = path;
+        for (const char *p = d->path; *p; p++) {
+                *q++ = *p;
+                if (*p == ',')
+                        *q++ = ',';
+        }
+        *q = 0;
+        char *r;
+        if (asprintf(&r, "driver=%s,file.driver=%s,file.filename=%s,file.locking=off", d->format, proto, path) < 0)
+                return NULL;
+        return r;
+}
+
 static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         _cleanup_(nbd_server_freep) NbdServer *s = calloc(1, sizeof(*s));
         if (!s)
@@ -105,17 +129,23 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         if (d->snapshot && asprintf(&load, "snapshot.name=%s", d->snapshot) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
-        /* -r: read-only; -U: share the image with the running qemu that
-         * holds it; -t: stay up across the appliance's reconnects. */
+        /* -r: read-only; -t: stay up across the appliance's reconnects. A
+         * running qemu holds its image locked: this qemu-nbd (7.2 has no
+         * --force-share) opens it with locking off instead. */
+        _cleanup_free_ char *opts = d->live ? image_opts(d) : NULL;
+        if (d->live && !opts)
+                return error_set(e, ERR_INTERNAL, "out of memory");
         char *argv[16];
         size_t k = 0;
         argv[k++] = "qemu-nbd";
         argv[k++] = "-r";
         argv[k++] = "-t";
-        if (d->live)
-                argv[k++] = "-U";
-        argv[k++] = "-f";
-        argv[k++] = d->format;
+        if (opts)
+                argv[k++] = "--image-opts";
+        else {
+                argv[k++] = "-f";
+                argv[k++] = d->format;
+        }
         if (load) {
                 argv[k++] = "-l";
                 argv[k++] = load;
@@ -123,7 +153,7 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         argv[k++] = "-k";
         argv[k++] = s->socket;
         argv[k++] = "--";
-        argv[k++] = d->path;
+        argv[k++] = opts ? opts : d->path;
         argv[k] = NULL;
 
         pid_t parent = getpid();
