@@ -11,6 +11,8 @@ static void help(void) {
         printf("Usage: virt-diffctl COMMAND [OPTIONS]\n\n"
                "Commands:\n"
                "  diff [OPTIONS] IMAGE1 IMAGE2   Compare two disk images (see 'virt-diffctl diff --help')\n"
+               "  diff --domain VM --snapshot S1 [--snapshot S2] [-c URI]\n"
+               "                                 What changed in VM since snapshot S1 (or until S2)\n"
                "  cache stats|list|purge [IMAGE]|verify\n"
                "                                 Inspect or trim the manifest cache\n"
                "  snapshots [-c URI] DOMAIN      List a libvirt domain's snapshots\n"
