@@ -124,12 +124,9 @@ static int do_verify(Connection *c, sd_bus_error *err, bool *ok) {
 }
 
 int cache_command(const char *prog, int argc, char *argv[]) {
-        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PRIVATE };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
-                {"session", no_argument, NULL, ARG_SESSION},
-                {"system", no_argument, NULL, ARG_SYSTEM},
-                {"private", no_argument, NULL, ARG_PRIVATE},
+                CONNECT_LONG_OPTIONS,
                 {},
         };
         ConnectMode mode = CONNECT_AUTO;
@@ -142,16 +139,9 @@ int cache_command(const char *prog, int argc, char *argv[]) {
                 case 'h':
                         cache_help(prog);
                         return 0;
-                case ARG_SESSION:
-                        mode = CONNECT_SESSION;
-                        break;
-                case ARG_SYSTEM:
-                        mode = CONNECT_SYSTEM;
-                        break;
-                case ARG_PRIVATE:
-                        mode = CONNECT_PEER;
-                        break;
                 default:
+                        if (connection_mode_option(c, &mode))
+                                break;
                         fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
                         return 2;
                 }

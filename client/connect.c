@@ -127,3 +127,19 @@ int connection_open_auto(Connection *c, ConnectMode mode, bool verbose, bool tra
                 return r;
         return connection_open_peer(c, verbose, trace);
 }
+
+bool connection_mode_option(int c, ConnectMode *mode) {
+        switch (c) {
+        case CONNECT_ARG_SESSION:
+                *mode = CONNECT_SESSION;
+                return true;
+        case CONNECT_ARG_SYSTEM:
+                *mode = CONNECT_SYSTEM;
+                return true;
+        case CONNECT_ARG_PRIVATE:
+                *mode = CONNECT_PEER;
+                return true;
+        default:
+                return false;
+        }
+}

@@ -20,5 +20,14 @@ int connection_open_peer(Connection *c, bool verbose, bool trace);
 int connection_open_auto(Connection *c, ConnectMode mode, bool verbose, bool trace);
 void connection_close(Connection *c);
 
+/* --session, --system and --private of the commands besides diff: their
+ * getopt entries, and the mode each sets (false for another option). */
+enum { CONNECT_ARG_SESSION = 0x180, CONNECT_ARG_SYSTEM, CONNECT_ARG_PRIVATE };
+#define CONNECT_LONG_OPTIONS                                                  \
+        {"session", no_argument, NULL, CONNECT_ARG_SESSION},                  \
+        {"system", no_argument, NULL, CONNECT_ARG_SYSTEM},                    \
+        {"private", no_argument, NULL, CONNECT_ARG_PRIVATE}
+bool connection_mode_option(int c, ConnectMode *mode);
+
 /* True for the errors that mean "no daemon can be reached on this bus". */
 bool connection_error_is_unreachable(const sd_bus_error *e);

@@ -46,13 +46,10 @@ static int list(Connection *c, const char *uri, const char *domain, sd_bus_error
 }
 
 int snapshots_command(const char *prog, int argc, char *argv[]) {
-        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PRIVATE };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"connect", required_argument, NULL, 'c'},
-                {"session", no_argument, NULL, ARG_SESSION},
-                {"system", no_argument, NULL, ARG_SYSTEM},
-                {"private", no_argument, NULL, ARG_PRIVATE},
+                CONNECT_LONG_OPTIONS,
                 {},
         };
         ConnectMode mode = CONNECT_AUTO;
@@ -69,19 +66,12 @@ int snapshots_command(const char *prog, int argc, char *argv[]) {
                 case 'c':
                         uri = optarg;
                         break;
-                case ARG_SESSION:
-                        mode = CONNECT_SESSION;
-                        break;
-                case ARG_SYSTEM:
-                        mode = CONNECT_SYSTEM;
-                        break;
-                case ARG_PRIVATE:
-                        mode = CONNECT_PEER;
-                        break;
                 case ':':
                         fprintf(stderr, "%s: option '%s' needs an argument (try --help)\n", prog, argv[optind - 1]);
                         return 2;
                 default:
+                        if (connection_mode_option(c, &mode))
+                                break;
                         fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
                         return 2;
                 }

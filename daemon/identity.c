@@ -3,7 +3,8 @@
 #include "log.h"
 #include "snapshot.h"
 
-int identity_file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
+/* One file's key: remembered by its stat record, else hashed. */
+static int file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
                     Error *e) {
         FileStat st;
 
@@ -23,17 +24,17 @@ int disk_identify(Store *store, const Disk *d, const ProgressSink *progress, uin
         _cleanup_free_ const char **labels = calloc(n, sizeof(char *));
         if (!keys || !labels)
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        /* The live file keeps changing under a snapshot that does not. */
-        if (d->snapshot)
-                return snapshot_identify(store, d, progress, ret, e);
 
         /* The chain is part of the content: a changed backing file changes
          * what the guest sees through the overlay. */
         for (size_t i = 0; i < n; i++) {
                 const char *path = i == 0 ? d->path : d->backing_chain[i - 1];
-                if (identity_file_key(store, path, progress, keys[i], e) < 0)
+                /* The live file keeps changing under a snapshot that does
+                 * not: the snapshot has its own key. */
+                if (i == 0 && d->snapshot ? snapshot_key(d, keys[i], e) < 0
+                                          : file_key(store, path, progress, keys[i], e) < 0)
                         return -1;
-                labels[i] = i == 0 ? d->format : "backing";
+                labels[i] = i > 0 ? "backing" : d->snapshot ? "qcow2-snapshot" : d->format;
         }
         fingerprint_combine("disk", (const uint8_t(*)[FINGERPRINT_SIZE]) keys, n, labels, ret);
         return 0;

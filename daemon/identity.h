@@ -7,9 +7,6 @@
 #include "image-source.h"
 #include "store.h"
 
-/* One file's key: remembered by its stat record, else hashed. */
-int identity_file_key(Store *store, const char *path, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
-                      Error *e);
 /* store may be NULL (no cache): every file is hashed. */
 int disk_identify(Store *store, const Disk *d, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
                   Error *e);

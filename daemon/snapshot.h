@@ -5,7 +5,6 @@
 
 #include "fingerprint.h"
 #include "image-source.h"
-#include "store.h"
 
 /* "IMAGE@SNAP": when the path names no file but IMAGE is one, moves SNAP
  * into d->snapshot. A path that exists is a file, '@' or not. */
@@ -15,7 +14,7 @@ int snapshot_split_path(Disk *d);
  * d->virtual_size to the snapshot's. */
 int snapshot_validate(Disk *d, Error *e);
 
-/* The snapshot's key: from what never changes once it is taken (its table
- * entry, its L1 and L2 tables) and the keys of the backing chain. */
-int snapshot_identify(Store *store, const Disk *d, const ProgressSink *progress, uint8_t ret[FINGERPRINT_SIZE],
-                      Error *e);
+/* The snapshot's own key, from what never changes once it is taken: its
+ * table entry and its L1 and L2 tables. Its disk's key combines it with
+ * the backing chain's (identity.c). */
+int snapshot_key(const Disk *d, uint8_t ret[FINGERPRINT_SIZE], Error *e);

@@ -281,6 +281,26 @@ xfail_check() { # NAME DESCRIPTION WORKAROUND CHECK...
         fi
 }
 
+# Waits until a paused qemu holds FILE's "write" lock byte (offset 101), as
+# a running VM does; asks without taking it.
+wait_for_write_lock() { # FILE
+        local i
+        for ((i = 0; i < 100; i++)); do
+                _write_lock_held "$1" && return 0
+                sleep 0.1
+        done
+        fail "no qemu holds the write lock of $1"
+}
+
+_write_lock_held() { # FILE
+        "$PYTHON" - "$1" <<-'EOF'
+	import fcntl, os, struct, sys
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	got = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 101, 1, 0))
+	sys.exit(0 if struct.unpack("hhqqi", got[:struct.calcsize("hhqqi")])[0] != fcntl.F_UNLCK else 1)
+	EOF
+}
+
 # The daemon on the test bus answers a call within 5 s.
 daemon_answers() {
         timeout 10 dbus-send --session --print-reply --reply-timeout=5000 --dest=org.virtdiff.VirtDiff1 \

@@ -60,20 +60,7 @@ cp --sparse=always "$GOOD" "$TEST_TMPDIR/running.img"
 qemu-system-x86_64 -accel tcg -m 64 -nodefaults -display none -S \
         -drive file="$TEST_TMPDIR/running.img",format=raw,if=virtio </dev/null >/dev/null 2>&1 &
 vm=$!
-# Until qemu holds its "write" lock byte (offset 101), asked without taking it.
-held() {
-        "$PYTHON" - "$1" <<-'EOF'
-	import fcntl, os, struct, sys
-	fd = os.open(sys.argv[1], os.O_RDONLY)
-	got = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 101, 1, 0))
-	sys.exit(0 if struct.unpack("hhqqi", got[:struct.calcsize("hhqqi")])[0] != fcntl.F_UNLCK else 1)
-	EOF
-}
-for ((i = 0; i < 100; i++)); do
-        held "$TEST_TMPDIR/running.img" && break
-        sleep 0.1
-done
-held "$TEST_TMPDIR/running.img" || fail "the paused qemu does not hold $TEST_TMPDIR/running.img"
+wait_for_write_lock "$TEST_TMPDIR/running.img"
 
 expect_error "an image in use by a running VM" "$TEST_TMPDIR/running.img: image is in use by a running virtual machine" -- \
         "$TEST_TMPDIR/running.img" "$GOOD"

@@ -272,19 +272,7 @@ qemu-system-x86_64 -accel tcg -m 64 -nodefaults -display none -S \
         -drive file="$T/live.qcow2",format=qcow2,if=virtio </dev/null >/dev/null 2>&1 &
 vm=$!
 cleanup_fn kill -KILL "$vm"
-held() {
-        "$PYTHON" - "$1" <<-'EOF'
-	import fcntl, os, struct, sys
-	fd = os.open(sys.argv[1], os.O_RDONLY)
-	got = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 101, 1, 0))
-	sys.exit(0 if struct.unpack("hhqqi", got[:struct.calcsize("hhqqi")])[0] != fcntl.F_UNLCK else 1)
-	EOF
-}
-for ((i = 0; i < 100; i++)); do
-        held "$T/live.qcow2" && break
-        sleep 0.1
-done
-held "$T/live.qcow2" || fail "the paused qemu does not hold $T/live.qcow2"
+wait_for_write_lock "$T/live.qcow2"
 
 diff_json 0 1 "$T/live.json" -c "$URI" -d vm-live -D vm-a
 {
