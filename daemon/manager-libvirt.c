@@ -1,5 +1,8 @@
 #include "manager-libvirt.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+
 #include "libvirt-source.h"
 #include "manager.h"
 
@@ -57,7 +60,68 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
         return disk_set_source(&j->sides[side].disks[j->sides[side].n_disks - 1], domain, uri, snapshot);
 }
 
-int method_list_snapshots(sd_bus_message *msg, void *userdata _unused_, sd_bus_error *err _unused_) {
+/* A libvirt URI may name a remote host that is slow to answer: the list
+ * is read in a thread of its own and the reply sent from the main loop
+ * once the thread says, through a pipe, that it is done. */
+typedef struct SnapshotQuery {
+        sd_bus_message *call;
+        char *uri, *domain;
+        LibvirtSnapshot *list;
+        size_t n;
+        Error error;
+        int pipe[2];
+        sd_event_source *source;
+} SnapshotQuery;
+
+static SnapshotQuery *query_free(SnapshotQuery *q) {
+        if (!q)
+                return NULL;
+        sd_event_source_disable_unref(q->source);
+        for (int i = 0; i < 2; i++)
+                if (q->pipe[i] >= 0)
+                        (void) close(q->pipe[i]);
+        sd_bus_message_unref(q->call);
+        libvirt_snapshots_free(q->list, q->n);
+        free(q->uri);
+        free(q->domain);
+        free(q);
+        return NULL;
+}
+
+static void *query_thread(void *userdata) {
+        SnapshotQuery *q = userdata;
+        (void) libvirt_list_snapshots(q->uri, q->domain, &q->list, &q->n, &q->error);
+        (void) !write(q->pipe[1], "", 1);
+        return NULL;
+}
+
+static int send_snapshots(SnapshotQuery *q) {
+        if (q->error.code != ERR_OK)
+                return manager_reply_error(q->call, &q->error);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(q->call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sxsssb)");
+        for (size_t i = 0; r >= 0 && i < q->n; i++)
+                r = sd_bus_message_append(reply, "(sxsssb)", q->list[i].name, q->list[i].creation_time,
+                                          strempty(q->list[i].state), q->list[i].external ? "external" : "internal",
+                                          strempty(q->list[i].parent), (int) q->list[i].current);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return sd_bus_reply_method_errnof(q->call, -r, "cannot send the snapshots: %m");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int on_query_done(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
+        SnapshotQuery *q = userdata;
+        (void) send_snapshots(q);
+        query_free(q);
+        return 0;
+}
+
+int method_list_snapshots(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
         const char *uri, *domain;
         int r = sd_bus_message_read(msg, "ss", &uri, &domain);
         if (r < 0)
@@ -65,24 +129,28 @@ int method_list_snapshots(sd_bus_message *msg, void *userdata _unused_, sd_bus_e
         if (!domain[0])
                 return invalid(err, "no domain given");
 
-        LibvirtSnapshot *l = NULL;
-        size_t n = 0;
-        Error e = {0};
-        if (libvirt_list_snapshots(uri, domain, &l, &n, &e) < 0)
-                return manager_reply_error(msg, &e);
-
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        r = sd_bus_message_new_method_return(msg, &reply);
+        SnapshotQuery *q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->pipe[0] = q->pipe[1] = -1;
+        q->call = sd_bus_message_ref(msg);
+        q->uri = strdup(uri);
+        q->domain = strdup(domain);
+        pthread_attr_t attr;
+        pthread_t thread;
+        r = q->uri && q->domain ? 0 : -ENOMEM;
+        if (r >= 0 && pipe2(q->pipe, O_CLOEXEC) < 0)
+                r = -errno;
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sxsssb)");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(sxsssb)", l[i].name, l[i].creation_time, strempty(l[i].state),
-                                          l[i].external ? "external" : "internal", strempty(l[i].parent),
-                                          (int) l[i].current);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        libvirt_snapshots_free(l, n);
-        if (r < 0)
+                r = sd_event_add_io(m->event, &q->source, q->pipe[0], EPOLLIN, on_query_done, q);
+        if (r >= 0 && (r = -pthread_attr_init(&attr)) >= 0) {
+                (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                r = -pthread_create(&thread, &attr, query_thread, q);
+                (void) pthread_attr_destroy(&attr);
+        }
+        if (r < 0) {
+                query_free(q);
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        }
+        return 1;
 }

@@ -335,6 +335,9 @@ expect_bus_error UnknownSnapshot 3 domain s vm-snap uri s "$URI" snapshot s no-s
 expect_trouble "libvirt unreachable" "cannot connect to libvirt at test://$T/no-such.xml" -- \
         -c "test://$T/no-such.xml" -d vm-a -D vm-b
 expect_bus_error LibvirtUnreachable 2 domain s vm-a uri s "test://$T/no-such.xml"
+# A private daemon's stderr is the client's: still the one line.
+expect_trouble "libvirt unreachable, private daemon" "cannot connect to libvirt at test://$T/no-such.xml" -- \
+        --private -c "test://$T/no-such.xml" -d vm-a -D vm-b
 expect_trouble "a network disk" "domain 'vm-net': disk vdb is a network disk; only file and block disks" -- \
         -c "$URI" -d vm-net -D vm-b
 expect_bus_error UnsupportedDisk 2 domain s vm-net uri s "$URI"
