@@ -66,6 +66,7 @@ Job *job_free(Job *j) {
                 appliance_free(j->sides[s].appliance);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
+        compare_options_done(&j->compare);
         sd_bus_message_unref(j->pending_compare);
         for (size_t i = 0; i < j->n_waiters; i++)
                 sd_bus_message_unref(j->waiters[i]);
