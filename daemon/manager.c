@@ -259,6 +259,22 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
                         if (strcmp(key, filter_keys[i]) == 0)
                                 known = true;
+                if (strcmp(key, "checksum") == 0) {
+                        const char *alg = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &alg);
+                        if (r < 0 || content_checksum_check(alg) < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'checksum' is not an algorithm (md5, sha1, sha224, "
+                                                         "sha256, sha384, sha512, crc)");
+                        free(j->content.checksum);
+                        j->content.checksum = strdup(alg);
+                        if (!j->content.checksum)
+                                return -ENOMEM;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (known) {
                         r = parse_filter_option(msg, key, &j->compare.filters, err);
                         if (r < 0)
@@ -274,6 +290,10 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                                                  "option '%s' is not a boolean or is unknown", key);
                 if (strcmp(key, "detached") == 0) {
                         j->detached = b;
+                        known = true;
+                }
+                if (strcmp(key, "unified") == 0) {
+                        j->content.unified = b;
                         known = true;
                 }
                 for (size_t i = 0; i < ELEMENTSOF(flags); i++)
