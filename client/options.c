@@ -142,8 +142,10 @@ static int add_filter(DiffArgs *a, int option, const char *value, const char *pr
         if (!copy)
                 return -ENOMEM;
         if (option == 'I') {
-                for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && r >= 0; t = strtok_r(NULL, ",", &save))
+                for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && r >= 0; t = strtok_r(NULL, ",", &save)) {
                         r = filters_add_ignore(&a->filters, t, &why);
+                        value = t; /* name the item at fault */
+                }
         } else if (option == 'P')
                 r = filters_add_path(&a->filters, value, &why);
         else
@@ -209,7 +211,7 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+:a:A:lmt:uqvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":a:A:lmt:uqvxVh", options, NULL)) >= 0) {
                 const char *opt = argv[optind - 1];
                 switch (c) {
                 case 'a':
