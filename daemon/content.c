@@ -6,6 +6,7 @@
 
 #include "appliance.h"
 #include "log.h"
+#include "output.h"
 #include "subprocess.h"
 
 static const char *const checksum_algorithms[] = {
@@ -256,6 +257,15 @@ static int rm_entry(const char *p, const struct stat *sb _unused_, int flag _unu
         return remove(p) < 0 ? -1 : 0;
 }
 
+/* "a/PATH", C-quoted like git does when the name holds a newline, a quote,
+ * a backslash or bytes that are not UTF-8, so the header stays one line. */
+static char *diff_label(char side, const char *path) {
+        _cleanup_free_ char *plain = NULL;
+        if (asprintf(&plain, "%c%s", side, path) < 0)
+                return NULL;
+        return output_quote(plain, strlen(plain));
+}
+
 /* GNU diff -u, labelled a/PATH and b/PATH like git does. */
 static int diff_one(const char *dir, const Change *c, const void *da, size_t la, const void *db, size_t lb,
                     ContentNote *note) {
@@ -272,7 +282,9 @@ static int diff_one(const char *dir, const Change *c, const void *da, size_t la,
                 k = write_file(dir, "b", db, lb, &pb);
         if (k < 0)
                 return k;
-        if (asprintf(&label_a, "a%s", c->a->path) < 0 || asprintf(&label_b, "b%s", c->b->path) < 0)
+        label_a = diff_label('a', c->a->path);
+        label_b = diff_label('b', c->b->path);
+        if (!label_a || !label_b)
                 return -ENOMEM;
 
         char *argv[] = {(char *) "diff", (char *) "-u", (char *) "--label", label_a, (char *) "--label", label_b,
