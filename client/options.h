@@ -2,6 +2,7 @@
 #pragma once
 
 #include "domain-args.h"
+#include "filters.h"
 #include "output.h"
 #include "util.h"
 
@@ -24,6 +25,8 @@ struct DiffArgs {
         OutputOptions output;
         bool atime, times, dir_times, dir_links, extra_stats;
         bool quiet, verbose, trace;
+        Filters filters;   /* --path, --include, --exclude, --ignore */
+        char *checksum;    /* --checksum: the algorithm (NULL: none) */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;

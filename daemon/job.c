@@ -68,6 +68,8 @@ Job *job_free(Job *j) {
                 appliance_free(j->sides[s].appliance);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
+        compare_options_done(&j->compare);
+        content_options_done(&j->content);
         sd_bus_message_unref(j->pending_compare);
         for (size_t i = 0; i < j->n_waiters; i++)
                 sd_bus_message_unref(j->waiters[i]);
@@ -160,6 +162,14 @@ typedef struct SideRun {
         int side;
 } SideRun;
 
+static void side_drop_appliance(JobSide *s) {
+        pthread_mutex_lock(&s->appliance_lock);
+        Appliance *a = TAKE_PTR(s->appliance);
+        pthread_mutex_unlock(&s->appliance_lock);
+        appliance_free(a);
+        nbd_stop_disks(s->disks, s->n_disks);
+}
+
 static void *run_side(void *userdata) {
         SideRun *sr = userdata;
         Job *j = sr->job;
@@ -169,12 +179,11 @@ static void *run_side(void *userdata) {
         Appliance *a = NULL;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (nbd_serve_disks(s->disks, s->n_disks, &sink, &s->error) < 0)
+        /* Its qemu-nbd servers failed to start (serve_sides()). */
+        if (s->error.code != ERR_OK)
                 return NULL;
-        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0) {
-                nbd_stop_disks(s->disks, s->n_disks);
+        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0)
                 return NULL;
-        }
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = a;
         pthread_mutex_unlock(&s->appliance_lock);
@@ -187,12 +196,37 @@ static void *run_side(void *userdata) {
                 error_set(&s->error, ERR_CANCELLED, "cancelled");
         }
 
-        pthread_mutex_lock(&s->appliance_lock);
-        s->appliance = NULL;
-        pthread_mutex_unlock(&s->appliance_lock);
-        appliance_free(a);
-        nbd_stop_disks(s->disks, s->n_disks);
+        /* Content diffs read files next: keep a healthy handle for them. */
+        if (content_options_wanted(&j->content) && s->error.code == ERR_OK)
+                return NULL;
+        side_drop_appliance(s);
         return NULL;
+}
+
+/* For the content stage: the side's handle from its scan, else a new one
+ * (a side that came from the cache has none yet). */
+static guestfs_h *content_handle(void *userdata, int side, Error *e) {
+        Job *j = userdata;
+        JobSide *s = &j->sides[side];
+        Appliance *a = NULL;
+
+        if (s->appliance)
+                return s->appliance->g;
+        on_phase(j, side, PHASE_LAUNCH);
+        ProgressSink sink = {.cancelled = on_cancelled, .userdata = j};
+        if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0 || appliance_new(s->disks, s->n_disks, &a, e) < 0)
+                return NULL;
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+        if (j->cancel_requested || appliance_launch(a, e) < 0 || j->cancel_requested) {
+                if (j->cancel_requested) {
+                        e->code = ERR_OK;
+                        error_set(e, ERR_CANCELLED, "cancelled");
+                }
+                return NULL;
+        }
+        return a->g;
 }
 
 static char *side_name(const JobSide *s) {
@@ -236,10 +270,14 @@ static json_object *side_to_json(const JobSide *s) {
         return o;
 }
 
-static int write_result(Job *j, const DiffResult *r, Error *e) {
+static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, Error *e) {
         json_object *root = diff_result_to_json(r);
         if (!root)
                 return error_set(e, ERR_INTERNAL, "out of memory");
+        if (notes && content_notes_to_json(root, notes, r->n_changes, j->content.checksum) < 0) {
+                json_object_put(root);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "a", side_to_json(&j->sides[0]));
         json_object_object_add(root, "b", side_to_json(&j->sides[1]));
@@ -355,6 +393,16 @@ static void remember_sides(Job *j) {
         }
 }
 
+/* The sides' snapshots, served by qemu-nbd. A qemu-nbd dies with the
+ * thread that started it: this one, which outlives every appliance of the
+ * job, the content stage's included. */
+static void serve_sides(Job *j) {
+        ProgressSink sink = {.cancelled = on_cancelled, .userdata = j};
+        for (int s = 0; s < 2; s++)
+                if (!j->sides[s].cached)
+                        (void) nbd_serve_disks(j->sides[s].disks, j->sides[s].n_disks, &sink, &j->sides[s].error);
+}
+
 static void *job_thread(void *userdata) {
         Job *j = userdata;
         Error e = {0};
@@ -383,6 +431,8 @@ static void *job_thread(void *userdata) {
                 return NULL;
         }
 
+        serve_sides(j);
+
         /* Both sides at once: appliance launches dominate, and two launch in
          * about the time of one. A side found in the store needs none. */
         SideRun runs[2] = {{j, 0}, {j, 1}};
@@ -400,6 +450,8 @@ static void *job_thread(void *userdata) {
 
         side_error(j, &e);
         if (e.code != ERR_OK) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(&j->sides[s]);
                 finish(j, &e);
                 return NULL;
         }
@@ -412,8 +464,26 @@ static void *job_thread(void *userdata) {
                 finish(j, &e);
                 return NULL;
         }
+        ContentNote *notes = NULL;
+        if (content_options_wanted(&j->content)) {
+                ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                                     .cancelled = on_cancelled, .userdata = j};
+                set_phase(j, PHASE_WRITE);
+                k = content_run(r, &j->content, j->manager->store, content_handle, j, &sink, &notes, &e);
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(&j->sides[s]);
+                if (k < 0 && j->cancel_requested) {
+                        e.code = ERR_OK;
+                        error_set(&e, ERR_CANCELLED, "job cancelled");
+                }
+                if (k < 0) {
+                        finish(j, &e);
+                        return NULL;
+                }
+        }
         set_phase(j, PHASE_WRITE);
-        (void) write_result(j, r, &e);
+        (void) write_result(j, r, notes, &e);
+        content_notes_free(notes, r->n_changes);
         finish(j, &e);
         return NULL;
 }

@@ -11,6 +11,7 @@
 
 #include "appliance.h"
 #include "comparer.h"
+#include "content.h"
 #include "errors.h"
 #include "fingerprint.h"
 #include "image-source.h"
@@ -63,6 +64,7 @@ typedef struct Job {
         char *owner;       /* unique bus name of the submitter; NULL in peer mode */
         bool detached;
         CompareOptions compare;
+        ContentOptions content; /* -u diffs, other checksums */
         JobSide sides[2];
         uint64_t created_usec;
 

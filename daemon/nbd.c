@@ -1,6 +1,7 @@
 #include "nbd.h"
 
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -11,8 +12,10 @@
 #define NBD_READY_TIMEOUT_USEC (30ULL * 1000000ULL)
 #define NBD_STOP_TIMEOUT_USEC (5ULL * 1000000ULL)
 
+/* Other disks, a running domain's included, reach the appliance through
+ * an overlay on the file itself, with locking off (overlay.c). */
 static bool disk_needs_nbd(const Disk *d) {
-        return d->snapshot || d->live;
+        return d->snapshot;
 }
 
 static bool reap(pid_t pid, uint64_t timeout_usec) {
@@ -130,8 +133,8 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
         /* -r: read-only; -t: stay up across the appliance's reconnects. A
-         * running qemu holds its image locked: this qemu-nbd (7.2 has no
-         * --force-share) opens it with locking off instead. */
+         * running domain's qemu holds its image locked: this qemu-nbd (7.2
+         * has no --force-share) opens it with locking off instead. */
         _cleanup_free_ char *opts = d->live ? image_opts(d) : NULL;
         if (d->live && !opts)
                 return error_set(e, ERR_INTERNAL, "out of memory");
@@ -198,16 +201,25 @@ void nbd_stop_disks(Disk *disks, size_t n) {
                 disks[i].nbd = nbd_server_free(disks[i].nbd);
 }
 
-int nbd_add_drive(guestfs_h *g, const Disk *d) {
-        if (!d->nbd)
-                return guestfs_add_drive_opts(g, d->path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, d->format,
-                                              GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1);
-        _cleanup_free_ char *server = NULL;
-        if (asprintf(&server, "unix:%s", d->nbd->socket) < 0)
-                return -1;
-        char *servers[] = {server, NULL};
-        /* The export is the image as the guest sees it: raw. */
-        return guestfs_add_drive_opts(g, "", GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw", GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-                                      GUESTFS_ADD_DRIVE_OPTS_PROTOCOL, "nbd", GUESTFS_ADD_DRIVE_OPTS_SERVER, servers,
-                                      -1);
+char *nbd_backing_json(const NbdServer *s) {
+        json_object *top = json_object_new_object(), *file = json_object_new_object(),
+                    *server = json_object_new_object();
+        char *r = NULL;
+        if (top && file && server) {
+                json_object_object_add(server, "type", json_object_new_string("unix"));
+                json_object_object_add(server, "path", json_object_new_string(s->socket));
+                json_object_object_add(file, "driver", json_object_new_string("nbd"));
+                json_object_object_add(file, "server", TAKE_PTR(server));
+                /* The export is the disk as its guest sees it. */
+                json_object_object_add(top, "driver", json_object_new_string("raw"));
+                json_object_object_add(top, "file", TAKE_PTR(file));
+                const char *j = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN |
+                                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+                if (j && asprintf(&r, "json:%s", j) < 0)
+                        r = NULL;
+        }
+        json_object_put(top);
+        json_object_put(file);
+        json_object_put(server);
+        return r;
 }
