@@ -5,8 +5,8 @@
 #
 # Diffs: two domains; a snapshot against now; two snapshots; IMAGE@SNAP; an
 # external snapshot; a running domain's disk (held by a paused qemu). The
-# cache serves every side already seen, so the whole test costs seven
-# launches: a snapshot's key is its own and does not move when the live
+# cache serves every side already seen, so the whole test costs nine
+# launches (two of them for -u's file contents): a snapshot's key is its own and does not move when the live
 # image is written. Every libvirt error has its name and one line, and no
 # qemu-nbd outlives its job, whether it ends, is cancelled, loses its
 # client or its daemon.
@@ -239,6 +239,17 @@ diff_json 1 0 "$T/at.json" "$T/snaps.qcow2@s1" "$T/snaps.qcow2@s2"
 [ "$(json_get "$T/at.json" '"domain" in d["a"], d["a"]["images"][0]["snapshot"]')" = "False s1" ] ||
         fail "IMAGE@s1 is not snapshot s1 of a plain image"
 pass "IMAGE@s1 IMAGE@s2: the same snapshot keys as through the domain, no launch"
+
+# Content diffs read files after the scan: both snapshots come from the
+# cache, so the content stage serves them again (two launches).
+before=$(launches)
+run_virt_diff "$T/u.txt" "$T/err" -u "$T/snaps.qcow2@s1" "$T/snaps.qcow2@s2"
+assert_rc 1 "$T/err"
+[ $(($(launches) - before)) = 2 ] || fail "-u of two cached snapshots: $(($(launches) - before)) launches, expected 2"
+assert_contains "$T/u.txt" "-short"
+assert_contains "$T/u.txt" "+a good deal longer"
+assert_no_qemu_nbd "after the content stage"
+pass "-u IMAGE@s1 IMAGE@s2: file contents read from both snapshots"
 
 diff_json 0 0 "$T/at-file.json" "$T/name@with-at.img" "$FIXTURES/kinds-a.img"
 [ "$(json_get "$T/at-file.json" 'd["a"]["images"][0]["path"], "snapshot" in d["a"]["images"][0]')" = \
