@@ -88,24 +88,30 @@ static void first_line(const char *path, char *buf, size_t size) {
                 buf[strcspn(buf, "\n")] = 0;
 }
 
-/* "driver=FMT,file.driver=...,file.filename=PATH,file.locking=off", with
- * the commas of PATH doubled as qemu's option syntax wants. */
-static char *image_opts(const Disk *d) {
-        struct stat st;
-        const char *proto = stat(d->path, &st) == 0 && S_ISBLK(st.st_mode) ? "host_device" : "file";
+/* A value in qemu's KEY=VALUE,... syntax: its commas doubled. */
+static char *qemu_opt_value(const char *v) {
         size_t commas = 0;
-        for (const char *p = d->path; *p; p++)
+        for (const char *p = v; *p; p++)
                 commas += *p == ',';
-        _cleanup_free_ char *path = malloc(strlen(d->path) + commas + 1);
-        if (!path)
+        char *r = malloc(strlen(v) + commas + 1), *q = r;
+        if (!r)
                 return NULL;
-        char *q = path;
-        for (const char *p = d->path; *p; p++) {
+        for (const char *p = v; *p; p++) {
                 *q++ = *p;
                 if (*p == ',')
                         *q++ = ',';
         }
         *q = 0;
+        return r;
+}
+
+/* "driver=FMT,file.driver=...,file.filename=PATH,file.locking=off". */
+static char *image_opts(const Disk *d) {
+        struct stat st;
+        const char *proto = stat(d->path, &st) == 0 && S_ISBLK(st.st_mode) ? "host_device" : "file";
+        _cleanup_free_ char *path = qemu_opt_value(d->path);
+        if (!path)
+                return NULL;
         char *r;
         if (asprintf(&r, "driver=%s,file.driver=%s,file.filename=%s,file.locking=off", d->format, proto, path) < 0)
                 return NULL;
@@ -129,7 +135,8 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
                 return error_set(e, ERR_INTERNAL, "out of memory");
         if (strlen(s->socket) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
                 return error_set(e, ERR_INTERNAL, "socket path too long: %s", s->socket);
-        if (d->snapshot && asprintf(&load, "snapshot.name=%s", d->snapshot) < 0)
+        _cleanup_free_ char *name = qemu_opt_value(d->snapshot);
+        if (!name || asprintf(&load, "snapshot.name=%s", name) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
         /* -r: read-only; -t: stay up across the appliance's reconnects. A
