@@ -4,7 +4,10 @@
 #include <ftw.h>
 #include <stdarg.h>
 
+#include <signal.h>
+
 #include "identity.h"
+#include "nbd.h"
 #include "snapshot.h"
 #include "test-util.h"
 
@@ -148,6 +151,34 @@ static void test_errors(void) {
         disk_done(&d);
 }
 
+/* qemu-nbd serves a snapshot whose name needs quoting, as the overlay's
+ * backing JSON reaches it, and goes away with its socket directory. */
+static void test_nbd(void) {
+        _cleanup_free_ char *img = tmp_path("nbd.qcow2");
+        run("qemu-img create -q -f qcow2 '%s' 8M && qemu-io -f qcow2 -c 'write -P 0x11 0 64k' '%s' >/dev/null && "
+            "qemu-img snapshot -c 'a,b=c' '%s' && qemu-io -f qcow2 -c 'write -P 0x22 0 64k' '%s' >/dev/null",
+            img, img, img, img);
+        Disk d;
+        Error e = {0};
+        CHECK(open_disk(&d, img, "a,b=c", &e) == 0);
+        CHECK(nbd_serve_disks(&d, 1, NULL, &e) == 0 && d.nbd && d.nbd->pid > 0);
+        if (!d.nbd) {
+                fprintf(stderr, "qemu-nbd: %s\n", e.message);
+                disk_done(&d);
+                return;
+        }
+        _cleanup_free_ char *backing = nbd_backing_json(d.nbd), *dir = must(strdup(d.nbd->dir));
+        pid_t pid = d.nbd->pid;
+        CHECK(backing && strncmp(backing, "json:", 5) == 0);
+        /* The snapshot's bytes, not the live image's. */
+        run("qemu-io -r -c 'read -P 0x11 0 64k' '%s' | grep -q 'read 65536/65536' && "
+            "! qemu-io -r -c 'read -P 0x11 0 64k' '%s' | grep -q 'failed'",
+            backing, backing);
+        nbd_stop_disks(&d, 1);
+        CHECK(!d.nbd && kill(pid, 0) < 0 && errno == ESRCH && access(dir, F_OK) < 0);
+        disk_done(&d);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(path);
 }
@@ -165,6 +196,7 @@ int main(void) {
         test_keys();
         test_sibling_deleted();
         test_errors();
+        test_nbd();
 
         (void) nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
         free(tmpdir);
