@@ -208,7 +208,8 @@ void nbd_stop_disks(Disk *disks, size_t n) {
                 disks[i].nbd = nbd_server_free(disks[i].nbd);
 }
 
-char *nbd_backing_json(const NbdServer *s) {
+char *nbd_backing_json(const Disk *d) {
+        const NbdServer *s = d->nbd;
         json_object *top = json_object_new_object(), *file = json_object_new_object(),
                     *server = json_object_new_object();
         char *r = NULL;
@@ -217,8 +218,11 @@ char *nbd_backing_json(const NbdServer *s) {
                 json_object_object_add(server, "path", json_object_new_string(s->socket));
                 json_object_object_add(file, "driver", json_object_new_string("nbd"));
                 json_object_object_add(file, "server", TAKE_PTR(server));
-                /* The export is the disk as its guest sees it. */
+                /* The export is the disk as its guest sees it, at the live
+                 * image's size: cut to the snapshot's. */
                 json_object_object_add(top, "driver", json_object_new_string("raw"));
+                if (d->virtual_size > 0)
+                        json_object_object_add(top, "size", json_object_new_int64((int64_t) d->virtual_size));
                 json_object_object_add(top, "file", TAKE_PTR(file));
                 const char *j = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN |
                                                                             JSON_C_TO_STRING_NOSLASHESCAPE);

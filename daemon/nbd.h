@@ -22,5 +22,6 @@ void nbd_stop_disks(Disk *disks, size_t n);
 NbdServer *nbd_server_free(NbdServer *s);
 
 /* The backing description of the appliance's overlay (overlay.c) for a
- * served disk: json:{"driver": "raw", "file": {"driver": "nbd", ...}}. */
-char *nbd_backing_json(const NbdServer *s);
+ * served disk: json:{"driver": "raw", "size": N, "file": {"driver": "nbd",
+ * ...}}. */
+char *nbd_backing_json(const Disk *d);

@@ -43,7 +43,7 @@ int overlay_create(const Disk *d, const char *dir, size_t index, char **ret_path
                 return error_set(e, ERR_NO_SUCH_FILE, "%s: %m", d->path);
         snprintf(name, sizeof name, "overlay-%zu.qcow2", index);
         path = path_join(dir, name);
-        backing = d->nbd ? nbd_backing_json(d->nbd) : overlay_backing_json(d->format, d->path, S_ISBLK(st.st_mode));
+        backing = d->nbd ? nbd_backing_json(d) : overlay_backing_json(d->format, d->path, S_ISBLK(st.st_mode));
         if (!path || !backing)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 

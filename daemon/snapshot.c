@@ -152,7 +152,9 @@ int snapshot_validate(Disk *d, Error *e) {
         Qcow2 q = {.fd = -1};
         SnapshotEntry s = {0};
         int r = entry_lookup(d, &s, &q, e);
-        if (r >= 0 && s.disk_size > 0)
+        /* qemu-nbd serves it at the live image's size: a disk grown since
+         * is cut back to the snapshot's (nbd.c). */
+        if (r >= 0 && s.disk_size > 0 && s.disk_size < d->virtual_size)
                 d->virtual_size = s.disk_size;
         free(s.raw);
         if (q.fd >= 0)

@@ -11,7 +11,7 @@
 int snapshot_split_path(Disk *d);
 
 /* The image is qcow2 and holds the snapshot d->snapshot (by name); sets
- * d->virtual_size to the snapshot's. */
+ * d->virtual_size to the snapshot's when the image has grown since. */
 int snapshot_validate(Disk *d, Error *e);
 
 /* The snapshot's own key, from what never changes once it is taken: its

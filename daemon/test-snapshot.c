@@ -156,8 +156,9 @@ static void test_errors(void) {
 static void test_nbd(void) {
         _cleanup_free_ char *img = tmp_path("nbd.qcow2");
         run("qemu-img create -q -f qcow2 '%s' 8M && qemu-io -f qcow2 -c 'write -P 0x11 0 64k' '%s' >/dev/null && "
-            "qemu-img snapshot -c 'a,b=c' '%s' && qemu-io -f qcow2 -c 'write -P 0x22 0 64k' '%s' >/dev/null",
-            img, img, img, img);
+            "qemu-img snapshot -c 'a,b=c' '%s' && qemu-io -f qcow2 -c 'write -P 0x22 0 64k' '%s' >/dev/null && "
+            "qemu-img resize -q '%s' 24M",
+            img, img, img, img, img);
         Disk d;
         Error e = {0};
         CHECK(open_disk(&d, img, "a,b=c", &e) == 0);
@@ -167,13 +168,15 @@ static void test_nbd(void) {
                 disk_done(&d);
                 return;
         }
-        _cleanup_free_ char *backing = nbd_backing_json(d.nbd), *dir = must(strdup(d.nbd->dir));
+        _cleanup_free_ char *backing = nbd_backing_json(&d), *dir = must(strdup(d.nbd->dir));
         pid_t pid = d.nbd->pid;
         CHECK(backing && strncmp(backing, "json:", 5) == 0);
         /* The snapshot's bytes, not the live image's. */
         run("qemu-io -r -c 'read -P 0x11 0 64k' '%s' | grep -q 'read 65536/65536' && "
             "! qemu-io -r -c 'read -P 0x11 0 64k' '%s' | grep -q 'failed'",
             backing, backing);
+        /* At the snapshot's size, not the grown live image's. */
+        run("qemu-img info --output=json '%s' | grep -q '\"virtual-size\": 8388608,'", backing);
         nbd_stop_disks(&d, 1);
         CHECK(!d.nbd && kill(pid, 0) < 0 && errno == ESRCH && access(dir, F_OK) < 0);
         disk_done(&d);
