@@ -74,6 +74,34 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
         return 0;
 }
 
+uint64_t appliance_default_memsize_mb(void) {
+        guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT | GUESTFS_CREATE_NO_ENVIRONMENT);
+        if (!g)
+                return 1280;
+        guestfs_set_error_handler(g, NULL, NULL);
+        int mb = guestfs_get_memsize(g);
+        guestfs_close(g);
+        return mb > 0 ? (uint64_t) mb : 1280;
+}
+
+bool appliance_alive(Appliance *a) {
+        pid_t pid = a ? __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST) : 0;
+        if (pid <= 0)
+                return false;
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = 0;
+        /* "PID (comm) S ...": the state follows the last ')'. */
+        const char *p = strrchr(buf, ')');
+        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 static uint64_t launches;
 
 uint64_t appliance_launch_count(void) {

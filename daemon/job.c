@@ -30,24 +30,32 @@ const char *phase_to_string(Phase p) {
         return (unsigned) p < _PHASE_MAX ? phase_names[p] : "none";
 }
 
-Job *job_new(Manager *m, uint64_t id) {
+Job *job_new(Manager *m) {
         Job *j = calloc(1, sizeof(*j));
         if (!j)
                 return NULL;
         j->manager = m;
-        j->id = id;
         j->result_fd = -1;
         j->created_usec = now_usec_realtime();
         pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->admit_cond, NULL);
         for (int s = 0; s < 2; s++)
                 pthread_mutex_init(&j->sides[s].appliance_lock, NULL);
-        if (asprintf(&j->object_path, "/org/virtdiff/VirtDiff1/job/%" PRIu64, id) < 0) {
-                j->object_path = NULL;
-                return job_free(j);
-        }
         j->status.state = JOB_STATE_QUEUED;
         j->published = j->status;
         return j;
+}
+
+int job_set_id(Job *j, uint64_t id) {
+        char *path;
+        if (asprintf(&path, "/org/virtdiff/VirtDiff1/job/%" PRIu64, id) < 0)
+                return -ENOMEM;
+        free(j->object_path);
+        j->object_path = path;
+        pthread_mutex_lock(&j->lock);
+        j->id = id;
+        pthread_mutex_unlock(&j->lock);
+        return 0;
 }
 
 Job *job_free(Job *j) {
@@ -76,6 +84,7 @@ Job *job_free(Job *j) {
         if (j->result_fd >= 0)
                 (void) close(j->result_fd);
         pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->admit_cond);
         free(j->error_name);
         free(j->error_message);
         free(j->owner);
@@ -361,12 +370,22 @@ static void *job_thread(void *userdata) {
                 j->error = e;
                 j->status.state = JOB_STATE_FAILED;
                 j->finished = true;
-        } else
-                j->status.state = JOB_STATE_RUNNING;
+        }
         pthread_mutex_unlock(&j->lock);
         job_wake(j);
         if (e.code != ERR_OK)
                 return NULL;
+
+        /* Queued until the scheduler has a slot for us. */
+        pthread_mutex_lock(&j->lock);
+        while (!j->admitted && !j->cancel_requested)
+                pthread_cond_wait(&j->admit_cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        if (j->cancel_requested) {
+                error_set(&e, ERR_CANCELLED, "job cancelled");
+                finish(j, &e);
+                return NULL;
+        }
 
         if (identify_sides(j, &e) < 0) {
                 finish(j, &e);
@@ -416,8 +435,33 @@ int job_start(Job *j) {
         return 0;
 }
 
+void job_admit(Job *j) {
+        pthread_mutex_lock(&j->lock);
+        j->admitted = true;
+        j->status.state = JOB_STATE_RUNNING;
+        j->status.queue_position = 0;
+        pthread_cond_signal(&j->admit_cond);
+        pthread_mutex_unlock(&j->lock);
+}
+
+void job_set_queue_position(Job *j, uint32_t position) {
+        pthread_mutex_lock(&j->lock);
+        j->status.queue_position = position;
+        pthread_mutex_unlock(&j->lock);
+}
+
+bool job_is_queued(Job *j) {
+        pthread_mutex_lock(&j->lock);
+        bool q = j->validated && !j->admitted && !j->finished;
+        pthread_mutex_unlock(&j->lock);
+        return q;
+}
+
 void job_cancel(Job *j) {
+        pthread_mutex_lock(&j->lock);
         j->cancel_requested = true;
+        pthread_cond_signal(&j->admit_cond);
+        pthread_mutex_unlock(&j->lock);
         /* A long libguestfs call only returns when its qemu goes away. */
         for (int s = 0; s < 2; s++) {
                 pthread_mutex_lock(&j->sides[s].appliance_lock);

@@ -47,6 +47,8 @@ typedef struct JobSide {
 typedef struct JobStatus {
         uint32_t state;
         uint32_t phase;
+        uint32_t queue_position;    /* 1 = next to run; 0 when not queued */
+        uint32_t unused;
         double progress;
         int32_t progress_valid;
         int32_t differences;
@@ -58,8 +60,8 @@ typedef struct JobStatus {
 
 typedef struct Job {
         Manager *manager;
-        uint64_t id;
-        char *object_path;
+        uint64_t id;       /* 0 until the inputs are valid: a refusal takes no id */
+        char *object_path; /* NULL until then too */
         char *owner;       /* unique bus name of the submitter; NULL in peer mode */
         bool detached;
         CompareOptions compare;
@@ -74,6 +76,8 @@ typedef struct Job {
         pthread_mutex_t lock;
         JobStatus status;
         bool validated, finished;
+        bool admitted; /* the scheduler let it run */
+        pthread_cond_t admit_cond;
         Error error;
         int result_fd;
         uint64_t phase_start_usec;
@@ -85,13 +89,17 @@ typedef struct Job {
         sd_bus_message **waiters;
         size_t n_waiters;
         bool validated_handled, finished_handled, exported;
+        uint64_t admit_seq; /* order of admission, 0 while queued */
         sd_event_source *emit_timer;
         uint64_t last_emit_usec;
+        uint32_t emitted_state; /* the State last sent */
         sd_bus_track *track;
         sd_event_source *expire_timer;
 } Job;
 
-Job *job_new(Manager *m, uint64_t id);
+Job *job_new(Manager *m);
+/* Gives a validated job its id and object path. Main thread. */
+int job_set_id(Job *j, uint64_t id);
 Job *job_free(Job *j);
 static inline void job_freep(Job **j) {
         job_free(*j);
@@ -101,7 +109,13 @@ static inline void job_freep(Job **j) {
 /* Adds a disk to side 0 or 1; takes nothing. */
 int job_add_disk(Job *j, int side, const char *path, const char *format);
 
+/* Starts the worker: it validates, then waits in the Queued state until
+ * job_admit(). */
 int job_start(Job *j);
+void job_admit(Job *j);
+/* The scheduler's view, main thread: queue position 0 = not queued. */
+void job_set_queue_position(Job *j, uint32_t position);
+bool job_is_queued(Job *j);
 void job_cancel(Job *j);
 
 /* Copies the shared state into the published one; returns which of the

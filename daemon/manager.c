@@ -8,6 +8,7 @@
 #include "manager-cache.h"
 #include "appliance.h"
 #include "log.h"
+#include "scheduler.h"
 
 #define MAX_DISKS_PER_SIDE 32
 
@@ -24,7 +25,7 @@ void manager_wake(Manager *m) {
 
 Job *manager_find_job_by_path(Manager *m, const char *path) {
         for (size_t i = 0; i < m->n_jobs; i++)
-                if (strcmp(m->jobs[i]->object_path, path) == 0)
+                if (streq_ptr(m->jobs[i]->object_path, path))
                         return m->jobs[i];
         return NULL;
 }
@@ -36,8 +37,17 @@ void manager_remove_job(Manager *m, Job *j) {
                         m->n_jobs--;
                         break;
                 }
+        _cleanup_free_ char *owner = j->owner ? strdup(j->owner) : NULL;
         job_free(j);
+        scheduler_forget_owner(m, owner);
         manager_update_idle(m);
+}
+
+bool manager_has_job(Manager *m, const Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j)
+                        return true;
+        return false;
 }
 
 static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
@@ -79,9 +89,14 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
                 return 0;
         if (n)
                 memcpy(copy, m->jobs, n * sizeof(Job *));
-        for (size_t i = 0; i < n; i++)
-                if (manager_find_job_by_path(m, copy[i]->object_path) == copy[i])
-                        job_dispatch(copy[i]);
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < n; i++)
+                        if (manager_has_job(m, copy[i]))
+                                job_dispatch(copy[i]);
+                /* Then once more, to publish what the scheduler changed. */
+                if (pass == 0)
+                        scheduler_run(m);
+        }
         free(copy);
         return 0;
 }
@@ -93,7 +108,8 @@ int manager_new(Manager **ret) {
         m->peer_fd = -1;
         m->wake_fd = -1;
         m->next_id = 1;
-        m->max_jobs = 64;
+        m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
+        m->max_queue = 64;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
@@ -135,6 +151,9 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_jobs; i++)
                 job_free(m->jobs[i]);
         free(m->jobs);
+        for (size_t i = 0; i < m->n_turns; i++)
+                free(m->turns[i].owner);
+        free(m->turns);
         sd_event_source_disable_unref(m->idle_timer);
         sd_event_source_disable_unref(m->wake_source);
         if (m->wake_fd >= 0)
@@ -264,16 +283,13 @@ static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
 
 static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
-        size_t running = 0;
 
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (!m->jobs[i]->finished_handled)
-                        running++;
-        if (running >= m->max_jobs)
+        if (!scheduler_has_room(m))
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
-                                         "too many jobs (%zu running, at most %u)", running, m->max_jobs);
+                                         "too many jobs: %u running and %u queued already", m->max_running,
+                                         m->max_queue);
 
-        _cleanup_job_ Job *j = job_new(m, m->next_id);
+        _cleanup_job_ Job *j = job_new(m);
         if (!j)
                 return -ENOMEM;
         int r = parse_side(msg, j, 0, err);
@@ -304,7 +320,6 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = job_start(j);
         if (r < 0)
                 return r;
-        m->next_id++;
         m->jobs[m->n_jobs++] = TAKE_PTR(j);
         manager_update_idle(m);
         /* Replied once the worker has validated the inputs. */
@@ -442,6 +457,10 @@ int manager_connect(Manager *m) {
                         log_error("Cannot open the manifest cache %s, running without it: %s", strempty(path),
                                   path ? e.message : "no cache directory");
         }
+
+        if (m->max_running == 0)
+                m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
+        log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
 
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)

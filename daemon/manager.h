@@ -19,6 +19,12 @@ typedef enum BusMode {
         BUS_MODE_PEER,
 } BusMode;
 
+/* When an owner's job was last admitted: the scheduler's round robin. */
+typedef struct OwnerTurn {
+        char *owner;
+        uint64_t last_admit;
+} OwnerTurn;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -31,7 +37,11 @@ typedef struct Manager {
         Job **jobs;
         size_t n_jobs;
         uint64_t next_id;
-        unsigned max_jobs;
+        unsigned max_running; /* jobs running at once */
+        unsigned max_queue;   /* jobs waiting beyond those */
+        uint64_t admit_seq;
+        OwnerTurn *turns;
+        size_t n_turns;
 
         uint64_t idle_timeout_usec; /* 0: never exit on idle */
         sd_event_source *idle_timer;
@@ -56,6 +66,7 @@ int manager_run(Manager *m);
 void manager_wake(Manager *m);
 
 Job *manager_find_job_by_path(Manager *m, const char *path);
+bool manager_has_job(Manager *m, const Job *j);
 void manager_remove_job(Manager *m, Job *j);
 void manager_update_idle(Manager *m);
 
