@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "pool.h"
 #include "result-json.h"
 #include "identity.h"
 #include "scanner.h"
@@ -71,7 +72,6 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disks);
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
-                appliance_free(j->sides[s].appliance);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
         sd_bus_message_unref(j->pending_compare);
@@ -171,29 +171,38 @@ static void *run_side(void *userdata) {
         SideRun *sr = userdata;
         Job *j = sr->job;
         JobSide *s = &j->sides[sr->side];
+        Pool *pool = j->manager->pool;
         ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
                              .cancelled = on_cancelled, .userdata = j, .side = sr->side};
-        Appliance *a = NULL;
+        PoolHandle *h = NULL;
+        bool ok = false;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0)
+        if (pool_acquire(pool, s->disks, s->n_disks, s->key, &h, &s->error) < 0)
                 return NULL;
+        Appliance *a = pool_handle_appliance(h);
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = a;
         pthread_mutex_unlock(&s->appliance_lock);
+        s->warm = pool_handle_reused(h);
 
-        if (!j->cancel_requested && appliance_launch(a, &s->error) >= 0 && !j->cancel_requested)
-                (void) scanner_scan(a->g, &sink, &s->manifest, &s->error);
+        if (!j->cancel_requested && pool_handle_launch(pool, h, &s->error) >= 0 && !j->cancel_requested)
+                ok = scanner_scan(a->g, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_CANCELLED, "cancelled");
+        } else if (!ok && s->error.code != ERR_APPLIANCE_FAILED && !appliance_alive(a)) {
+                /* The call failed because qemu went away: the appliance's fault. */
+                Error scan = s->error;
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance died (%s)", scan.message);
         }
 
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = NULL;
         pthread_mutex_unlock(&s->appliance_lock);
-        appliance_free(a);
+        pool_release(pool, h, ok && !j->cancel_requested);
         return NULL;
 }
 

@@ -41,6 +41,7 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        bool warm;                     /* scanned on a warm appliance from the pool */
 } JobSide;
 
 /* No padding: published copies are compared with memcmp(). */

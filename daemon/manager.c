@@ -2,10 +2,12 @@
 
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
+#include "manager-pool.h"
 #include "appliance.h"
 #include "log.h"
 #include "scheduler.h"
@@ -59,7 +61,8 @@ static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *us
 void manager_update_idle(Manager *m) {
         if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
                 return;
-        bool busy = false;
+        /* Warm appliances are kept for a reason: not idle while any is. */
+        bool busy = manager_pool_busy(m);
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (!m->jobs[i]->finished_handled)
                         busy = true;
@@ -98,6 +101,7 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
                         scheduler_run(m);
         }
         free(copy);
+        manager_pool_dispatch(m);
         return 0;
 }
 
@@ -113,6 +117,11 @@ int manager_new(Manager **ret) {
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
+        m->pool_limits = (PoolLimits){
+                .max_handles = 4,
+                .max_memory = 8ULL << 30,
+                .idle_usec = 300 * 1000000ULL,
+        };
 
         int r = sd_event_default(&m->event);
         if (r < 0)
@@ -145,12 +154,16 @@ fail:
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        /* Cancel first so every worker thread returns quickly. */
+        /* Cancel first so every worker thread returns quickly; no qemu
+         * outlives the daemon. */
         for (size_t i = 0; i < m->n_jobs; i++)
                 job_cancel(m->jobs[i]);
+        if (m->pool)
+                pool_kill_all(m->pool);
         for (size_t i = 0; i < m->n_jobs; i++)
                 job_free(m->jobs[i]);
         free(m->jobs);
+        manager_pool_done(m);
         for (size_t i = 0; i < m->n_turns; i++)
                 free(m->turns[i].owner);
         free(m->turns);
@@ -205,7 +218,7 @@ static int parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) 
         return job_add_disk(j, side, path, format);
 }
 
-static int parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
+int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
         if (r < 0)
                 return r;
@@ -292,9 +305,9 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         _cleanup_job_ Job *j = job_new(m);
         if (!j)
                 return -ENOMEM;
-        int r = parse_side(msg, j, 0, err);
+        int r = manager_parse_side(msg, j, 0, err);
         if (r >= 0)
-                r = parse_side(msg, j, 1, err);
+                r = manager_parse_side(msg, j, 1, err);
         if (r >= 0)
                 r = parse_options(msg, j, err);
         if (r < 0)
@@ -369,6 +382,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Compare",
                                 SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Warm", SD_BUS_ARGS("aa{sv}", disks), SD_BUS_RESULT("b", was_warm), method_warm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPool", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(assbtttt)", appliances),
+                                method_list_pool, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CacheStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats), method_cache_stats,
@@ -415,6 +432,7 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return sd_event_exit(m->event, 1);
         }
         log_debug("Owning " VD_BUS_NAME ".");
+        (void) sd_notify(0, "READY=1");
         return 0;
 }
 
@@ -461,6 +479,11 @@ int manager_connect(Manager *m) {
         if (m->max_running == 0)
                 m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
         log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
+        r = manager_pool_setup(m);
+        if (r < 0)
+                return r;
+        /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
+        (void) sd_event_set_watchdog(m->event, true);
 
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)

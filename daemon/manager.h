@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "job.h"
+#include "pool.h"
 #include "store.h"
 
 #define VD_BUS_NAME "org.virtdiff.VirtDiff1"
@@ -47,6 +48,13 @@ typedef struct Manager {
         sd_event_source *idle_timer;
         uint64_t retain_usec;       /* how long a finished job stays readable */
 
+        Pool *pool;
+        PoolLimits pool_limits;
+        sd_event_source *pool_timer;
+        struct WarmRequest **warms; /* Warm calls still launching */
+        size_t n_warms;
+        char status[128];           /* last STATUS= sent to systemd */
+
         Store *store;               /* NULL: no cache */
         char *store_path;           /* NULL: the default */
         bool no_cache;
@@ -69,6 +77,9 @@ Job *manager_find_job_by_path(Manager *m, const char *path);
 bool manager_has_job(Manager *m, const Job *j);
 void manager_remove_job(Manager *m, Job *j);
 void manager_update_idle(Manager *m);
+
+/* Reads one side's disks (aa{sv}) of a Compare or Warm call into j. */
+int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err);
 
 /* Turns an Error into a D-Bus reply error. */
 int manager_reply_error(sd_bus_message *call, const Error *e);
