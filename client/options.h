@@ -24,6 +24,8 @@ typedef struct DiffArgs {
         bool quiet, verbose, trace;
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
+        bool detach;  /* submit, print the job, exit */
+        char *job;    /* wait: the job to follow */
 } DiffArgs;
 
 void diff_args_done(DiffArgs *a);
@@ -32,3 +34,7 @@ void diff_args_done(DiffArgs *a);
  * after printing one line about what is wrong. */
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
 void diff_help(const char *prog);
+/* virt-diffctl wait [OPTIONS] JOB: the diff command's output and
+ * connection options, and a job instead of images. */
+int wait_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
+void wait_help(const char *prog);
