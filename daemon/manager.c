@@ -433,6 +433,7 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         }
         log_debug("Owning " VD_BUS_NAME ".");
         (void) sd_notify(0, "READY=1");
+        manager_pool_dispatch(m); /* the first STATUS= */
         return 0;
 }
 
