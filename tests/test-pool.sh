@@ -128,8 +128,8 @@ job=$(bus_compare "$BA" "$BB" 1 detached b true) || fail "Compare failed"
 wait_phase "$job" 4
 # The job's two qemu are the newest (B's warm one from before stays).
 for p in $(test_qemu_pids); do
-        echo "$(stat -c %Z /proc/$p) $p"
-done | sort -n | tail -n 2 | awk '{print $2}' | xargs -r kill -KILL
+        echo "$(ps -o etimes= -p "$p") $p"
+done | sort -n | head -n 2 | awk '{print $2}' | xargs -r kill -KILL
 err=$(busctl_error call org.virtdiff.VirtDiff1 "$job" org.virtdiff.VirtDiff1.Job Wait)
 [[ $err == org.virtdiff.VirtDiff1.Error.ApplianceFailed:* ]] || fail "qemu killed mid-scan: $err"
 pass "qemu killed mid-scan: $err"
