@@ -127,6 +127,7 @@ static void on_phase(void *userdata, int side, Phase p) {
                 log_debug("Job %" PRIu64 ": phase %s.", j->id, phase_to_string(lowest));
                 j->status.phase = lowest;
                 j->phase_start_usec = now_usec_monotonic();
+                j->phase_base = j->status;
         }
         pthread_mutex_unlock(&j->lock);
         job_wake(j);
@@ -479,22 +480,27 @@ void job_cancel(Job *j) {
         }
 }
 
+/* Progress, rate and expected end within the current phase: counters are
+ * cumulative, so they count from where they stood when it began. */
 static void compute_rates(Job *j, JobStatus *st) {
         uint64_t elapsed = now_usec_monotonic() - j->phase_start_usec;
         uint64_t done = 0, total = 0;
+        const JobStatus *b = &j->phase_base;
 
         if (st->phase == PHASE_SCAN) {
-                done = st->files_done;
-                total = st->files_total;
-        } else if (st->phase == PHASE_HASH) {
-                done = st->bytes_done;
-                total = st->bytes_total;
+                done = st->files_done - b->files_done;
+                total = st->files_total - b->files_total;
+        } else if (st->phase == PHASE_HASH || st->phase == PHASE_FINGERPRINT) {
+                done = st->bytes_done - b->bytes_done;
+                total = st->bytes_total - b->bytes_total;
         }
-        st->progress_valid = total > 0 && (st->phase == PHASE_SCAN || st->phase == PHASE_HASH);
+        if (st->state != JOB_STATE_RUNNING)
+                total = 0;
+        st->progress_valid = total > 0;
         st->progress = st->progress_valid ? (double) done / (double) total : 0.0;
         if (st->progress > 1.0)
                 st->progress = 1.0;
-        st->rate = elapsed > 100000 ? done * 1000000u / elapsed : 0;
+        st->rate = total > 0 && elapsed > 100000 ? done * 1000000u / elapsed : 0;
         st->expected_end_usec = st->rate > 0 && total > done
                                         ? now_usec_realtime() + (total - done) * 1000000u / st->rate
                                         : 0;

@@ -82,6 +82,7 @@ typedef struct Job {
         Error error;
         int result_fd;
         uint64_t phase_start_usec;
+        JobStatus phase_base; /* the counters when the phase began */
 
         /* main thread only */
         JobStatus published;

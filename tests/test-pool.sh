@@ -72,11 +72,16 @@ assert_contains "$TEST_TMPDIR/pool" "$A"
 assert_contains "$TEST_TMPDIR/pool" "$B"
 pass "warm A and B: two launches, listed by virt-diffctl pool; warming A again launches nothing"
 
+# Round 1 shows no progress (stderr is no terminal), round 2 is told to.
 for round in 1 2; do
-        run_virt_diff "$TEST_TMPDIR/r$round.json" "$TEST_TMPDIR/err" --json "$A" "$B"
-        assert_rc 1 "$TEST_TMPDIR/err"
+        run_virt_diff "$TEST_TMPDIR/r$round.json" "$TEST_TMPDIR/err$round" --json \
+                $([ $round = 2 ] && echo --progress) "$A" "$B"
+        assert_rc 1 "$TEST_TMPDIR/err$round"
         [ "$(launches)" = 2 ] || fail "diff $round on warm images launched $(($(launches) - 2)) appliances"
 done
+assert_lines "$TEST_TMPDIR/err1" 0
+grep -q $'\r.*scan' "$TEST_TMPDIR/err2" || fail "--progress showed no scan phase: $(cat -v "$TEST_TMPDIR/err2")"
+pass "progress: nothing when stderr is no terminal, a live line with --progress"
 cmp -s <("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["changes"])' "$TEST_TMPDIR/r1.json") \
         <("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["changes"])' "$TEST_TMPDIR/r2.json") ||
         fail "the second diff on the reused appliances differs from the first"
