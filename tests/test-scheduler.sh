@@ -3,7 +3,7 @@
 # once all queue (State queued, QueuePosition 1..8) and all complete with
 # the right result; a full queue answers TooManyJobs; a refused Compare
 # takes no job id; a queued job can be cancelled; the daemon tells systemd
-# READY=1 and its STATUS. Launches: one pair to fill the cache, one pair
+# READY=1, its STATUS and WATCHDOG=1. Launches: one pair to fill the cache, one pair
 # for the job that holds the slot; the eight use the cache.
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl
@@ -32,7 +32,7 @@ list_jobs() {
 	s.settimeout(60)
 	seen = []
 	with open(sys.argv[2], "w") as log:
-	    while not (any("READY=1" in m for m in seen) and any("STATUS=" in m for m in seen)):
+	    while not all(any(w in m for m in seen) for w in ("READY=1", "STATUS=", "WATCHDOG=1")):
 	        m = s.recv(4096).decode()
 	        seen.append(m)
 	        log.write(m.replace("\n", " ") + "\n")
@@ -43,12 +43,14 @@ for ((i = 0; i < 50; i++)); do
         [ -e "$TEST_TMPDIR/notify.sock.ready" ] && break
         sleep 0.1
 done
-NOTIFY_SOCKET=$TEST_TMPDIR/notify.sock "$VIRT_DIFFD" --session --idle-timeout=0 $DAEMON_ARGS \
+# WATCHDOG_PID names the daemon itself: sh execs it under its own pid.
+NOTIFY_SOCKET=$TEST_TMPDIR/notify.sock WATCHDOG_USEC=2000000 \
+        sh -c 'WATCHDOG_PID=$$ exec "$0" "$@"' "$VIRT_DIFFD" --session --idle-timeout=0 $DAEMON_ARGS \
         2>>"$TEST_TMPDIR/bus.log" &
-wait $receiver || fail "no READY=1 and STATUS= from the daemon within 60 s: $(cat "$TEST_TMPDIR/notify.log")"
+wait $receiver || fail "no READY=1, STATUS= and WATCHDOG=1 within 60 s: $(cat "$TEST_TMPDIR/notify.log")"
 assert_contains "$TEST_TMPDIR/notify.log" "READY=1"
 assert_contains "$TEST_TMPDIR/notify.log" "STATUS=0 running, 0 queued, 0 warm"
-pass "sd_notify: READY=1 once the bus name is ours, and a STATUS line"
+pass "sd_notify: READY=1 once the bus name is ours, a STATUS line, WATCHDOG=1 as WATCHDOG_USEC asks"
 
 # ---- fill the cache for A and B (one launch pair) ----
 run_virt_diff "$TEST_TMPDIR/ref.json" "$TEST_TMPDIR/err" --json "$A" "$B"
