@@ -193,6 +193,9 @@ static void *run_side(void *userdata) {
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_CANCELLED, "cancelled");
+        } else if (s->hung) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance stopped responding");
         } else if (!ok && s->error.code != ERR_APPLIANCE_FAILED && !appliance_alive(a)) {
                 /* The call failed because qemu went away: the appliance's fault. */
                 Error scan = s->error;
@@ -482,6 +485,39 @@ void job_cancel(Job *j) {
 
 /* Progress, rate and expected end within the current phase: counters are
  * cumulative, so they count from where they stood when it began. */
+#define HANG_STOPPED_USEC (5 * 1000000ULL)
+#define HANG_IDLE_USEC (60 * 1000000ULL)
+
+void job_watch_appliances(Job *j, uint64_t now) {
+        for (int i = 0; i < 2; i++) {
+                JobSide *s = &j->sides[i];
+                uint64_t ticks;
+                bool stopped, kill_it = false;
+
+                pthread_mutex_lock(&s->appliance_lock);
+                if (!s->appliance || appliance_cpu(s->appliance, &ticks, &stopped) < 0) {
+                        s->watch_busy_usec = s->watch_running_usec = 0;
+                        pthread_mutex_unlock(&s->appliance_lock);
+                        continue;
+                }
+                if (s->watch_busy_usec == 0 || ticks != s->watch_ticks) {
+                        s->watch_ticks = ticks;
+                        s->watch_busy_usec = now;
+                }
+                if (s->watch_running_usec == 0 || !stopped)
+                        s->watch_running_usec = now;
+                /* A working appliance under a call always burns some CPU. */
+                if (now - s->watch_running_usec >= HANG_STOPPED_USEC || now - s->watch_busy_usec >= HANG_IDLE_USEC) {
+                        s->hung = kill_it = true;
+                        appliance_kill(s->appliance);
+                }
+                pthread_mutex_unlock(&s->appliance_lock);
+                if (kill_it)
+                        log_error("Job %" PRIu64 ": the appliance of side %c stopped responding, killed it.", j->id,
+                                  i ? 'B' : 'A');
+        }
+}
+
 static void compute_rates(Job *j, JobStatus *st) {
         uint64_t elapsed = now_usec_monotonic() - j->phase_start_usec;
         uint64_t done = 0, total = 0;

@@ -42,6 +42,9 @@ typedef struct JobSide {
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
         bool warm;                     /* scanned on a warm appliance from the pool */
+        /* Hang watch, main thread: when the qemu last used CPU or ran. */
+        uint64_t watch_ticks, watch_busy_usec, watch_running_usec;
+        _Atomic bool hung;             /* killed by the hang watch */
 } JobSide;
 
 /* No padding: published copies are compared with memcmp(). */
@@ -119,6 +122,11 @@ void job_admit(Job *j);
 void job_set_queue_position(Job *j, uint32_t position);
 bool job_is_queued(Job *j);
 void job_cancel(Job *j);
+
+/* Kills the qemu of a side that has been stopped for 5 s or has used no
+ * CPU for 60 s in the middle of the job: only that job fails, with
+ * ApplianceFailed. Main thread, about once a second. */
+void job_watch_appliances(Job *j, uint64_t now_usec);
 
 /* Copies the shared state into the published one; returns which of the
  * JOB_CHANGED_* happened since the last call. Main thread. */

@@ -52,6 +52,15 @@ bool manager_has_job(Manager *m, const Job *j) {
         return false;
 }
 
+static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        job_watch_appliances(m->jobs[i], usec);
+        (void) sd_event_source_set_time(s, usec + 1000000ULL);
+        return 0;
+}
+
 static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
         Manager *m = userdata;
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
@@ -168,6 +177,7 @@ Manager *manager_free(Manager *m) {
                 free(m->turns[i].owner);
         free(m->turns);
         sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->watch_timer);
         sd_event_source_disable_unref(m->wake_source);
         if (m->wake_fd >= 0)
                 (void) close(m->wake_fd);
@@ -483,6 +493,12 @@ int manager_connect(Manager *m) {
         r = manager_pool_setup(m);
         if (r < 0)
                 return r;
+        uint64_t now;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(m->event, &m->watch_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0, on_watch, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
         /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
         (void) sd_event_set_watchdog(m->event, true);
 

@@ -46,6 +46,7 @@ typedef struct Manager {
 
         uint64_t idle_timeout_usec; /* 0: never exit on idle */
         sd_event_source *idle_timer;
+        sd_event_source *watch_timer; /* the appliances' hang watch, each second */
         uint64_t retain_usec;       /* how long a finished job stays readable */
 
         Pool *pool;

@@ -8,8 +8,9 @@
 # - touching an image closes its warm appliance;
 # - Cancel() during the scan ends the job Cancelled within seconds, and its
 #   appliances are closed, not kept;
-# - killing an appliance's qemu mid-scan fails the job with ApplianceFailed,
-#   and the next job on the same images succeeds;
+# - killing an appliance's qemu mid-scan (and stopping the other: a hang)
+#   fails the job with ApplianceFailed, and the next job on the same images
+#   succeeds;
 # - stopping the daemon takes the warm appliances' qemu with it.
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl mke2fs
@@ -131,13 +132,25 @@ pass "Cancel during the scan: Cancelled ${took}s later, its appliances closed"
 before=$(launches)
 job=$(bus_compare "$BA" "$BB" 1 detached b true) || fail "Compare failed"
 wait_phase "$job" 4
-# The job's two qemu are the newest (B's warm one from before stays).
-for p in $(test_qemu_pids); do
+# The job's two qemu are the newest (B's warm one from before stays): one
+# dies, the other hangs (stopped). The job ends only if the hang is noticed.
+read -r dies hangs < <(for p in $(test_qemu_pids); do
         echo "$(ps -o etimes= -p "$p") $p"
-done | sort -n | head -n 2 | awk '{print $2}' | xargs -r kill -KILL
+done | sort -n | head -n 2 | awk '{print $2}' | tr '\n' ' ')
+[ -n "$hangs" ] || fail "the job has no two qemu"
+kill -STOP "$hangs"
+kill -KILL "$dies"
 err=$(busctl_error call org.virtdiff.VirtDiff1 "$job" org.virtdiff.VirtDiff1.Job Wait)
 [[ $err == org.virtdiff.VirtDiff1.Error.ApplianceFailed:* ]] || fail "qemu killed mid-scan: $err"
-pass "qemu killed mid-scan: $err"
+pass "one qemu killed, the other stopped mid-scan: $err"
+for ((i = 0; i < 100; i++)); do
+        daemon_log | grep -q "stopped responding, killed it" && break
+        sleep 0.1
+done
+daemon_log | grep -q "stopped responding, killed it" || fail "the hung qemu was not noticed"
+kill -0 "$hangs" 2>/dev/null && [ "$(ps -o stat= -p "$hangs" | cut -c1)" != Z ] &&
+        fail "the hung qemu $hangs is still there"
+pass "the stopped qemu was found hung and killed"
 daemon_answers || fail "the daemon died with its qemu"
 run_virt_diff "$TEST_TMPDIR/after.json" "$TEST_TMPDIR/err" --json "$BA" "$BB"
 assert_rc 1 "$TEST_TMPDIR/err"
