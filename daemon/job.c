@@ -179,7 +179,7 @@ static void *run_side(void *userdata) {
         bool ok = false;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (pool_acquire(pool, s->disks, s->n_disks, s->key, &h, &s->error) < 0)
+        if (pool_acquire(pool, s->disks, s->n_disks, s->key, &sink, &h, &s->error) < 0)
                 return NULL;
         Appliance *a = pool_handle_appliance(h);
         pthread_mutex_lock(&s->appliance_lock);

@@ -52,13 +52,32 @@ bool manager_has_job(Manager *m, const Job *j) {
         return false;
 }
 
+static bool any_running(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        return true;
+        return false;
+}
+
 static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
                         job_watch_appliances(m->jobs[i], usec);
         (void) sd_event_source_set_time(s, usec + 1000000ULL);
+        /* Nothing to watch: no wakeups until a job runs again. */
+        (void) sd_event_source_set_enabled(s, any_running(m) ? SD_EVENT_ON : SD_EVENT_OFF);
         return 0;
+}
+
+/* After the scheduler: the hang watch runs while any job does. */
+static void arm_watch(Manager *m) {
+        uint64_t now;
+        if (!m->watch_timer || !any_running(m) || sd_event_source_get_enabled(m->watch_timer, NULL) > 0)
+                return;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(m->watch_timer, now + 1000000ULL);
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
 }
 
 static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
@@ -109,6 +128,7 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
                 if (pass == 0)
                         scheduler_run(m);
         }
+        arm_watch(m);
         free(copy);
         manager_pool_dispatch(m);
         return 0;
@@ -490,6 +510,9 @@ int manager_connect(Manager *m) {
         if (m->max_running == 0)
                 m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
         log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
+        /* A private daemon lives for one client's diff: nothing to keep warm for. */
+        if (m->mode == BUS_MODE_PEER)
+                m->pool_limits.max_handles = 0;
         r = manager_pool_setup(m);
         if (r < 0)
                 return r;
@@ -498,7 +521,7 @@ int manager_connect(Manager *m) {
         r = sd_event_add_time(m->event, &m->watch_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0, on_watch, m);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_OFF);
         /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
         (void) sd_event_set_watchdog(m->event, true);
 

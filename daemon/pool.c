@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -148,7 +149,7 @@ static bool handle_answers(PoolHandle *h) {
 }
 
 int pool_acquire(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[FINGERPRINT_SIZE],
-                 PoolHandle **ret, Error *e) {
+                 const ProgressSink *progress, PoolHandle **ret, Error *e) {
         for (;;) {
                 PoolHandle *found = NULL, *stale = NULL;
                 bool launching = false;
@@ -172,8 +173,19 @@ int pool_acquire(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[F
                 } else if (stale)
                         unlink_handle(p, stale);
                 else if (launching) {
-                        pthread_cond_wait(&p->cond, &p->lock);
+                        /* Woken by the launch's end; looks at cancellation
+                         * a few times a second meanwhile. */
+                        struct timespec until;
+                        clock_gettime(CLOCK_REALTIME, &until);
+                        until.tv_nsec += 200 * 1000000L;
+                        if (until.tv_nsec >= 1000000000L) {
+                                until.tv_sec++;
+                                until.tv_nsec -= 1000000000L;
+                        }
+                        (void) pthread_cond_timedwait(&p->cond, &p->lock, &until);
                         pthread_mutex_unlock(&p->lock);
+                        if (progress_cancelled(progress))
+                                return error_set(e, ERR_CANCELLED, "cancelled");
                         continue;
                 }
                 pthread_mutex_unlock(&p->lock);
@@ -322,7 +334,9 @@ void pool_release(Pool *p, PoolHandle *h, bool healthy) {
 
 int pool_warm(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[FINGERPRINT_SIZE], Error *e) {
         PoolHandle *h;
-        if (pool_acquire(p, disks, n_disks, key, &h, e) < 0)
+        if (p->limits.max_handles == 0)
+                return error_set(e, ERR_INVALID_ARGS, "this daemon keeps no appliances (its --pool-size is 0)");
+        if (pool_acquire(p, disks, n_disks, key, NULL, &h, e) < 0)
                 return -1;
         if (h->launched) {
                 pool_release(p, h, true);

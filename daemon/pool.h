@@ -17,6 +17,7 @@
 #include "appliance.h"
 #include "fingerprint.h"
 #include "image-source.h"
+#include "progress.h"
 
 typedef struct Pool Pool;
 typedef struct PoolHandle PoolHandle;
@@ -50,9 +51,10 @@ void pool_kill_all(Pool *p);
 
 /* A handle on these disks, whose side has content key `key`: a warm one
  * (checked to answer) when there is one, else a new one, not launched yet.
- * Waits for a handle that Warm is launching on the same images. */
+ * Waits for a handle that Warm is launching on the same images, unless
+ * progress (may be NULL) says the caller was cancelled: then ERR_CANCELLED. */
 int pool_acquire(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[FINGERPRINT_SIZE],
-                 PoolHandle **ret, Error *e);
+                 const ProgressSink *progress, PoolHandle **ret, Error *e);
 Appliance *pool_handle_appliance(PoolHandle *h);
 bool pool_handle_reused(PoolHandle *h);
 /* Launches the handle unless it already runs, first closing idle handles
