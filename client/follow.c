@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
+#include "comparer.h"
 
 #define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
 #define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
@@ -53,10 +54,52 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
                 {"atime", a->atime},         {"times", a->times},         {"dir_times", a->dir_times},
                 {"dir_links", a->dir_links}, {"extra_stats", a->extra_stats},
         };
-        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+        const Filters *fl = &a->filters;
+        _cleanup_strv_free_ char **ignore = NULL;
+        size_t n_ignore = 0;
+        int r = 0;
+
+        for (unsigned i = 0; r >= 0 && i < _FIELD_COUNT; i++)
+                if (fl->ignore & (1u << i))
+                        r = strv_extend(&ignore, &n_ignore, change_field_to_string(i));
+        STRV_FOREACH(x, fl->ignore_xattrs) {
+                _cleanup_free_ char *item = NULL;
+                if (r >= 0 && asprintf(&item, "xattr:%s", *x) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = strv_extend(&ignore, &n_ignore, item);
+        }
+        const struct {
+                const char *name;
+                char **items;
+        } lists[] = {
+                {"paths", fl->paths}, {"include", fl->include}, {"exclude", fl->exclude}, {"ignore", ignore},
+        };
+
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(flags); i++)
                 if (flags[i].on)
                         r = sd_bus_message_append(m, "{sv}", flags[i].name, "b", 1);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lists); i++) {
+                if (!lists[i].items)
+                        continue;
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", lists[i].name);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, lists[i].items);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0 && a->output.unified)
+                r = sd_bus_message_append(m, "{sv}", "unified", "b", 1);
+        if (r >= 0 && a->checksum && strcmp(a->checksum, "sha256") != 0)
+                r = sd_bus_message_append(m, "{sv}", "checksum", "s", a->checksum);
         if (r >= 0 && a->detach)
                 r = sd_bus_message_append(m, "{sv}", "detached", "b", 1);
         if (r >= 0)

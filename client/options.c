@@ -12,6 +12,8 @@ void diff_args_done(DiffArgs *a) {
         }
         strv_free(a->output.types);
         free(a->job);
+        filters_done(&a->filters);
+        free(a->checksum);
         memset(a, 0, sizeof(*a));
 }
 
@@ -66,10 +68,30 @@ void diff_help(const char *prog) {
                "      --json             The result as JSON (see diff-result.schema.json)\n"
                "      --csv              CSV with a header row, names as their exact bytes\n"
                "      --summary          One line: N added, N removed, N modified, N metadata\n"
-               "      --output=FORMAT    text, json, csv, ndjson (one record a line) or summary\n"
+               "      --output=FORMAT    text, json, csv, ndjson (one record a line), summary\n"
+               "                         or virt-diff (libguestfs virt-diff's line format)\n"
+               "  -u, --unified          Unified diffs of changed text files\n"
+               "      --checksum[=ALG]   Show content checksums (sha256, the default, comes\n"
+               "                         from the cache; md5, sha1, sha512, ... are computed)\n"
+               "      --uids             Show owners and groups\n"
+               "      --times            Show times (and compare ctime)\n"
+               "      --time-t           Show times as seconds since the epoch\n"
+               "      --time-relative    Show times as seconds before now\n"
+               "      --time-days        Show times as days before now\n"
+               "      --xattrs           Show extended attributes\n"
+               "      --human-readable   Sizes as 4.0K, 12M, 1.5G\n"
+               "Filters:\n"
+               "      --path PATH        Only PATH and what is under it (repeatable)\n"
+               "      --include GLOB     Only entries matching GLOB, or under a match (repeatable)\n"
+               "      --exclude GLOB     Leave out entries matching GLOB and all under them\n"
+               "                         (a GLOB with '/' matches whole paths, one without\n"
+               "                         any single name: --exclude '*.log')\n"
+               "      --ignore LIST      Fields never reported: mode, uid, gid, mtime, xattrs,\n"
+               "                         atime, ctime, nlink, ino, dev, blocks, blksize,\n"
+               "                         xattr:NAME (a glob); repeatable, comma list\n"
                "Comparison (not compared by default):\n"
                "      --atime            Access times\n"
-               "      --times            Change times (ctime)\n"
+               "      --times            Change times (ctime), and show times as above\n"
                "      --dir-times        Times of directories\n"
                "      --dir-links        Link counts of directories\n"
                "      --extra-stats      Inode numbers, devices, blocks, link counts\n"
@@ -89,6 +111,53 @@ void diff_help(const char *prog) {
                "  -V, --version          Show the version\n"
                "  -h, --help             Show this help\n",
                prog, prog);
+}
+
+/* Options that pick one of several values: the second different choice is
+ * an error naming both. */
+typedef struct Choice {
+        const char *set_by;
+        int value;
+} Choice;
+
+static int choose(Choice *c, int value, const char *option, const char *prog) {
+        if (c->set_by && c->value != value) {
+                fprintf(stderr, "%s: conflicting options %s and %s\n", prog, c->set_by, option);
+                return -EINVAL;
+        }
+        c->set_by = option;
+        c->value = value;
+        return 0;
+}
+
+static const char *const checksum_algorithms[] = {
+        "sha256", "md5", "sha1", "sha224", "sha384", "sha512", "crc", NULL,
+};
+
+/* --ignore, --include, --exclude, --path into the comparer's filters; the
+ * daemon checks them again. Comma lists for --ignore only: globs may hold
+ * commas. */
+static int add_filter(DiffArgs *a, int option, const char *value, const char *prog) {
+        _cleanup_free_ char *copy = strdup(value);
+        const char *why = NULL;
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        if (option == 'I') {
+                for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && r >= 0; t = strtok_r(NULL, ",", &save)) {
+                        r = filters_add_ignore(&a->filters, t, &why);
+                        value = t; /* name the item at fault */
+                }
+        } else if (option == 'P')
+                r = filters_add_path(&a->filters, value, &why);
+        else
+                r = filters_add_glob(&a->filters, option == 'N', value, &why);
+        if (r == -EINVAL)
+                fprintf(stderr, "%s: --%s '%s': %s\n", prog,
+                        option == 'I' ? "ignore" : option == 'P' ? "path" : option == 'N' ? "include" : "exclude", value,
+                        why);
+        return r;
 }
 
 void wait_help(const char *prog) {
@@ -115,7 +184,8 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         enum {
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
-                ARG_SUMMARY, ARG_OUTPUT, ARG_DETACH,
+                ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_DETACH,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -127,6 +197,19 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"csv", no_argument, NULL, ARG_CSV},
                 {"summary", no_argument, NULL, ARG_SUMMARY},
                 {"output", required_argument, NULL, ARG_OUTPUT},
+                {"unified", no_argument, NULL, 'u'},
+                {"checksum", optional_argument, NULL, ARG_CHECKSUM},
+                {"checksums", optional_argument, NULL, ARG_CHECKSUM},
+                {"uids", no_argument, NULL, ARG_UIDS},
+                {"xattrs", no_argument, NULL, ARG_XATTRS},
+                {"time-t", no_argument, NULL, ARG_TIME_T},
+                {"time-relative", no_argument, NULL, ARG_TIME_RELATIVE},
+                {"time-days", no_argument, NULL, ARG_TIME_DAYS},
+                {"human-readable", no_argument, NULL, ARG_HUMAN},
+                {"path", required_argument, NULL, 'P'},
+                {"include", required_argument, NULL, 'N'},
+                {"exclude", required_argument, NULL, 'X'},
+                {"ignore", required_argument, NULL, 'I'},
                 {"atime", no_argument, NULL, ARG_ATIME},
                 {"times", no_argument, NULL, ARG_TIMES},
                 {"dir-times", no_argument, NULL, ARG_DIR_TIMES},
@@ -144,14 +227,16 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
+        Choice format_choice = {}, time_choice = {}, connect_choice = {}, progress_choice = {};
         const char *format = NULL;
-        int c;
+        int c, r;
 
         memset(a, 0, sizeof(*a));
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+:a:A:lmt:qvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":a:A:lmt:uqvxVh", options, NULL)) >= 0) {
+                const char *opt = argv[optind - 1];
                 switch (c) {
                 case 'a':
                 case 'A':
@@ -160,6 +245,11 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         break;
                 case ARG_FORMAT:
                         format = optarg && strcmp(optarg, "auto") != 0 ? optarg : NULL;
+                        if (format && strspn(format, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(format)) {
+                                fprintf(stderr, "%s: --format '%s': not a disk format name (raw, qcow2, ...)\n", prog,
+                                        format);
+                                return -EINVAL;
+                        }
                         break;
                 case 'l':
                         a->output.long_listing = true;
@@ -172,35 +262,75 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                 goto oom;
                         break;
                 case ARG_JSON:
-                        a->output.format = OUTPUT_JSON;
-                        break;
                 case ARG_CSV:
-                        a->output.format = OUTPUT_CSV;
-                        break;
                 case ARG_SUMMARY:
-                        a->output.format = OUTPUT_SUMMARY;
-                        break;
-                case ARG_OUTPUT: {
-                        static const char *const names[] = {
-                                [OUTPUT_TEXT] = "text", [OUTPUT_JSON] = "json", [OUTPUT_CSV] = "csv",
-                                [OUTPUT_NDJSON] = "ndjson", [OUTPUT_SUMMARY] = "summary",
-                        };
-                        size_t i = 0;
-                        while (i < ELEMENTSOF(names) && strcmp(optarg, names[i]) != 0)
-                                i++;
-                        if (i == ELEMENTSOF(names)) {
-                                fprintf(stderr, "%s: unknown output format '%s' (text, json, csv, ndjson, summary)\n",
-                                        prog, optarg);
+                case ARG_OUTPUT:
+                        r = c == ARG_JSON ? OUTPUT_JSON
+                            : c == ARG_CSV ? OUTPUT_CSV
+                            : c == ARG_SUMMARY ? OUTPUT_SUMMARY
+                                               : output_format_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "%s: unknown output format '%s' (text, json, csv, ndjson, summary, "
+                                        "virt-diff)\n", prog, optarg);
                                 return -EINVAL;
                         }
-                        a->output.format = (OutputFormat) i;
+                        if (choose(&format_choice, r, opt, prog) < 0)
+                                return -EINVAL;
+                        a->output.format = (OutputFormat) r;
+                        break;
+                case 'u':
+                        a->output.unified = true;
+                        break;
+                case ARG_CHECKSUM: {
+                        const char *alg = optarg ?: "sha256";
+                        size_t i = 0;
+                        while (checksum_algorithms[i] && strcmp(checksum_algorithms[i], alg) != 0)
+                                i++;
+                        if (!checksum_algorithms[i]) {
+                                fprintf(stderr, "%s: --checksum '%s': unknown algorithm (sha256, md5, sha1, sha224, "
+                                        "sha384, sha512, crc)\n", prog, alg);
+                                return -EINVAL;
+                        }
+                        free(a->checksum);
+                        a->checksum = strdup(alg);
+                        if (!a->checksum)
+                                goto oom;
+                        a->output.checksum = true;
                         break;
                 }
+                case ARG_UIDS:
+                        a->output.uids = true;
+                        break;
+                case ARG_XATTRS:
+                        a->output.xattrs = true;
+                        break;
+                case ARG_TIME_T:
+                case ARG_TIME_RELATIVE:
+                case ARG_TIME_DAYS:
+                        r = c == ARG_TIME_T ? TIME_T : c == ARG_TIME_RELATIVE ? TIME_RELATIVE : TIME_DAYS;
+                        if (choose(&time_choice, r, opt, prog) < 0)
+                                return -EINVAL;
+                        a->output.time_format = (TimeFormat) r;
+                        a->output.times = true;
+                        break;
+                case ARG_HUMAN:
+                        a->output.human = true;
+                        break;
+                case 'P':
+                case 'N':
+                case 'X':
+                case 'I':
+                        r = add_filter(a, c, optarg, prog);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
                 case ARG_ATIME:
-                        a->atime = true;
+                        a->atime = a->output.atime = true;
                         break;
                 case ARG_TIMES:
-                        a->times = true;
+                        a->times = a->output.times = true;
                         break;
                 case ARG_DIR_TIMES:
                         a->dir_times = true;
@@ -209,27 +339,31 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->dir_links = true;
                         break;
                 case ARG_EXTRA_STATS:
-                        a->extra_stats = true;
+                        a->extra_stats = a->output.extra_stats = true;
                         break;
                 case ARG_ALL:
                         a->atime = a->times = a->dir_times = a->dir_links = a->extra_stats = true;
+                        a->output.atime = a->output.times = a->output.extra_stats = true;
                         break;
                 case ARG_SESSION:
-                        a->connect = CONNECT_SESSION;
-                        break;
                 case ARG_SYSTEM:
-                        a->connect = CONNECT_SYSTEM;
-                        break;
                 case ARG_PRIVATE:
-                        a->connect = CONNECT_PEER;
+                        r = c == ARG_SESSION ? CONNECT_SESSION : c == ARG_SYSTEM ? CONNECT_SYSTEM : CONNECT_PEER;
+                        if (choose(&connect_choice, r, opt, prog) < 0)
+                                return -EINVAL;
+                        a->connect = (ConnectMode) r;
                         break;
                 case ARG_PROGRESS:
+                        if (choose(&progress_choice, 1, opt, prog) < 0)
+                                return -EINVAL;
                         a->progress = 1;
                         break;
                 case ARG_DETACH:
                         a->detach = true;
                         break;
                 case 'q':
+                        if (choose(&progress_choice, 0, opt, prog) < 0)
+                                return -EINVAL;
                         a->quiet = true;
                         a->progress = 0;
                         break;
@@ -249,12 +383,25 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                 diff_help(prog);
                         return 1;
                 case ':':
-                        fprintf(stderr, "%s: option '%s' needs an argument (try --help)\n", prog, argv[optind - 1]);
+                        fprintf(stderr, "%s: option '%s' needs an argument (try --help)\n", prog, opt);
                         return -EINVAL;
                 default:
-                        fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
+                        fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, opt);
                         return -EINVAL;
                 }
+        }
+
+        /* Options that only mean something for some outputs. */
+        OutputFormat of = a->output.format;
+        if ((a->output.long_listing || a->output.mount) && of != OUTPUT_TEXT) {
+                fprintf(stderr, "%s: conflicting options %s and %s (-l and -m shape the text output)\n", prog,
+                        a->output.long_listing ? "-l" : "-m", format_choice.set_by);
+                return -EINVAL;
+        }
+        if (a->output.unified && (of == OUTPUT_CSV || of == OUTPUT_SUMMARY)) {
+                fprintf(stderr, "%s: conflicting options -u and %s (diffs go in text, virt-diff, json or ndjson)\n",
+                        prog, format_choice.set_by);
+                return -EINVAL;
         }
 
         int npos = argc - optind;

@@ -1,6 +1,7 @@
 /* The diff command's options, as virt-diff users know them. */
 #pragma once
 
+#include "filters.h"
 #include "output.h"
 #include "util.h"
 
@@ -22,6 +23,8 @@ typedef struct DiffArgs {
         OutputOptions output;
         bool atime, times, dir_times, dir_links, extra_stats;
         bool quiet, verbose, trace;
+        Filters filters;   /* --path, --include, --exclude, --ignore */
+        char *checksum;    /* --checksum: the algorithm (NULL: none) */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         bool detach;  /* submit, print the job, exit */

@@ -45,12 +45,6 @@ static void csv_fields(FILE *f, json_object *fields) {
         csv_string(f, buf, false);
 }
 
-/* The side an entry or filesystem is described by: new, else old. */
-static json_object *present_side(json_object *o) {
-        json_object *n = json_get(o, "new", json_type_object);
-        return n ? n : json_get(o, "old", json_type_object);
-}
-
 int output_csv(FILE *f, json_object *result) {
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);

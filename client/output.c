@@ -302,8 +302,24 @@ static int filesystem_write(FILE *f, json_object *fs, const OutputOptions *o) {
         return 0;
 }
 
+static const char *const format_names[_OUTPUT_FORMAT_MAX] = {
+        [OUTPUT_TEXT] = "text", [OUTPUT_JSON] = "json",       [OUTPUT_CSV] = "csv",
+        [OUTPUT_NDJSON] = "ndjson", [OUTPUT_SUMMARY] = "summary", [OUTPUT_VIRT_DIFF] = "virt-diff",
+};
+
+const char *output_format_to_string(OutputFormat f) {
+        return (unsigned) f < _OUTPUT_FORMAT_MAX ? format_names[f] : NULL;
+}
+
+int output_format_from_string(const char *s) {
+        for (size_t i = 0; i < _OUTPUT_FORMAT_MAX; i++)
+                if (streq_ptr(s, format_names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
 /* "TREE:PATH" when changes come from several trees, else "PATH". */
-static char *change_label(json_object *c, bool with_tree) {
+char *output_change_label(json_object *c, bool with_tree) {
         _cleanup_free_ char *path = NULL, *joined = NULL;
         const char *tree = strempty(json_get_string(c, "tree"));
         size_t n;
@@ -335,8 +351,62 @@ static bool fields_beyond_content(json_object *fields) {
         return false;
 }
 
+/* ", NAME: VALUE", or "OLD -> NEW" when the sides differ. */
+static void pair_write(FILE *f, const char *name, const char *a, const char *b) {
+        if (!a && !b)
+                return;
+        if (a && b && !streq_ptr(a, b))
+                fprintf(f, ", %s: %s -> %s", name, a, b);
+        else
+                fprintf(f, ", %s: %s", name, b ?: a);
+}
+
+/* What --uids, --times, --checksum and --xattrs add to a -l line. */
+static void extras_write(FILE *f, json_object *old, json_object *new, const OutputOptions *o) {
+        char a[64], b[64];
+
+        if (o->uids) {
+                snprintf(a, sizeof a, "%" PRIu64 ":%" PRIu64, json_get_u64(old, "uid"), json_get_u64(old, "gid"));
+                snprintf(b, sizeof b, "%" PRIu64 ":%" PRIu64, json_get_u64(new, "uid"), json_get_u64(new, "gid"));
+                pair_write(f, "owner", old ? a : NULL, new ? b : NULL);
+        }
+        if (o->times) {
+                static const char *const keys[] = {"atime_ns", "mtime_ns", "ctime_ns"};
+                for (size_t i = o->atime ? 0 : 1; i < ELEMENTSOF(keys); i++) {
+                        char name[8];
+                        format_time(a, json_get_i64(old, keys[i]), o);
+                        format_time(b, json_get_i64(new, keys[i]), o);
+                        snprintf(name, sizeof name, "%.5s", keys[i]);
+                        pair_write(f, name, old ? a : NULL, new ? b : NULL);
+                }
+        }
+        if (o->checksum)
+                pair_write(f, "checksum", old ? stat_checksum(old) : NULL, new ? stat_checksum(new) : NULL);
+        if (o->xattrs && json_array_length(json_get(new ?: old, "xattrs", json_type_array)) > 0) {
+                fputs(", xattrs:", f);
+                xattrs_write(f, new ?: old, ' ');
+        }
+}
+
+/* -u: the unified diff the daemon attached to a content change. */
+static void content_diff_write(FILE *f, json_object *c) {
+        _cleanup_free_ char *d = NULL;
+        json_object *bin = json_get(c, "binary", json_type_boolean);
+        const char *why = json_get_string(c, "diff_omitted");
+        size_t n;
+
+        if (bin && json_object_get_boolean(bin))
+                fputs("Binary files differ\n", f);
+        else if (json_get_bytes(c, "diff", &d, &n) >= 0) {
+                fwrite(d, 1, n, f);
+                if (n > 0 && d[n - 1] != '\n')
+                        fputs("\n\\ No newline at end of diff\n", f);
+        } else if (why)
+                fprintf(f, "(no diff: %s)\n", why);
+}
+
 static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOptions *o) {
-        _cleanup_free_ char *label = change_label(c, with_tree);
+        _cleanup_free_ char *label = output_change_label(c, with_tree);
         const char *change = strempty(json_get_string(c, "change"));
         const char *kind = json_get_string(c, "kind");
         json_object *fields = json_get(c, "fields", json_type_array);
@@ -357,10 +427,14 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                 } else
                         fprintf(f, "%s %s", kind_noun(kind), change);
                 fputc('\n', f);
+                if (o->unified)
+                        content_diff_write(f, c);
                 return 0;
         }
 
-        fprintf(f, "%s, size: %" PRIu64, change, json_object_get_uint64(json_get(c, "size", json_type_int)));
+        char size[32];
+        format_size(size, json_object_get_uint64(json_get(c, "size", json_type_int)), o->human);
+        fprintf(f, "%s, size: %s", change, size);
         if (streq_ptr(change, "type"))
                 fprintf(f, ", kind: %s -> %s", strempty(old_kind), strempty(new_kind));
         else if (!streq_ptr(kind, "file"))
@@ -376,7 +450,10 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                 if (target)
                         fprintf(f, ", target: %s", target);
         }
+        extras_write(f, old, new, o);
         fputc('\n', f);
+        if (o->unified)
+                content_diff_write(f, c);
         return 0;
 }
 
@@ -395,24 +472,26 @@ static int side_write(FILE *f, json_object *side, int which) {
         return ferror(f) ? -EIO : 0;
 }
 
-static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
-        json_object *fss = json_get(result, "filesystems", json_type_array);
-        json_object *changes = json_get(result, "changes", json_type_array);
+/* Paths of different filesystems scanned on their own would look alike:
+ * name the tree once there is more than one. */
+bool output_several_trees(json_object *changes) {
         const char *first_tree = NULL;
-        bool with_tree = false;
-        int k;
 
-        /* Paths of different filesystems scanned on their own would look
-         * alike: name the tree once there is more than one. */
         for (size_t i = 0; i < json_array_length(changes); i++) {
                 const char *t = json_get_string(json_object_array_get_idx(changes, i), "tree");
                 if (i == 0)
                         first_tree = t;
-                else if (!streq_ptr(first_tree, t)) {
-                        with_tree = true;
-                        break;
-                }
+                else if (!streq_ptr(first_tree, t))
+                        return true;
         }
+        return false;
+}
+
+static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
+        json_object *fss = json_get(result, "filesystems", json_type_array);
+        json_object *changes = json_get(result, "changes", json_type_array);
+        bool with_tree = output_several_trees(changes);
+        int k;
 
         if (o->long_listing)
                 for (int side = 0; side < 2; side++) {
@@ -461,6 +540,7 @@ int output_write(FILE *f, json_object *result, const OutputOptions *o) {
                 k = o->format == OUTPUT_CSV      ? output_csv(f, view)
                     : o->format == OUTPUT_NDJSON  ? output_ndjson(f, view)
                     : o->format == OUTPUT_SUMMARY ? output_summary(f, view)
+                    : o->format == OUTPUT_VIRT_DIFF ? output_virt_diff(f, view, o)
                                                   : output_text(f, view, o);
                 if (k < 0)
                         return k;

@@ -6,6 +6,7 @@
 
 #include "kvm-probe.h"
 #include "log.h"
+#include "overlay.h"
 
 const char *appliance_last_error(guestfs_h *g) {
         const char *m = g ? guestfs_last_error(g) : NULL;
@@ -64,11 +65,16 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
         if (acc == ACCELERATOR_TCG && force_tcg(a->g) < 0)
                 return error_set(e, ERR_APPLIANCE_FAILED, "%s", appliance_last_error(a->g));
 
-        for (size_t i = 0; i < n_disks; i++)
-                if (guestfs_add_drive_opts(a->g, disks[i].path, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-                                           disks[i].format, GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) < 0)
+        /* Each disk through an overlay of ours, every format named: see
+         * overlay.h for why not libguestfs' read-only drives. */
+        for (size_t i = 0; i < n_disks; i++) {
+                _cleanup_free_ char *overlay = NULL;
+                if (overlay_create(&disks[i], a->tmpdir, i, &overlay, e) < 0)
+                        return -1;
+                if (guestfs_add_drive_opts(a->g, overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
                         return error_set(e, ERR_INVALID_IMAGE, "%s: %s", disks[i].path,
                                          appliance_last_error(a->g));
+        }
 
         *ret = TAKE_PTR(owned);
         return 0;
@@ -189,6 +195,7 @@ Appliance *appliance_free(Appliance *a) {
                 guestfs_close(a->g);
         }
         if (a->tmpdir) {
+                overlay_remove_all(a->tmpdir);
                 (void) rmdir(a->tmpdir);
                 free(a->tmpdir);
         }

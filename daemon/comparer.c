@@ -69,20 +69,25 @@ bool diff_result_differs(const DiffResult *r) {
         return false;
 }
 
-static bool xattrs_equal(const Entry *a, const Entry *b) {
-        if (a->n_xattrs != b->n_xattrs)
-                return false;
-        /* Both lists are sorted by name (manifest_sort()), so equal sets
-         * line up pairwise. */
-        for (size_t i = 0; i < a->n_xattrs; i++) {
-                const Xattr *x = &a->xattrs[i], *y = &b->xattrs[i];
+/* Both lists are sorted by name (manifest_sort()): walk them side by side,
+ * leaving out the names the caller ignores. */
+static bool xattrs_equal(const Entry *a, const Entry *b, const Filters *f) {
+        size_t i = 0, j = 0;
 
+        for (;;) {
+                while (i < a->n_xattrs && f->ignore_xattrs && !filters_keep_xattr(f, a->xattrs[i].name))
+                        i++;
+                while (j < b->n_xattrs && f->ignore_xattrs && !filters_keep_xattr(f, b->xattrs[j].name))
+                        j++;
+                if (i == a->n_xattrs || j == b->n_xattrs)
+                        return i == a->n_xattrs && j == b->n_xattrs;
+
+                const Xattr *x = &a->xattrs[i++], *y = &b->xattrs[j++];
                 if (!streq_ptr(x->name, y->name) || x->len != y->len)
                         return false;
                 if (x->len > 0 && memcmp(x->value, y->value, x->len) != 0)
                         return false;
         }
-        return true;
 }
 
 static unsigned entry_content_fields(const Entry *a, const Entry *b) {
@@ -127,7 +132,7 @@ static unsigned entry_metadata_fields(const Entry *a, const Entry *b, const Comp
                 f |= FIELD_GID;
         if (times && a->mtime_ns != b->mtime_ns)
                 f |= FIELD_MTIME;
-        if (!xattrs_equal(a, b))
+        if (!xattrs_equal(a, b, &o->filters))
                 f |= FIELD_XATTRS;
 
         /* The rest differ on every rebuilt or copied image: only on request. */
@@ -158,7 +163,7 @@ static bool entry_compare(const Entry *a, const Entry *b, const CompareOptions *
         }
 
         unsigned content = entry_content_fields(a, b);
-        unsigned meta = entry_metadata_fields(a, b, o);
+        unsigned meta = entry_metadata_fields(a, b, o) & ~o->filters.ignore;
 
         if (content == 0 && meta == 0)
                 return false;
@@ -197,6 +202,7 @@ static int tree_check_sorted(const Tree *t) {
 static int diff_trees(DiffResult *r, size_t *cap, const Tree *ta, const Tree *tb, const CompareOptions *o) {
         size_t na = ta ? ta->n_entries : 0, nb = tb ? tb->n_entries : 0, i = 0, j = 0;
         const char *key = tb ? tb->key : ta->key;
+        bool filtering = o->filters.paths || o->filters.include || o->filters.exclude;
         int k;
 
         /* The merge is only right on sorted input; unsorted input would
@@ -223,6 +229,8 @@ static int diff_trees(DiffResult *r, size_t *cap, const Tree *ta, const Tree *tb
                                 continue;
                 }
 
+                if (filtering && !filters_keep_path(&o->filters, (ch.b ?: ch.a)->path))
+                        continue;
                 ch.tree = key;
                 k = diff_result_add_change(r, cap, &ch);
                 if (k < 0)

@@ -2,6 +2,7 @@
  * computation, no I/O, so it is unit-tested on manifests built in memory. */
 #pragma once
 
+#include "filters.h"
 #include "manifest.h"
 
 typedef enum ChangeKind {
@@ -45,7 +46,12 @@ typedef struct CompareOptions {
         bool dir_times;   /* --dir-times: mtime (and, with the above, atime/ctime) of directories */
         bool dir_links;   /* --dir-links: nlink of directories */
         bool extra_stats; /* --extra-stats: ino, dev, blocks, blksize, nlink */
+        Filters filters;  /* --path, --include, --exclude, --ignore */
 } CompareOptions;
+
+static inline void compare_options_done(CompareOptions *o) {
+        filters_done(&o->filters);
+}
 
 typedef enum FsChangeKind {
         FS_UNCHANGED,

@@ -74,6 +74,8 @@ Job *job_free(Job *j) {
                 manifest_free(j->sides[s].manifest);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
+        compare_options_done(&j->compare);
+        content_options_done(&j->content);
         sd_bus_message_unref(j->pending_compare);
         for (size_t i = 0; i < j->n_waiters; i++)
                 sd_bus_message_unref(j->waiters[i]);
@@ -168,27 +170,51 @@ typedef struct SideRun {
         int side;
 } SideRun;
 
+/* Gives the side's appliance back to the pool: kept for reuse when healthy
+ * (its calls succeeded and nothing was cancelled or killed), else closed. */
+static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = NULL;
+        pthread_mutex_unlock(&s->appliance_lock);
+        PoolHandle *h = TAKE_PTR(s->handle);
+        if (h)
+                pool_release(j->manager->pool, h, healthy && !j->cancel_requested && !s->hung);
+}
+
+/* A handle for the side from the pool (warm, or launched now), published
+ * where a cancel can kill it. On failure s->handle may still be set: the
+ * caller drops it. */
+static guestfs_h *side_take_appliance(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+        Pool *pool = j->manager->pool;
+        if (pool_acquire(pool, s->disks, s->n_disks, s->key, sink, &s->handle, e) < 0)
+                return NULL;
+        Appliance *a = pool_handle_appliance(s->handle);
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+        s->warm = pool_handle_reused(s->handle);
+        if (j->cancel_requested || pool_handle_launch(pool, s->handle, e) < 0 || j->cancel_requested) {
+                if (j->cancel_requested) {
+                        e->code = ERR_OK;
+                        error_set(e, ERR_CANCELLED, "cancelled");
+                }
+                return NULL;
+        }
+        return a->g;
+}
+
 static void *run_side(void *userdata) {
         SideRun *sr = userdata;
         Job *j = sr->job;
         JobSide *s = &j->sides[sr->side];
-        Pool *pool = j->manager->pool;
         ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
                              .cancelled = on_cancelled, .userdata = j, .side = sr->side};
-        PoolHandle *h = NULL;
         bool ok = false;
 
         progress_phase(&sink, PHASE_LAUNCH);
-        if (pool_acquire(pool, s->disks, s->n_disks, s->key, &sink, &h, &s->error) < 0)
-                return NULL;
-        Appliance *a = pool_handle_appliance(h);
-        pthread_mutex_lock(&s->appliance_lock);
-        s->appliance = a;
-        pthread_mutex_unlock(&s->appliance_lock);
-        s->warm = pool_handle_reused(h);
-
-        if (!j->cancel_requested && pool_handle_launch(pool, h, &s->error) >= 0 && !j->cancel_requested)
-                ok = scanner_scan(a->g, &sink, &s->manifest, &s->error) >= 0;
+        guestfs_h *g = side_take_appliance(j, s, &sink, &s->error);
+        if (g)
+                ok = scanner_scan(g, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
@@ -196,18 +222,33 @@ static void *run_side(void *userdata) {
         } else if (s->hung) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance stopped responding");
-        } else if (!ok && s->error.code != ERR_APPLIANCE_FAILED && !appliance_alive(a)) {
+        } else if (!ok && s->handle && s->error.code != ERR_APPLIANCE_FAILED &&
+                   !appliance_alive(pool_handle_appliance(s->handle))) {
                 /* The call failed because qemu went away: the appliance's fault. */
                 Error scan = s->error;
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance died (%s)", scan.message);
         }
 
-        pthread_mutex_lock(&s->appliance_lock);
-        s->appliance = NULL;
-        pthread_mutex_unlock(&s->appliance_lock);
-        pool_release(pool, h, ok && !j->cancel_requested);
+        /* Content diffs read files next: keep a healthy handle for them. */
+        if (content_options_wanted(&j->content) && s->error.code == ERR_OK)
+                return NULL;
+        side_drop_appliance(j, s, ok);
         return NULL;
+}
+
+/* For the content stage: the side's handle from its scan, else one from
+ * the pool (a side that came from the cache has none yet). */
+static guestfs_h *content_handle(void *userdata, int side, Error *e) {
+        Job *j = userdata;
+        JobSide *s = &j->sides[side];
+        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                             .cancelled = on_cancelled, .userdata = j, .side = side};
+
+        if (s->handle)
+                return pool_handle_appliance(s->handle)->g;
+        on_phase(j, side, PHASE_LAUNCH);
+        return side_take_appliance(j, s, &sink, e);
 }
 
 static char *side_name(const JobSide *s) {
@@ -250,10 +291,14 @@ static json_object *side_to_json(const JobSide *s) {
         return o;
 }
 
-static int write_result(Job *j, const DiffResult *r, Error *e) {
+static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, Error *e) {
         json_object *root = diff_result_to_json(r);
         if (!root)
                 return error_set(e, ERR_INTERNAL, "out of memory");
+        if (notes && content_notes_to_json(root, notes, r->n_changes, j->content.checksum) < 0) {
+                json_object_put(root);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "a", side_to_json(&j->sides[0]));
         json_object_object_add(root, "b", side_to_json(&j->sides[1]));
@@ -422,6 +467,8 @@ static void *job_thread(void *userdata) {
 
         side_error(j, &e);
         if (e.code != ERR_OK) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
                 finish(j, &e);
                 return NULL;
         }
@@ -431,11 +478,32 @@ static void *job_thread(void *userdata) {
         int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
         if (k < 0) {
                 error_set(&e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
                 finish(j, &e);
                 return NULL;
         }
+        ContentNote *notes = NULL;
+        if (content_options_wanted(&j->content)) {
+                ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                                     .cancelled = on_cancelled, .userdata = j};
+                set_phase(j, PHASE_WRITE);
+                k = content_run(r, &j->content, j->manager->store, content_handle, j, &sink, &notes, &e);
+                /* A failed read may leave a handle mid-call: reuse none then. */
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], k >= 0);
+                if (k < 0 && j->cancel_requested) {
+                        e.code = ERR_OK;
+                        error_set(&e, ERR_CANCELLED, "job cancelled");
+                }
+                if (k < 0) {
+                        finish(j, &e);
+                        return NULL;
+                }
+        }
         set_phase(j, PHASE_WRITE);
-        (void) write_result(j, r, &e);
+        (void) write_result(j, r, notes, &e);
+        content_notes_free(notes, r->n_changes);
         finish(j, &e);
         return NULL;
 }

@@ -11,9 +11,11 @@
 
 #include "appliance.h"
 #include "comparer.h"
+#include "content.h"
 #include "errors.h"
 #include "fingerprint.h"
 #include "image-source.h"
+#include "pool.h"
 #include "progress.h"
 
 typedef struct Manager Manager;
@@ -35,6 +37,7 @@ typedef struct JobSide {
         size_t n_disks;
         Manifest *manifest;
         Appliance *appliance; /* set while launched; read by cancel */
+        PoolHandle *handle;   /* the worker's, from the pool, while in use */
         pthread_mutex_t appliance_lock;
         Error error;
         Phase phase;
@@ -69,6 +72,7 @@ typedef struct Job {
         char *owner;       /* unique bus name of the submitter; NULL in peer mode */
         bool detached;
         CompareOptions compare;
+        ContentOptions content; /* -u diffs, other checksums */
         JobSide sides[2];
         uint64_t created_usec;
 

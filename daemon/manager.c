@@ -268,6 +268,34 @@ int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
         return 0;
 }
 
+/* "ignore", "include", "exclude", "paths": string arrays for the comparer's
+ * filters, checked item by item. */
+static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f, sd_bus_error *err) {
+        _cleanup_strv_free_ char **items = NULL;
+        const char *why = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "option '%s' is not a string array", key);
+        r = sd_bus_message_read_strv(msg, &items);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(i, items) {
+                r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
+                    : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
+                                                : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%s': %s", key, *i, why);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
         static const struct {
                 const char *name;
@@ -279,6 +307,7 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 {"dir_links", offsetof(CompareOptions, dir_links)},
                 {"extra_stats", offsetof(CompareOptions, extra_stats)},
         };
+        static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -289,12 +318,44 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
+                for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
+                        if (strcmp(key, filter_keys[i]) == 0)
+                                known = true;
+                if (strcmp(key, "checksum") == 0) {
+                        const char *alg = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &alg);
+                        if (r < 0 || content_checksum_check(alg) < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'checksum' is not an algorithm (md5, sha1, sha224, "
+                                                         "sha256, sha384, sha512, crc)");
+                        free(j->content.checksum);
+                        j->content.checksum = strdup(alg);
+                        if (!j->content.checksum)
+                                return -ENOMEM;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (known) {
+                        r = parse_filter_option(msg, key, &j->compare.filters, err);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = sd_bus_message_read(msg, "v", "b", &b);
                 if (r < 0)
                         return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
                                                  "option '%s' is not a boolean or is unknown", key);
                 if (strcmp(key, "detached") == 0) {
                         j->detached = b;
+                        known = true;
+                }
+                if (strcmp(key, "unified") == 0) {
+                        j->content.unified = b;
                         known = true;
                 }
                 for (size_t i = 0; i < ELEMENTSOF(flags); i++)

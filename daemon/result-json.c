@@ -307,3 +307,42 @@ json_object *diff_result_to_json(const DiffResult *r) {
                 return NULL;
         return TAKE_PTR(o);
 }
+
+static int add_owned(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int content_notes_to_json(json_object *root, const ContentNote *notes, size_t n, const char *algorithm) {
+        json_object *changes = NULL;
+        int k = 0;
+
+        if (!json_object_object_get_ex(root, "changes", &changes) || json_object_array_length(changes) != n)
+                return -EINVAL;
+        if (algorithm)
+                k = add_owned(root, "checksum_algorithm", json_object_new_string(algorithm));
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                json_object *c = json_object_array_get_idx(changes, i);
+                const ContentNote *note = &notes[i];
+
+                if (note->diff)
+                        k = json_add_bytes(c, "diff", note->diff, note->diff_len);
+                else if (note->binary)
+                        k = add_owned(c, "binary", json_object_new_boolean(true));
+                else if (note->omitted)
+                        k = add_owned(c, "diff_omitted", json_object_new_string(note->omitted));
+                for (int s = 0; k >= 0 && s < 2; s++) {
+                        json_object *st = NULL;
+                        if (!note->checksum[s] || !json_object_object_get_ex(c, s ? "new" : "old", &st) ||
+                            !json_object_is_type(st, json_type_object))
+                                continue;
+                        k = add_owned(st, "checksum", json_object_new_string(note->checksum[s]));
+                }
+        }
+        return k < 0 ? -ENOMEM : 0;
+}

@@ -12,13 +12,18 @@
 #include "store-sql.h"
 
 /* The user_version schemas/store.sql sets. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x76646966 /* "vdif" */
 
 /* migrations[v] takes a database of version v to v + 1 (see
  * schemas/store.sql); version 0 is an empty file, which gets store.sql. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
         [0] = NULL,
+        [1] = "CREATE TABLE contents (id INTEGER PRIMARY KEY, sha256 BLOB UNIQUE NOT NULL, data BLOB NOT NULL, "
+              "used_usec INTEGER NOT NULL);"
+              "CREATE INDEX contents_used ON contents (used_usec);"
+              "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
+              "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
 };
 
 #define STORE_N_TABLES 7
@@ -636,7 +641,8 @@ int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed) {
                 return store_errno(rc);
         removed = (uint64_t) sqlite3_changes64(s->db);
         if (!disk_key) {
-                rc = sqlite3_exec(s->db, "DELETE FROM stat_records", NULL, NULL, NULL);
+                rc = sqlite3_exec(s->db, "DELETE FROM stat_records; DELETE FROM contents; DELETE FROM checksums", NULL,
+                                  NULL, NULL);
                 if (rc != SQLITE_OK)
                         return store_errno(rc);
         }

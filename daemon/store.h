@@ -62,5 +62,16 @@ void store_items_free(StoreItem *items, size_t n);
 /* Removes every manifest scanned from a disk with this content key, or all
  * manifests and stat records when disk_key is NULL. */
 int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed);
+/* Small files' contents, deduplicated by SHA-256 (for content diffs
+ * against a cached side). Load returns 1 and a NUL-terminated copy when
+ * present and intact, 0 when not; save refuses data whose hash is not
+ * sha256 or that is larger than STORE_CONTENT_MAX. */
+#define STORE_CONTENT_MAX (1024 * 1024)
+int store_load_content(Store *s, const uint8_t sha256[32], void **ret, size_t *ret_len);
+int store_save_content(Store *s, const uint8_t sha256[32], const void *data, size_t len);
+/* A content's checksum under another algorithm (md5, sha1, ...). */
+int store_load_checksum(Store *s, const uint8_t sha256[32], const char *algorithm, char **ret);
+int store_save_checksum(Store *s, const uint8_t sha256[32], const char *algorithm, const char *value);
+
 /* PRAGMA integrity_check and foreign_key_check; fills a message. */
 int store_verify(Store *s, bool *ret_ok, char **ret_message);

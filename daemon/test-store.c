@@ -1,6 +1,8 @@
 /* Unit tests of the manifest store, on real SQLite files in a temporary
  * directory: round trips, replacement, eviction, purging, stat records,
- * refused manifests and odd paths. The faults are in test-store-faults.c. */
+ * refused manifests, odd paths, contents and checksums. The faults are in test-store-faults.c. */
+#include <openssl/evp.h>
+
 #include "test-store-util.h"
 
 static void test_round_trip(void) {
@@ -290,6 +292,75 @@ static void test_paths(void) {
 /* Whatever moment a writer dies at, the next open finds a sound database
  * whose every manifest loads whole. */
 
+static void sha256_of(const void *data, size_t len, uint8_t out[32]) {
+        unsigned n = 0;
+        CHECK(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32);
+}
+
+/* Contents and checksums (schema 2): deduplicated by hash, checked on
+ * load, bounded, gone with a full purge; a version 1 database is migrated
+ * with its manifests kept. */
+static void test_contents(void) {
+        _cleanup_free_ char *path = tmp_path("contents.sqlite");
+        _cleanup_manifest_ Manifest *m = manifest_full();
+        static const char text[] = "line one\nline two\n";
+        uint8_t h[32], other[32];
+        void *data = NULL;
+        size_t len = 0;
+        char *v = NULL;
+
+        /* The smallest budget: contents get STORE_CONTENT_MAX. */
+        Store *s = open_store(path, 1);
+        CHECK(s);
+        sha256_of(text, sizeof text - 1, h);
+        CHECK(store_load_content(s, h, &data, &len) == 0);
+        CHECK(store_save_content(s, h, text, sizeof text - 1) == 0);
+        CHECK(store_load_content(s, h, &data, &len) == 1 && len == sizeof text - 1 && memcmp(data, text, len) == 0);
+        free(data);
+        /* Data that does not hash to its key is refused. */
+        memset(other, 0x5a, sizeof other);
+        CHECK(store_save_content(s, other, text, sizeof text - 1) == -EINVAL);
+
+        CHECK(store_load_checksum(s, h, "md5", &v) == 0);
+        CHECK(store_save_checksum(s, h, "md5", "0123abcd") == 0);
+        CHECK(store_load_checksum(s, h, "md5", &v) == 1 && streq_ptr(v, "0123abcd"));
+        free(v);
+        CHECK(store_load_checksum(s, h, "sha1", &v) == 0);
+
+        /* Past the budget the oldest content goes. */
+        size_t big_len = STORE_CONTENT_MAX * 3 / 4;
+        _cleanup_free_ char *big = must(malloc(big_len));
+        uint8_t hb[32];
+        memset(big, 'x', big_len);
+        sha256_of(big, big_len, hb);
+        CHECK(store_save_content(s, hb, big, big_len) == 0);
+        big[0] = 'y';
+        sha256_of(big, big_len, other);
+        CHECK(store_save_content(s, other, big, big_len) == 0);
+        CHECK(store_load_content(s, hb, &data, &len) == 0);
+        CHECK(store_load_content(s, other, &data, &len) == 1 && len == big_len);
+        free(data);
+        store_close(s);
+
+        /* A damaged row is a miss. */
+        CHECK(sql(path, "UPDATE contents SET data = x'00'") == SQLITE_OK);
+        s = open_store(path, 1);
+        CHECK(s && store_load_content(s, other, &data, &len) == 0);
+        CHECK(s && save(s, 1, m, "/a.img", 1) == 0);
+        store_close(s);
+
+        /* Back to version 1: the migration brings the tables back and keeps
+         * the manifest. */
+        CHECK(sql(path, "DROP TABLE contents; DROP TABLE checksums; PRAGMA user_version = 1") == SQLITE_OK);
+        s = open_store(path, 1ULL << 30);
+        CHECK(s && has_manifest(s, 1));
+        CHECK(s && store_save_content(s, h, text, sizeof text - 1) == 0);
+        CHECK(s && store_save_checksum(s, h, "md5", "0123abcd") == 0);
+        CHECK(s && store_purge(s, NULL, NULL) == 0);
+        CHECK(s && store_load_content(s, h, &data, &len) == 0 && store_load_checksum(s, h, "md5", &v) == 0);
+        store_close(s);
+}
+
 int main(void) {
         if (test_store_setup() < 0)
                 return 1;
@@ -302,5 +373,6 @@ int main(void) {
         test_invalid_refused();
         test_failed_save();
         test_paths();
+        test_contents();
         return test_store_finish();
 }

@@ -71,6 +71,7 @@ size_t strv_length(char *const *l);
 int strv_push(char ***l, size_t *n, char *s); /* takes s, even on failure */
 int strv_extend(char ***l, size_t *n, const char *s);
 bool strv_contains(char *const *l, const char *s);
+#define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
 
 /* Paths are byte strings compared component by component: '/' sorts before
  * every other byte, so a directory's descendants follow it directly and

@@ -24,7 +24,7 @@
 -- checked; a manifest that fails a check is dropped and counts as a miss.
 
 PRAGMA application_id = 1986292070;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE manifests (
         id INTEGER PRIMARY KEY,
@@ -114,3 +114,24 @@ CREATE TABLE counters (
         value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO counters (name, value) VALUES ('hits', 0), ('misses', 0);
+
+-- Version 2: what content diffs (virt-diff -u) and other checksums
+-- (--checksum=md5, ...) need, keyed by a file's SHA-256 so that it is
+-- shared by every manifest, image and path with that content, and so that
+-- a diff against a cached reference needs no appliance. Only small files
+-- are kept, and contents are evicted least recently used first beyond
+-- their own budget (daemon/store-content.c).
+CREATE TABLE contents (
+        id INTEGER PRIMARY KEY,
+        sha256 BLOB UNIQUE NOT NULL,     -- of data, checked on load
+        data BLOB NOT NULL,
+        used_usec INTEGER NOT NULL
+);
+CREATE INDEX contents_used ON contents (used_usec);
+
+CREATE TABLE checksums (
+        sha256 BLOB NOT NULL,            -- the content's SHA-256
+        algorithm TEXT NOT NULL,         -- md5, sha1, ... as guestfs_checksum names them
+        value TEXT NOT NULL,
+        PRIMARY KEY (sha256, algorithm)
+) WITHOUT ROWID;

@@ -124,3 +124,54 @@ if s["type"]:
 assert open(sys.argv[4]).read() == line + "\n", ("summary", open(sys.argv[4]).read(), line)
 PY
 pass "--csv (read back by Python's csv), --output=ndjson and --summary agree with --json"
+
+# ---- libguestfs virt-diff's line format and the filters, from the cache ----
+run_virt_diff "$TEST_TMPDIR/vd.txt" "$TEST_TMPDIR/err" --output=virt-diff --path /names --path /link \
+        --path /type-change --path /chmod.txt "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_file_is "$TEST_TMPDIR/vd.txt" <<'EOF'
+- - 0644          5 /chmod.txt
++ - 0600          5 /chmod.txt
+# changed: st_mode
+- l 0777          8 /link -> target-a
++ l 0777          8 /link -> target-b
+# changed: link
+= - 0644          8 "/names/back\\slash \"q\""
+= - 0644          8 "/names/caf\xe9"
++ - 0644          8 "/names/new\nline"
+= - 0644          3 "/names/two\nlines"
+= - 0644          7 /names/with space.txt
++ - 0644          7 "/names/\xff\xfe.bin"
+- - 0644         15 /type-change
++ d 0755       4096 /type-change
+# changed: st_mode
++ - 0644          4 /type-change/c1.txt
++ d 0755       4096 /type-change/sub
++ - 0644          4 /type-change/sub/c2.txt
+EOF
+pass "--output=virt-diff: upstream's lines, names quoted, '=' only for content, scoped by --path"
+
+run_virt_diff "$TEST_TMPDIR/ign.txt" "$TEST_TMPDIR/err" --summary --ignore mode,uid,gid \
+        --ignore mtime,xattr:user.* "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_file_is "$TEST_TMPDIR/ign.txt" <<<"10 added, 5 removed, 10 modified, 0 metadata, 1 type"
+run_virt_diff "$TEST_TMPDIR/ign.txt" "$TEST_TMPDIR/err" --ignore mode,uid,gid,mtime,xattrs \
+        --path /chmod.txt --path /chown.txt --path /mtime.txt --path /xattr.txt \
+        "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
+assert_rc 0 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/ign.txt" 0
+run_virt_diff "$TEST_TMPDIR/ign.txt" "$TEST_TMPDIR/err" --include '*.txt' --exclude '/names' --exclude 'deep*' \
+        --exclude /gone --exclude '/type-change/*' "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_file_is "$TEST_TMPDIR/ign.txt" <<'EOF'
+/added.txt: File added
+/chmod.txt: File metadata changed (mode)
+/chown.txt: File metadata changed (uid, gid)
+/hard/link.txt: File added
+/modified-same.txt: File modified
+/modified-size.txt: File modified
+/mtime.txt: File metadata changed (mtime)
+/removed.txt: File removed
+/xattr.txt: File metadata changed (xattrs)
+EOF
+pass "--ignore (fields and xattr:GLOB), --include and --exclude: exit 0 when all that differs is ignored"

@@ -149,6 +149,13 @@ LAUNCH=1 expect_error "nothing mountable" "$FIXTURES/random.img: no filesystems 
         "$FIXTURES/random.img" "$GOOD"
 assert_no_qemu
 
+# A format the user names is used as is, never probed: qcow2 bytes read as
+# raw hold no filesystem (read as qcow2 they hold ext4). The other side was
+# cached by the diff above: one launch.
+LAUNCH=1 expect_error "--format=raw on a qcow2 file" "$FIXTURES/kinds-a.qcow2: no filesystems found" -- \
+        --format=raw "$FIXTURES/kinds-a.qcow2" "$GOOD"
+assert_no_qemu
+
 # ---- a filesystem no kernel mounts, beside one that compares equal ----
 
 run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" -a "$FIXTURES/same-1.img" -a "$FIXTURES/unmountable.img" \

@@ -1,0 +1,48 @@
+#!/bin/bash
+# The documentation follows the programs: every option --help lists is in
+# the man page and every option the man page documents is in --help; every
+# virt-diffctl command is documented; the bash completion (which reads
+# --help) completes options, values and commands. No appliance, no bus.
+set -euo pipefail
+BUILD=${BUILDDIR:?} SRC=${SRCDIR:?}
+fail() { echo "FAIL: test-docs: $*" >&2; exit 1; }
+
+long_options_help() { # PROGRAM [COMMAND]
+        "$@" --help | grep -oE -- '--[a-z][-a-z]*' | sort -u
+}
+long_options_man() { # PAGE
+        # Option headings: lines after .TP naming \-\-options.
+        awk 'prev == ".TP" { print } { prev = $0 }' "$1" | grep -oE -- '\\-\\-[a-z][-a-z\\]*' |
+                sed 's/\\//g' | sort -u
+}
+
+help=$(long_options_help "$BUILD/virt-diff")
+man=$(long_options_man "$SRC/docs/virt-diff.1")
+missing=$(comm -23 <(echo "$help") <(echo "$man"))
+extra=$(comm -13 <(echo "$help") <(echo "$man"))
+[ -z "$missing" ] || fail "in virt-diff --help but not in virt-diff(1): $missing"
+[ -z "$extra" ] || fail "in virt-diff(1) but not in virt-diff --help: $extra"
+echo "ok - virt-diff --help and virt-diff(1) document the same $(echo "$help" | wc -l) long options"
+
+for cmd in $("$BUILD/virt-diffctl" --help | sed -nE 's/^  ([a-z][-a-z]*).*/\1/p'); do
+        grep -qE "^\.(B|BR|TP|SS) .*\b$cmd\b|^\.B $cmd|^\\\\fB$cmd" "$SRC/docs/virt-diffctl.1" ||
+                grep -qF "$cmd" <(grep -A1 '^\.TP' "$SRC/docs/virt-diffctl.1") ||
+                fail "virt-diffctl command '$cmd' is not in virt-diffctl(1)"
+done
+echo "ok - every virt-diffctl command is in virt-diffctl(1)"
+
+bash -n "$SRC/client/virt-diff.bash-completion" || fail "the completion does not parse"
+complete_words() { # WORDS...
+        PATH=$BUILD:$PATH bash -c '
+                source "$0"
+                COMP_WORDS=("${@}"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+                case ${COMP_WORDS[0]} in virt-diff) _virt_diff ;; *) _virt_diffctl ;; esac
+                printf "%s\n" "${COMPREPLY[@]}"' "$SRC/client/virt-diff.bash-completion" "$@"
+}
+[ "$(complete_words virt-diff --human)" = "--human-readable" ] || fail "virt-diff --human does not complete"
+[ "$(complete_words virt-diff --output=vi)" = "--output=virt-diff" ] || fail "--output=vi does not complete"
+[ "$(complete_words virt-diff --ignore xa)" = "$(printf 'xattrs\nxattr:')" ] || fail "--ignore xa does not complete"
+[ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
+[ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
+[ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"
+echo "ok - bash completion of options, option values and commands"
