@@ -142,10 +142,14 @@ static bool handle_matches(const PoolHandle *h, const Disk *disks, size_t n, con
         return formats_match(h, disks, n) && memcmp(h->key, key, FINGERPRINT_SIZE) == 0;
 }
 
-/* Is an idle handle's qemu still there and its daemon answering? A cheap
- * round trip, which also leaves nothing mounted. */
+/* Is an idle handle's qemu still there, running, and its daemon answering?
+ * A cheap round trip, which also leaves nothing mounted; a stopped qemu
+ * would never answer it. */
 static bool handle_answers(PoolHandle *h) {
-        return appliance_alive(h->appliance) && guestfs_umount_all(h->appliance->g) == 0;
+        uint64_t ticks;
+        bool stopped;
+        return appliance_cpu(h->appliance, &ticks, &stopped) >= 0 && !stopped &&
+               guestfs_umount_all(h->appliance->g) == 0;
 }
 
 int pool_acquire(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[FINGERPRINT_SIZE],
