@@ -250,11 +250,8 @@ static int print_result(Follow *f, sd_bus_error *err) {
         if (!root)
                 return sd_bus_error_set(err, "org.virtdiff.VirtDiff1.Error.Internal",
                                         "the daemon's result is not valid JSON");
-        json_object *summary, *differences;
-        bool differ = json_object_object_get_ex(root, "summary", &summary) &&
-                      json_object_object_get_ex(summary, "differences", &differences) &&
-                      json_object_get_boolean(differences);
-        r = output_write(stdout, root, &f->args->output);
+        bool differ = false;
+        r = output_write_view(stdout, root, &f->args->output, &differ);
         bool unread = report_unread_filesystems(f->prog, root);
         json_object_put(root);
         if (r < 0)

@@ -514,6 +514,10 @@ static int output_text(FILE *f, json_object *result, const OutputOptions *o) {
 }
 
 int output_write(FILE *f, json_object *result, const OutputOptions *o) {
+        return output_write_view(f, result, o, NULL);
+}
+
+int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool *ret_differs) {
         static const OutputOptions defaults = {};
         _cleanup_json_ json_object *view = NULL;
         int k;
@@ -529,6 +533,10 @@ int output_write(FILE *f, json_object *result, const OutputOptions *o) {
                         return k;
         } else
                 view = json_object_get(result);
+        if (ret_differs) {
+                json_object *d = json_get(json_get(view, "summary", json_type_object), "differences", json_type_boolean);
+                *ret_differs = d && json_object_get_boolean(d);
+        }
 
         if (o->format == OUTPUT_JSON) {
                 const char *s = json_object_to_json_string_ext(view, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -44,6 +44,9 @@ typedef struct OutputOptions {
 
 /* Writes the result; returns 0 or a negative errno. */
 int output_write(FILE *f, json_object *result, const OutputOptions *o);
+/* The same, also telling whether what was shown (after -t) differs: the
+ * exit status. */
+int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool *ret_differs);
 
 /* Quotes a byte string for a text line: returned as is when it is valid
  * UTF-8 without control characters, '"' or '\\'; otherwise in double quotes
