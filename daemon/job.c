@@ -192,7 +192,8 @@ static guestfs_h *side_take_appliance(Job *j, JobSide *s, const ProgressSink *si
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = a;
         pthread_mutex_unlock(&s->appliance_lock);
-        s->warm = pool_handle_reused(s->handle);
+        if (pool_handle_reused(s->handle))
+                log_debug("Job %" PRIu64 ": side %c on a warm appliance.", j->id, s == &j->sides[0] ? 'A' : 'B');
         if (j->cancel_requested || pool_handle_launch(pool, s->handle, e) < 0 || j->cancel_requested) {
                 if (j->cancel_requested) {
                         e->code = ERR_OK;

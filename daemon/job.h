@@ -44,7 +44,6 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
-        bool warm;                     /* scanned on a warm appliance from the pool */
         /* Hang watch, main thread: when the qemu last used CPU or ran. */
         uint64_t watch_ticks, watch_busy_usec, watch_running_usec;
         _Atomic bool hung;             /* killed by the hang watch */
