@@ -106,6 +106,8 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "unified", "b", 1);
         if (r >= 0 && a->checksum && strcmp(a->checksum, "sha256") != 0)
                 r = sd_bus_message_append(m, "{sv}", "checksum", "s", a->checksum);
+        if (r >= 0 && a->detach)
+                r = sd_bus_message_append(m, "{sv}", "detached", "b", 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -144,10 +146,10 @@ static void clear_progress(Follow *f) {
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *err _unused_) {
         Follow *f = userdata;
-        uint32_t phase = 0;
+        uint32_t phase = 0, state = 0, position = 0;
         double progress = 0;
         int valid = 0;
-        uint64_t files_done = 0, files_total = 0;
+        uint64_t files_done = 0, files_total = 0, end = 0;
         const char *iface;
 
         if (!f->show_progress)
@@ -170,11 +172,23 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         (void) sd_bus_message_read(m, "v", "t", &files_done);
                 else if (strcmp(name, "FilesTotal") == 0)
                         (void) sd_bus_message_read(m, "v", "t", &files_total);
+                else if (strcmp(name, "State") == 0)
+                        (void) sd_bus_message_read(m, "v", "u", &state);
+                else if (strcmp(name, "QueuePosition") == 0)
+                        (void) sd_bus_message_read(m, "v", "u", &position);
+                else if (strcmp(name, "ExpectedEndTime") == 0)
+                        (void) sd_bus_message_read(m, "v", "t", &end);
                 else
                         (void) sd_bus_message_skip(m, "v");
                 (void) sd_bus_message_exit_container(m);
         }
         const char *pn = phase < ELEMENTSOF(phase_names) ? phase_names[phase] : "";
+        if (state == 1 && position > 0) { /* queued */
+                fprintf(stderr, "\r\033[Kqueued, %" PRIu32 " ahead", position - 1);
+                fflush(stderr);
+                f->progress_shown = true;
+                return 0;
+        }
         if (!pn[0])
                 return 0;
         fprintf(stderr, "\r\033[K%s", pn);
@@ -182,6 +196,9 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 fprintf(stderr, " %3.0f%%", progress * 100.0);
         if (files_total)
                 fprintf(stderr, " (%" PRIu64 "/%" PRIu64 " files)", files_done, files_total);
+        uint64_t now = now_usec_realtime();
+        if (end > now)
+                fprintf(stderr, ", %" PRIu64 " s left", (end - now + 999999) / 1000000);
         fflush(stderr);
         f->progress_shown = true;
         return 0;
@@ -274,6 +291,12 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 
 static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
         Follow *f = userdata;
+        /* wait JOB: stop waiting, never cancel someone's detached job. */
+        if (f->args->job) {
+                clear_progress(f);
+                fprintf(stderr, "%s: stopped waiting; %s still runs\n", f->prog, f->job_path);
+                return sd_event_exit(f->event, 0);
+        }
         if (f->cancelling)
                 return sd_event_exit(f->event, 0);
         f->cancelling = true;
@@ -338,7 +361,7 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                 r = connection_open_bus(&f.conn, args->connect);
                 if (r >= 0) {
                         r = submit(&f, &err);
-                        if (r < 0 && args->connect == CONNECT_AUTO &&
+                        if (r < 0 && args->connect == CONNECT_AUTO && !args->detach &&
                             (!sd_bus_error_is_set(&err) || connection_error_is_unreachable(&err))) {
                                 if (args->verbose)
                                         fprintf(stderr, "%s: no virt-diffd on the session bus (%s), "
@@ -348,7 +371,7 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                                 connection_close(&f.conn);
                                 r = connection_open_peer(&f.conn, args->verbose, args->trace);
                         }
-                } else if (args->connect == CONNECT_AUTO) {
+                } else if (args->connect == CONNECT_AUTO && !args->detach) {
                         if (args->verbose)
                                 fprintf(stderr, "%s: no session bus (%s), running a private virt-diffd\n", prog,
                                         strerror(-r));
@@ -368,6 +391,44 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                 return 2;
         }
 
+        if (args->detach) {
+                printf("%s\n", f.job_path);
+                connection_close(&f.conn);
+                free(f.job_path);
+                return fflush(stdout) == 0 ? 0 : 2;
+        }
+        r = follow_job(&f);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", prog, strerror(-r));
+                f.exit_status = 2;
+        }
+        clear_progress(&f);
+        f.event = sd_event_unref(f.event);
+        connection_close(&f.conn);
+        free(f.job_path);
+        return f.exit_status;
+}
+
+int follow_wait(const char *prog, const DiffArgs *args) {
+        Follow f = {.prog = prog, .args = args, .exit_status = 2};
+        const char *job = args->job;
+
+        /* A job's number stands for its path. */
+        if (job[0] != '/' && asprintf(&f.job_path, "/org/virtdiff/VirtDiff1/job/%s", job) < 0)
+                f.job_path = NULL;
+        else if (job[0] == '/')
+                f.job_path = strdup(job);
+        if (!f.job_path || !sd_bus_object_path_is_valid(f.job_path)) {
+                fprintf(stderr, "%s: '%s' is not a job\n", prog, job);
+                free(f.job_path);
+                return 2;
+        }
+        int r = connection_open_bus(&f.conn, args->connect == CONNECT_AUTO ? CONNECT_SESSION : args->connect);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
+                free(f.job_path);
+                return 2;
+        }
         r = follow_job(&f);
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", prog, strerror(-r));

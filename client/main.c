@@ -6,6 +6,7 @@
 #include "follow.h"
 #include "options.h"
 #include "snapshots.h"
+#include "warm.h"
 
 static void help(void) {
         printf("Usage: virt-diffctl COMMAND [OPTIONS]\n\n"
@@ -13,6 +14,9 @@ static void help(void) {
                "  diff [OPTIONS] IMAGE1 IMAGE2   Compare two disk images (see 'virt-diffctl diff --help')\n"
                "  diff --domain VM --snapshot S1 [--snapshot S2] [-c URI]\n"
                "                                 What changed in VM since snapshot S1 (or until S2)\n"
+               "  wait [OPTIONS] JOB             Follow a job (diff --detach) and print its result\n"
+               "  warm IMAGE...                  Launch an appliance on a guest's disks ahead of need\n"
+               "  pool                           List the daemon's launched appliances\n"
                "  cache stats|list|purge [IMAGE]|verify\n"
                "                                 Inspect or trim the manifest cache\n"
                "  snapshots [-c URI] DOMAIN      List a libvirt domain's snapshots\n"
@@ -21,14 +25,14 @@ static void help(void) {
                "'virt-diff ARGS' is 'virt-diffctl diff ARGS'.\n");
 }
 
-static int run_diff(const char *prog, int argc, char *argv[]) {
+static int run_diff(const char *prog, int argc, char *argv[], bool wait) {
         DiffArgs args;
-        int r = diff_args_parse(argc, argv, prog, &args);
+        int r = wait ? wait_args_parse(argc, argv, prog, &args) : diff_args_parse(argc, argv, prog, &args);
         if (r != 0) {
                 diff_args_done(&args);
                 return r > 0 ? 0 : 2;
         }
-        int status = follow_diff(prog, &args);
+        int status = wait ? follow_wait(prog, &args) : follow_diff(prog, &args);
         diff_args_done(&args);
         return status;
 }
@@ -37,7 +41,7 @@ int main(int argc, char *argv[]) {
         const char *prog = basename(argv[0]);
 
         if (strcmp(prog, "virt-diff") == 0)
-                return run_diff(prog, argc, argv);
+                return run_diff(prog, argc, argv, false);
 
         if (argc < 2) {
                 help();
@@ -45,7 +49,13 @@ int main(int argc, char *argv[]) {
         }
         const char *cmd = argv[1];
         if (strcmp(cmd, "diff") == 0)
-                return run_diff("virt-diffctl diff", argc - 1, argv + 1);
+                return run_diff("virt-diffctl diff", argc - 1, argv + 1, false);
+        if (strcmp(cmd, "wait") == 0)
+                return run_diff("virt-diffctl wait", argc - 1, argv + 1, true);
+        if (strcmp(cmd, "warm") == 0)
+                return warm_command("virt-diffctl warm", argc - 1, argv + 1);
+        if (strcmp(cmd, "pool") == 0)
+                return pool_command("virt-diffctl pool", argc - 1, argv + 1);
         if (strcmp(cmd, "cache") == 0)
                 return cache_command("virt-diffctl cache", argc - 1, argv + 1);
         if (strcmp(cmd, "snapshots") == 0)

@@ -14,6 +14,7 @@ void diff_args_done(DiffArgs *a) {
                 free(a->disks[s]);
         }
         strv_free(a->output.types);
+        free(a->job);
         filters_done(&a->filters);
         free(a->checksum);
         domain_args_done(&a->domain);
@@ -115,6 +116,8 @@ void diff_help(const char *prog) {
                "      --system           Use the daemon on the system bus\n"
                "      --private          Run a private daemon over a socket pair\n"
                "                         (default: session bus, else private daemon)\n"
+               "      --detach           Submit the job, print its path and exit; it runs on\n"
+               "                         (follow it with 'virt-diffctl wait JOB')\n"
                "Other:\n"
                "      --progress         Show progress even when stderr is not a terminal\n"
                "  -q, --quiet            No progress\n"
@@ -172,12 +175,32 @@ static int add_filter(DiffArgs *a, int option, const char *value, const char *pr
         return r;
 }
 
+void wait_help(const char *prog) {
+        printf("Usage: %s [OPTIONS] JOB\n\n"
+               "Waits for a job (its object path or its number, as 'diff --detach' printed it)\n"
+               "and prints its result as 'virt-diffctl diff' does, with its exit status.\n"
+               "Ctrl-C stops waiting and leaves the job running.\n\n"
+               "Options: -l, -m, -t, --json, --csv, --summary, --output=FORMAT, --session,\n"
+               "--system, -q, -v, -h, as for 'virt-diffctl diff'.\n",
+               prog);
+}
+
+static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, bool wait);
+
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
+        return parse_args(argc, argv, prog, a, false);
+}
+
+int wait_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
+        return parse_args(argc, argv, prog, a, true);
+}
+
+static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, bool wait) {
         enum {
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
-                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -215,6 +238,7 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                 {"system", no_argument, NULL, ARG_SYSTEM},
                 {"private", no_argument, NULL, ARG_PRIVATE},
                 {"progress", no_argument, NULL, ARG_PROGRESS},
+                {"detach", no_argument, NULL, ARG_DETACH},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"version", no_argument, NULL, 'V'},
@@ -365,6 +389,9 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                                 return -EINVAL;
                         a->progress = 1;
                         break;
+                case ARG_DETACH:
+                        a->detach = true;
+                        break;
                 case 'q':
                         if (choose(&progress_choice, 0, opt, prog) < 0)
                                 return -EINVAL;
@@ -381,7 +408,10 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                         printf("%s %s\n", prog, VIRT_DIFFD_VERSION);
                         return 1;
                 case 'h':
-                        diff_help(prog);
+                        if (wait)
+                                wait_help(prog);
+                        else
+                                diff_help(prog);
                         return 1;
                 case ':':
                         fprintf(stderr, "%s: option '%s' needs an argument (try --help)\n", prog, opt);
@@ -405,8 +435,24 @@ int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {
                 return -EINVAL;
         }
 
-        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to them. */
         int npos = argc - optind;
+        if (wait) {
+                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER) {
+                        fprintf(stderr, "%s: expected one job and no images, --detach or --private (try --help)\n",
+                                prog);
+                        return -EINVAL;
+                }
+                a->job = strdup(argv[optind]);
+                if (!a->job)
+                        goto oom;
+                return 0;
+        }
+        if (a->detach && a->connect == CONNECT_PEER) {
+                fprintf(stderr, "%s: --detach needs the daemon on a bus, not --private\n", prog);
+                return -EINVAL;
+        }
+
+        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to them. */
         if (npos != 0 && npos != 2) {
                 fprintf(stderr, "%s: expected two images, got %d argument%s (try --help)\n", prog, npos,
                         npos == 1 ? "" : "s");

@@ -30,6 +30,8 @@ struct DiffArgs {
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;
+        bool detach;  /* submit, print the job, exit */
+        char *job;    /* wait: the job to follow */
 };
 
 void diff_args_done(DiffArgs *a);
@@ -38,3 +40,7 @@ void diff_args_done(DiffArgs *a);
  * after printing one line about what is wrong. */
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
 void diff_help(const char *prog);
+/* virt-diffctl wait [OPTIONS] JOB: the diff command's output and
+ * connection options, and a job instead of images. */
+int wait_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
+void wait_help(const char *prog);

@@ -80,6 +80,57 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
         return 0;
 }
 
+uint64_t appliance_default_memsize_mb(void) {
+        guestfs_h *g = guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT | GUESTFS_CREATE_NO_ENVIRONMENT);
+        if (!g)
+                return 1280;
+        guestfs_set_error_handler(g, NULL, NULL);
+        int mb = guestfs_get_memsize(g);
+        guestfs_close(g);
+        return mb > 0 ? (uint64_t) mb : 1280;
+}
+
+/* The state letter and utime + stime of the qemu, from /proc/PID/stat. */
+static int qemu_stat(Appliance *a, char *ret_state, uint64_t *ret_ticks) {
+        pid_t pid = a ? __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST) : 0;
+        if (pid <= 0)
+                return -1;
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return -1;
+        buf[n] = 0;
+        /* "PID (comm) S ppid ... utime stime": fields 14 and 15; the state
+         * follows the last ')', as comm may hold anything. */
+        const char *p = strrchr(buf, ')');
+        if (!p || p[1] != ' ')
+                return -1;
+        *ret_state = p[2];
+        unsigned long long utime = 0, stime = 0;
+        if (sscanf(p + 3, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &utime, &stime) != 2)
+                return -1;
+        *ret_ticks = utime + stime;
+        return 0;
+}
+
+bool appliance_alive(Appliance *a) {
+        char state;
+        uint64_t ticks;
+        return qemu_stat(a, &state, &ticks) >= 0 && state != 'Z' && state != 'X';
+}
+
+int appliance_cpu(Appliance *a, uint64_t *ret_ticks, bool *ret_stopped) {
+        char state;
+        if (qemu_stat(a, &state, ret_ticks) < 0 || state == 'Z' || state == 'X')
+                return -1;
+        *ret_stopped = state == 'T' || state == 't';
+        return 0;
+}
+
 static uint64_t launches;
 
 uint64_t appliance_launch_count(void) {

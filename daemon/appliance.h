@@ -17,6 +17,13 @@ typedef struct Appliance {
 /* Creates a handle with the disks added, ready to launch. */
 int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
 int appliance_launch(Appliance *a, Error *e);
+/* The memory (MiB) libguestfs gives an appliance by default. */
+uint64_t appliance_default_memsize_mb(void);
+/* Is the appliance's qemu still running (not exited, not a zombie)? */
+bool appliance_alive(Appliance *a);
+/* The qemu's CPU time in clock ticks and whether it is stopped (SIGSTOP,
+ * traced); -1 when it is not running. */
+int appliance_cpu(Appliance *a, uint64_t *ret_ticks, bool *ret_stopped);
 /* Launches attempted since the daemon started (tests count them). */
 uint64_t appliance_launch_count(void);
 Appliance *appliance_free(Appliance *a);

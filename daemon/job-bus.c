@@ -15,6 +15,7 @@ static const struct {
 } status_fields[] = {
         {"State", 'u', offsetof(JobStatus, state)},
         {"Phase", 'u', offsetof(JobStatus, phase)},
+        {"QueuePosition", 'u', offsetof(JobStatus, queue_position)},
         {"Progress", 'd', offsetof(JobStatus, progress)},
         {"ProgressValid", 'b', offsetof(JobStatus, progress_valid)},
         {"FilesDone", 't', offsetof(JobStatus, files_done)},
@@ -100,6 +101,7 @@ static int emit_status(Job *j) {
         if (r < 0)
                 return r;
         j->last_emit_usec = now_usec_monotonic();
+        j->emitted_state = j->published.state;
         return sd_bus_send(bus, m, NULL);
 }
 
@@ -112,7 +114,8 @@ static int on_emit_timer(sd_event_source *s _unused_, uint64_t usec _unused_, vo
 
 static void schedule_emit(Job *j) {
         uint64_t due = j->last_emit_usec + EMIT_INTERVAL_USEC;
-        if (now_usec_monotonic() >= due) {
+        /* A state change is never held back: it flushes the counters with it. */
+        if (now_usec_monotonic() >= due || j->published.state != j->emitted_state) {
                 (void) emit_status(j);
                 return;
         }
@@ -195,6 +198,15 @@ void job_dispatch(Job *j) {
                         manager_remove_job(j->manager, j);
                         return;
                 }
+                if (job_set_id(j, j->manager->next_id) < 0) {
+                        if (call)
+                                (void) sd_bus_reply_method_errorf(call, VD_ERROR_PREFIX "Internal", "out of memory");
+                        sd_bus_message_unref(call);
+                        job_cancel(j);
+                        manager_remove_job(j->manager, j);
+                        return;
+                }
+                j->manager->next_id++;
                 j->exported = true;
                 if (call)
                         (void) sd_bus_reply_method_return(call, "o", j->object_path);
@@ -271,6 +283,7 @@ const sd_bus_vtable job_vtable[] = {
         JOB_PROPERTY("CreationTime", "t", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("State", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("Phase", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        JOB_PROPERTY("QueuePosition", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("Progress", "d", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("ProgressValid", "b", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("FilesDone", "t", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

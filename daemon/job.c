@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "pool.h"
 #include "result-json.h"
 #include "identity.h"
 #include "libvirt-source.h"
@@ -32,24 +33,32 @@ const char *phase_to_string(Phase p) {
         return (unsigned) p < _PHASE_MAX ? phase_names[p] : "none";
 }
 
-Job *job_new(Manager *m, uint64_t id) {
+Job *job_new(Manager *m) {
         Job *j = calloc(1, sizeof(*j));
         if (!j)
                 return NULL;
         j->manager = m;
-        j->id = id;
         j->result_fd = -1;
         j->created_usec = now_usec_realtime();
         pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->admit_cond, NULL);
         for (int s = 0; s < 2; s++)
                 pthread_mutex_init(&j->sides[s].appliance_lock, NULL);
-        if (asprintf(&j->object_path, "/org/virtdiff/VirtDiff1/job/%" PRIu64, id) < 0) {
-                j->object_path = NULL;
-                return job_free(j);
-        }
         j->status.state = JOB_STATE_QUEUED;
         j->published = j->status;
         return j;
+}
+
+int job_set_id(Job *j, uint64_t id) {
+        char *path;
+        if (asprintf(&path, "/org/virtdiff/VirtDiff1/job/%" PRIu64, id) < 0)
+                return -ENOMEM;
+        free(j->object_path);
+        j->object_path = path;
+        pthread_mutex_lock(&j->lock);
+        j->id = id;
+        pthread_mutex_unlock(&j->lock);
+        return 0;
 }
 
 Job *job_free(Job *j) {
@@ -65,7 +74,6 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disks);
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
-                appliance_free(j->sides[s].appliance);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
         compare_options_done(&j->compare);
@@ -80,6 +88,7 @@ Job *job_free(Job *j) {
         if (j->result_fd >= 0)
                 (void) close(j->result_fd);
         pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->admit_cond);
         free(j->error_name);
         free(j->error_message);
         free(j->owner);
@@ -122,6 +131,7 @@ static void on_phase(void *userdata, int side, Phase p) {
                 log_debug("Job %" PRIu64 ": phase %s.", j->id, phase_to_string(lowest));
                 j->status.phase = lowest;
                 j->phase_start_usec = now_usec_monotonic();
+                j->phase_base = j->status;
         }
         pthread_mutex_unlock(&j->lock);
         job_wake(j);
@@ -162,12 +172,49 @@ typedef struct SideRun {
         int side;
 } SideRun;
 
-static void side_drop_appliance(JobSide *s) {
+static bool side_served_by_nbd(const JobSide *s) {
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (s->disks[i].nbd)
+                        return true;
+        return false;
+}
+
+/* Gives the side's appliance back to the pool: kept for reuse when healthy
+ * (its calls succeeded and nothing was cancelled or killed), else closed. */
+static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
         pthread_mutex_lock(&s->appliance_lock);
-        Appliance *a = TAKE_PTR(s->appliance);
+        s->appliance = NULL;
         pthread_mutex_unlock(&s->appliance_lock);
-        appliance_free(a);
+        PoolHandle *h = TAKE_PTR(s->handle);
+        /* An appliance reading a snapshot through qemu-nbd cannot outlive
+         * its server: close it rather than keep it warm. */
+        if (h)
+                pool_release(j->manager->pool, h,
+                             healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s));
         nbd_stop_disks(s->disks, s->n_disks);
+}
+
+/* A handle for the side from the pool (warm, or launched now), published
+ * where a cancel can kill it. On failure s->handle may still be set: the
+ * caller drops it. */
+static guestfs_h *side_take_appliance(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+        Pool *pool = j->manager->pool;
+        if (pool_acquire(pool, s->disks, s->n_disks, s->key, sink, &s->handle, e) < 0)
+                return NULL;
+        Appliance *a = pool_handle_appliance(s->handle);
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+        if (pool_handle_reused(s->handle))
+                log_debug("Job %" PRIu64 ": side %c on a warm appliance.", j->id, s == &j->sides[0] ? 'A' : 'B');
+        if (j->cancel_requested || pool_handle_launch(pool, s->handle, e) < 0 || j->cancel_requested) {
+                if (j->cancel_requested) {
+                        e->code = ERR_OK;
+                        error_set(e, ERR_CANCELLED, "cancelled");
+                }
+                return NULL;
+        }
+        return a->g;
 }
 
 static void *run_side(void *userdata) {
@@ -176,57 +223,51 @@ static void *run_side(void *userdata) {
         JobSide *s = &j->sides[sr->side];
         ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
                              .cancelled = on_cancelled, .userdata = j, .side = sr->side};
-        Appliance *a = NULL;
+        bool ok = false;
 
         progress_phase(&sink, PHASE_LAUNCH);
         /* Its qemu-nbd servers failed to start (serve_sides()). */
         if (s->error.code != ERR_OK)
                 return NULL;
-        if (appliance_new(s->disks, s->n_disks, &a, &s->error) < 0)
-                return NULL;
-        pthread_mutex_lock(&s->appliance_lock);
-        s->appliance = a;
-        pthread_mutex_unlock(&s->appliance_lock);
-
-        if (!j->cancel_requested && appliance_launch(a, &s->error) >= 0 && !j->cancel_requested)
-                (void) scanner_scan(a->g, &sink, &s->manifest, &s->error);
+        guestfs_h *g = side_take_appliance(j, s, &sink, &s->error);
+        if (g)
+                ok = scanner_scan(g, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_CANCELLED, "cancelled");
+        } else if (s->hung) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance stopped responding");
+        } else if (!ok && s->handle && s->error.code != ERR_APPLIANCE_FAILED &&
+                   !appliance_alive(pool_handle_appliance(s->handle))) {
+                /* The call failed because qemu went away: the appliance's fault. */
+                Error scan = s->error;
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance died (%s)", scan.message);
         }
 
         /* Content diffs read files next: keep a healthy handle for them. */
         if (content_options_wanted(&j->content) && s->error.code == ERR_OK)
                 return NULL;
-        side_drop_appliance(s);
+        side_drop_appliance(j, s, ok);
         return NULL;
 }
 
-/* For the content stage: the side's handle from its scan, else a new one
- * (a side that came from the cache has none yet). */
+/* For the content stage: the side's handle from its scan, else one from
+ * the pool (a side that came from the cache has none yet). */
 static guestfs_h *content_handle(void *userdata, int side, Error *e) {
         Job *j = userdata;
         JobSide *s = &j->sides[side];
-        Appliance *a = NULL;
+        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
+                             .cancelled = on_cancelled, .userdata = j, .side = side};
 
-        if (s->appliance)
-                return s->appliance->g;
+        if (s->handle)
+                return pool_handle_appliance(s->handle)->g;
         on_phase(j, side, PHASE_LAUNCH);
-        ProgressSink sink = {.cancelled = on_cancelled, .userdata = j};
-        if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0 || appliance_new(s->disks, s->n_disks, &a, e) < 0)
+        if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0)
                 return NULL;
-        pthread_mutex_lock(&s->appliance_lock);
-        s->appliance = a;
-        pthread_mutex_unlock(&s->appliance_lock);
-        if (j->cancel_requested || appliance_launch(a, e) < 0 || j->cancel_requested) {
-                if (j->cancel_requested) {
-                        e->code = ERR_OK;
-                        error_set(e, ERR_CANCELLED, "cancelled");
-                }
-                return NULL;
-        }
-        return a->g;
+        return side_take_appliance(j, s, &sink, e);
 }
 
 static char *side_name(const JobSide *s) {
@@ -419,12 +460,22 @@ static void *job_thread(void *userdata) {
                 j->error = e;
                 j->status.state = JOB_STATE_FAILED;
                 j->finished = true;
-        } else
-                j->status.state = JOB_STATE_RUNNING;
+        }
         pthread_mutex_unlock(&j->lock);
         job_wake(j);
         if (e.code != ERR_OK)
                 return NULL;
+
+        /* Queued until the scheduler has a slot for us. */
+        pthread_mutex_lock(&j->lock);
+        while (!j->admitted && !j->cancel_requested)
+                pthread_cond_wait(&j->admit_cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        if (j->cancel_requested) {
+                error_set(&e, ERR_CANCELLED, "job cancelled");
+                finish(j, &e);
+                return NULL;
+        }
 
         if (identify_sides(j, &e) < 0) {
                 finish(j, &e);
@@ -451,7 +502,7 @@ static void *job_thread(void *userdata) {
         side_error(j, &e);
         if (e.code != ERR_OK) {
                 for (int s = 0; s < 2; s++)
-                        side_drop_appliance(&j->sides[s]);
+                        side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
                 finish(j, &e);
                 return NULL;
         }
@@ -461,6 +512,8 @@ static void *job_thread(void *userdata) {
         int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
         if (k < 0) {
                 error_set(&e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
                 finish(j, &e);
                 return NULL;
         }
@@ -470,8 +523,9 @@ static void *job_thread(void *userdata) {
                                      .cancelled = on_cancelled, .userdata = j};
                 set_phase(j, PHASE_WRITE);
                 k = content_run(r, &j->content, j->manager->store, content_handle, j, &sink, &notes, &e);
+                /* A failed read may leave a handle mid-call: reuse none then. */
                 for (int s = 0; s < 2; s++)
-                        side_drop_appliance(&j->sides[s]);
+                        side_drop_appliance(j, &j->sides[s], k >= 0);
                 if (k < 0 && j->cancel_requested) {
                         e.code = ERR_OK;
                         error_set(&e, ERR_CANCELLED, "job cancelled");
@@ -496,8 +550,33 @@ int job_start(Job *j) {
         return 0;
 }
 
+void job_admit(Job *j) {
+        pthread_mutex_lock(&j->lock);
+        j->admitted = true;
+        j->status.state = JOB_STATE_RUNNING;
+        j->status.queue_position = 0;
+        pthread_cond_signal(&j->admit_cond);
+        pthread_mutex_unlock(&j->lock);
+}
+
+void job_set_queue_position(Job *j, uint32_t position) {
+        pthread_mutex_lock(&j->lock);
+        j->status.queue_position = position;
+        pthread_mutex_unlock(&j->lock);
+}
+
+bool job_is_queued(Job *j) {
+        pthread_mutex_lock(&j->lock);
+        bool q = j->validated && !j->admitted && !j->finished;
+        pthread_mutex_unlock(&j->lock);
+        return q;
+}
+
 void job_cancel(Job *j) {
+        pthread_mutex_lock(&j->lock);
         j->cancel_requested = true;
+        pthread_cond_signal(&j->admit_cond);
+        pthread_mutex_unlock(&j->lock);
         /* A long libguestfs call only returns when its qemu goes away. */
         for (int s = 0; s < 2; s++) {
                 pthread_mutex_lock(&j->sides[s].appliance_lock);
@@ -506,22 +585,60 @@ void job_cancel(Job *j) {
         }
 }
 
+/* Progress, rate and expected end within the current phase: counters are
+ * cumulative, so they count from where they stood when it began. */
+#define HANG_STOPPED_USEC (5 * 1000000ULL)
+#define HANG_IDLE_USEC (60 * 1000000ULL)
+
+void job_watch_appliances(Job *j, uint64_t now) {
+        for (int i = 0; i < 2; i++) {
+                JobSide *s = &j->sides[i];
+                uint64_t ticks;
+                bool stopped, kill_it = false;
+
+                pthread_mutex_lock(&s->appliance_lock);
+                if (!s->appliance || appliance_cpu(s->appliance, &ticks, &stopped) < 0) {
+                        s->watch_busy_usec = s->watch_running_usec = 0;
+                        pthread_mutex_unlock(&s->appliance_lock);
+                        continue;
+                }
+                if (s->watch_busy_usec == 0 || ticks != s->watch_ticks) {
+                        s->watch_ticks = ticks;
+                        s->watch_busy_usec = now;
+                }
+                if (s->watch_running_usec == 0 || !stopped)
+                        s->watch_running_usec = now;
+                /* A working appliance under a call always burns some CPU. */
+                if (now - s->watch_running_usec >= HANG_STOPPED_USEC || now - s->watch_busy_usec >= HANG_IDLE_USEC) {
+                        s->hung = kill_it = true;
+                        appliance_kill(s->appliance);
+                }
+                pthread_mutex_unlock(&s->appliance_lock);
+                if (kill_it)
+                        log_error("Job %" PRIu64 ": the appliance of side %c stopped responding, killed it.", j->id,
+                                  i ? 'B' : 'A');
+        }
+}
+
 static void compute_rates(Job *j, JobStatus *st) {
         uint64_t elapsed = now_usec_monotonic() - j->phase_start_usec;
         uint64_t done = 0, total = 0;
+        const JobStatus *b = &j->phase_base;
 
         if (st->phase == PHASE_SCAN) {
-                done = st->files_done;
-                total = st->files_total;
-        } else if (st->phase == PHASE_HASH) {
-                done = st->bytes_done;
-                total = st->bytes_total;
+                done = st->files_done - b->files_done;
+                total = st->files_total - b->files_total;
+        } else if (st->phase == PHASE_HASH || st->phase == PHASE_FINGERPRINT) {
+                done = st->bytes_done - b->bytes_done;
+                total = st->bytes_total - b->bytes_total;
         }
-        st->progress_valid = total > 0 && (st->phase == PHASE_SCAN || st->phase == PHASE_HASH);
+        if (st->state != JOB_STATE_RUNNING)
+                total = 0;
+        st->progress_valid = total > 0;
         st->progress = st->progress_valid ? (double) done / (double) total : 0.0;
         if (st->progress > 1.0)
                 st->progress = 1.0;
-        st->rate = elapsed > 100000 ? done * 1000000u / elapsed : 0;
+        st->rate = total > 0 && elapsed > 100000 ? done * 1000000u / elapsed : 0;
         st->expected_end_usec = st->rate > 0 && total > done
                                         ? now_usec_realtime() + (total - done) * 1000000u / st->rate
                                         : 0;

@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "fingerprint.h"
 #include "image-source.h"
+#include "pool.h"
 #include "progress.h"
 
 typedef struct Manager Manager;
@@ -36,18 +37,24 @@ typedef struct JobSide {
         size_t n_disks;
         Manifest *manifest;
         Appliance *appliance; /* set while launched; read by cancel */
+        PoolHandle *handle;   /* the worker's, from the pool, while in use */
         pthread_mutex_t appliance_lock;
         Error error;
         Phase phase;
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        /* Hang watch, main thread: when the qemu last used CPU or ran. */
+        uint64_t watch_ticks, watch_busy_usec, watch_running_usec;
+        _Atomic bool hung;             /* killed by the hang watch */
 } JobSide;
 
 /* No padding: published copies are compared with memcmp(). */
 typedef struct JobStatus {
         uint32_t state;
         uint32_t phase;
+        uint32_t queue_position;    /* 1 = next to run; 0 when not queued */
+        uint32_t unused;
         double progress;
         int32_t progress_valid;
         int32_t differences;
@@ -59,8 +66,8 @@ typedef struct JobStatus {
 
 typedef struct Job {
         Manager *manager;
-        uint64_t id;
-        char *object_path;
+        uint64_t id;       /* 0 until the inputs are valid: a refusal takes no id */
+        char *object_path; /* NULL until then too */
         char *owner;       /* unique bus name of the submitter; NULL in peer mode */
         bool detached;
         CompareOptions compare;
@@ -76,9 +83,12 @@ typedef struct Job {
         pthread_mutex_t lock;
         JobStatus status;
         bool validated, finished;
+        bool admitted; /* the scheduler let it run */
+        pthread_cond_t admit_cond;
         Error error;
         int result_fd;
         uint64_t phase_start_usec;
+        JobStatus phase_base; /* the counters when the phase began */
 
         /* main thread only */
         JobStatus published;
@@ -87,13 +97,17 @@ typedef struct Job {
         sd_bus_message **waiters;
         size_t n_waiters;
         bool validated_handled, finished_handled, exported;
+        uint64_t admit_seq; /* order of admission, 0 while queued */
         sd_event_source *emit_timer;
         uint64_t last_emit_usec;
+        uint32_t emitted_state; /* the State last sent */
         sd_bus_track *track;
         sd_event_source *expire_timer;
 } Job;
 
-Job *job_new(Manager *m, uint64_t id);
+Job *job_new(Manager *m);
+/* Gives a validated job its id and object path. Main thread. */
+int job_set_id(Job *j, uint64_t id);
 Job *job_free(Job *j);
 static inline void job_freep(Job **j) {
         job_free(*j);
@@ -103,8 +117,19 @@ static inline void job_freep(Job **j) {
 /* Adds a disk to side 0 or 1; takes nothing. */
 int job_add_disk(Job *j, int side, const char *path, const char *format);
 
+/* Starts the worker: it validates, then waits in the Queued state until
+ * job_admit(). */
 int job_start(Job *j);
+void job_admit(Job *j);
+/* The scheduler's view, main thread: queue position 0 = not queued. */
+void job_set_queue_position(Job *j, uint32_t position);
+bool job_is_queued(Job *j);
 void job_cancel(Job *j);
+
+/* Kills the qemu of a side that has been stopped for 5 s or has used no
+ * CPU for 60 s in the middle of the job: only that job fails, with
+ * ApplianceFailed. Main thread, about once a second. */
+void job_watch_appliances(Job *j, uint64_t now_usec);
 
 /* Copies the shared state into the published one; returns which of the
  * JOB_CHANGED_* happened since the last call. Main thread. */

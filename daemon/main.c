@@ -13,7 +13,12 @@ static void help(void) {
                "      --system            Serve on the system bus\n"
                "      --peer-fd=FD        Serve one client over an inherited socket\n"
                "      --idle-timeout=SEC  Exit after SEC seconds without jobs (0: never; default 120)\n"
-               "      --max-jobs=N        Refuse new jobs beyond N unfinished ones (default 64)\n"
+               "      --max-running=N     Run at most N jobs at once (default: from the cores\n"
+               "                          and the memory, two appliances a job)\n"
+               "      --max-queue=N       Queue at most N jobs beyond those (default 64)\n"
+               "      --pool-size=N       Keep at most N launched appliances (default 4; 0: none)\n"
+               "      --pool-memory=SIZE  Keep appliances of at most SIZE memory in all (default 8G)\n"
+               "      --pool-idle=SEC     Close an appliance unused for SEC seconds (default 300)\n"
                "      --cache=PATH        The manifest cache database (default: in the user's\n"
                "                          cache directory, or /var/cache/virt-diffd with --system)\n"
                "      --cache-budget=SIZE Evict least recently used manifests beyond SIZE bytes\n"
@@ -58,7 +63,7 @@ static int parse_size(const char *s, uint64_t *ret) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_JOBS, ARG_CACHE, ARG_CACHE_BUDGET,
+        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
                ARG_NO_CACHE };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -69,7 +74,11 @@ int main(int argc, char *argv[]) {
                 {"system", no_argument, NULL, ARG_SYSTEM},
                 {"peer-fd", required_argument, NULL, ARG_PEER_FD},
                 {"idle-timeout", required_argument, NULL, ARG_IDLE},
-                {"max-jobs", required_argument, NULL, ARG_MAX_JOBS},
+                {"max-running", required_argument, NULL, ARG_MAX_RUNNING},
+                {"max-queue", required_argument, NULL, ARG_MAX_QUEUE},
+                {"pool-size", required_argument, NULL, ARG_POOL_SIZE},
+                {"pool-memory", required_argument, NULL, ARG_POOL_MEMORY},
+                {"pool-idle", required_argument, NULL, ARG_POOL_IDLE},
                 {"cache", required_argument, NULL, ARG_CACHE},
                 {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
@@ -120,12 +129,39 @@ int main(int argc, char *argv[]) {
                         }
                         m->idle_timeout_usec = v * 1000000ULL;
                         break;
-                case ARG_MAX_JOBS:
-                        if (parse_uint(optarg, 100000, &v) < 0 || v == 0) {
-                                fprintf(stderr, "virt-diffd: invalid --max-jobs '%s'\n", optarg);
+                case ARG_MAX_RUNNING:
+                        if (parse_uint(optarg, 1000, &v) < 0 || v == 0) {
+                                fprintf(stderr, "virt-diffd: invalid --max-running '%s'\n", optarg);
                                 return 2;
                         }
-                        m->max_jobs = (unsigned) v;
+                        m->max_running = (unsigned) v;
+                        break;
+                case ARG_MAX_QUEUE:
+                        if (parse_uint(optarg, 100000, &v) < 0) {
+                                fprintf(stderr, "virt-diffd: invalid --max-queue '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->max_queue = (unsigned) v;
+                        break;
+                case ARG_POOL_SIZE:
+                        if (parse_uint(optarg, 1000, &v) < 0) {
+                                fprintf(stderr, "virt-diffd: invalid --pool-size '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->pool_limits.max_handles = (unsigned) v;
+                        break;
+                case ARG_POOL_MEMORY:
+                        if (parse_size(optarg, &m->pool_limits.max_memory) < 0) {
+                                fprintf(stderr, "virt-diffd: invalid --pool-memory '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case ARG_POOL_IDLE:
+                        if (parse_uint(optarg, UINT32_MAX, &v) < 0 || v == 0) {
+                                fprintf(stderr, "virt-diffd: invalid --pool-idle '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->pool_limits.idle_usec = v * 1000000ULL;
                         break;
                 case ARG_CACHE:
                         free(m->store_path);

@@ -2,13 +2,16 @@
 
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
 #include "manager-libvirt.h"
+#include "manager-pool.h"
 #include "appliance.h"
 #include "log.h"
+#include "scheduler.h"
 
 int manager_reply_error(sd_bus_message *call, const Error *e) {
         char name[128];
@@ -23,7 +26,7 @@ void manager_wake(Manager *m) {
 
 Job *manager_find_job_by_path(Manager *m, const char *path) {
         for (size_t i = 0; i < m->n_jobs; i++)
-                if (strcmp(m->jobs[i]->object_path, path) == 0)
+                if (streq_ptr(m->jobs[i]->object_path, path))
                         return m->jobs[i];
         return NULL;
 }
@@ -35,8 +38,45 @@ void manager_remove_job(Manager *m, Job *j) {
                         m->n_jobs--;
                         break;
                 }
+        _cleanup_free_ char *owner = j->owner ? strdup(j->owner) : NULL;
         job_free(j);
+        scheduler_forget_owner(m, owner);
         manager_update_idle(m);
+}
+
+bool manager_has_job(Manager *m, const Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j)
+                        return true;
+        return false;
+}
+
+static bool any_running(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        return true;
+        return false;
+}
+
+static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        job_watch_appliances(m->jobs[i], usec);
+        (void) sd_event_source_set_time(s, usec + 1000000ULL);
+        /* Nothing to watch: no wakeups until a job runs again. */
+        (void) sd_event_source_set_enabled(s, any_running(m) ? SD_EVENT_ON : SD_EVENT_OFF);
+        return 0;
+}
+
+/* After the scheduler: the hang watch runs while any job does. */
+static void arm_watch(Manager *m) {
+        uint64_t now;
+        if (!m->watch_timer || !any_running(m) || sd_event_source_get_enabled(m->watch_timer, NULL) > 0)
+                return;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(m->watch_timer, now + 1000000ULL);
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
 }
 
 static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
@@ -48,7 +88,8 @@ static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *us
 void manager_update_idle(Manager *m) {
         if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
                 return;
-        bool busy = false;
+        /* Warm appliances are kept for a reason: not idle while any is. */
+        bool busy = manager_pool_busy(m);
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (!m->jobs[i]->finished_handled)
                         busy = true;
@@ -78,10 +119,17 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
                 return 0;
         if (n)
                 memcpy(copy, m->jobs, n * sizeof(Job *));
-        for (size_t i = 0; i < n; i++)
-                if (manager_find_job_by_path(m, copy[i]->object_path) == copy[i])
-                        job_dispatch(copy[i]);
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < n; i++)
+                        if (manager_has_job(m, copy[i]))
+                                job_dispatch(copy[i]);
+                /* Then once more, to publish what the scheduler changed. */
+                if (pass == 0)
+                        scheduler_run(m);
+        }
+        arm_watch(m);
         free(copy);
+        manager_pool_dispatch(m);
         return 0;
 }
 
@@ -92,10 +140,16 @@ int manager_new(Manager **ret) {
         m->peer_fd = -1;
         m->wake_fd = -1;
         m->next_id = 1;
-        m->max_jobs = 64;
+        m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
+        m->max_queue = 64;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
+        m->pool_limits = (PoolLimits){
+                .max_handles = 4,
+                .max_memory = 8ULL << 30,
+                .idle_usec = 300 * 1000000ULL,
+        };
 
         int r = sd_event_default(&m->event);
         if (r < 0)
@@ -128,13 +182,21 @@ fail:
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        /* Cancel first so every worker thread returns quickly. */
+        /* Cancel first so every worker thread returns quickly; no qemu
+         * outlives the daemon. */
         for (size_t i = 0; i < m->n_jobs; i++)
                 job_cancel(m->jobs[i]);
+        if (m->pool)
+                pool_kill_all(m->pool);
         for (size_t i = 0; i < m->n_jobs; i++)
                 job_free(m->jobs[i]);
         free(m->jobs);
+        manager_pool_done(m);
+        for (size_t i = 0; i < m->n_turns; i++)
+                free(m->turns[i].owner);
+        free(m->turns);
         sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->watch_timer);
         sd_event_source_disable_unref(m->wake_source);
         if (m->wake_fd >= 0)
                 (void) close(m->wake_fd);
@@ -148,7 +210,7 @@ Manager *manager_free(Manager *m) {
 
 /* ---- Manager interface ---- */
 
-static int parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
+int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
         if (r < 0)
                 return r;
@@ -287,21 +349,18 @@ static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
 
 static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
-        size_t running = 0;
 
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (!m->jobs[i]->finished_handled)
-                        running++;
-        if (running >= m->max_jobs)
+        if (!scheduler_has_room(m))
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
-                                         "too many jobs (%zu running, at most %u)", running, m->max_jobs);
+                                         "too many jobs: %u running and %u queued already", m->max_running,
+                                         m->max_queue);
 
-        _cleanup_job_ Job *j = job_new(m, m->next_id);
+        _cleanup_job_ Job *j = job_new(m);
         if (!j)
                 return -ENOMEM;
-        int r = parse_side(msg, j, 0, err);
+        int r = manager_parse_side(msg, j, 0, err);
         if (r >= 0)
-                r = parse_side(msg, j, 1, err);
+                r = manager_parse_side(msg, j, 1, err);
         if (r >= 0)
                 r = parse_options(msg, j, err);
         if (r < 0)
@@ -327,7 +386,6 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = job_start(j);
         if (r < 0)
                 return r;
-        m->next_id++;
         m->jobs[m->n_jobs++] = TAKE_PTR(j);
         manager_update_idle(m);
         /* Replied once the worker has validated the inputs. */
@@ -377,6 +435,10 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Compare",
                                 SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Warm", SD_BUS_ARGS("aa{sv}", disks), SD_BUS_RESULT("b", was_warm), method_warm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPool", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(assbtttt)", appliances),
+                                method_list_pool, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListSnapshots", SD_BUS_ARGS("s", uri, "s", domain),
@@ -426,6 +488,8 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return sd_event_exit(m->event, 1);
         }
         log_debug("Owning " VD_BUS_NAME ".");
+        (void) sd_notify(0, "READY=1");
+        manager_pool_dispatch(m); /* the first STATUS= */
         return 0;
 }
 
@@ -468,6 +532,24 @@ int manager_connect(Manager *m) {
                         log_error("Cannot open the manifest cache %s, running without it: %s", strempty(path),
                                   path ? e.message : "no cache directory");
         }
+
+        if (m->max_running == 0)
+                m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
+        log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
+        /* A private daemon lives for one client's diff: nothing to keep warm for. */
+        if (m->mode == BUS_MODE_PEER)
+                m->pool_limits.max_handles = 0;
+        r = manager_pool_setup(m);
+        if (r < 0)
+                return r;
+        uint64_t now;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(m->event, &m->watch_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0, on_watch, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_OFF);
+        /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
+        (void) sd_event_set_watchdog(m->event, true);
 
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)

@@ -20,6 +20,7 @@ FIXTURES=$BUILDDIR/fixtures
 VIRT_DIFF=$BUILDDIR/virt-diff
 export VIRT_DIFFD=${VIRT_DIFFD:-$BUILDDIR/virt-diffd}
 TEST_NAME=$(basename "$0" .sh)
+DAEMON_ARGS=${DAEMON_ARGS---pool-size=0}
 
 export LC_ALL=C.UTF-8
 export LIBGUESTFS_BACKEND=direct
@@ -171,7 +172,8 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------------- bus ----
 
 # A private session bus whose service directory activates the daemon of the
-# build tree. The daemon's and the bus's stderr go to $TEST_TMPDIR/bus.log.
+# build tree (with $DAEMON_ARGS; by default --pool-size=0, so that no warm
+# appliance outlives a job and assert_no_qemu holds). The daemon's and the bus's stderr go to $TEST_TMPDIR/bus.log.
 start_bus() {
         requires dbus-daemon
         local dir=$TEST_TMPDIR/bus
@@ -179,7 +181,7 @@ start_bus() {
         cat >"$dir/services/org.virtdiff.VirtDiff1.service" <<-EOF
 	[D-BUS Service]
 	Name=org.virtdiff.VirtDiff1
-	Exec=$BUILDDIR/virt-diffd --session --idle-timeout=30
+	Exec=$BUILDDIR/virt-diffd --session --idle-timeout=30 ${DAEMON_ARGS-}
 	EOF
         cat >"$dir/session.conf" <<-EOF
 	<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
