@@ -349,6 +349,20 @@ static int follow_job(Follow *f) {
         return sd_event_loop(f->event);
 }
 
+/* Follows f's job to its end, prints its result, and frees f. */
+static int follow_to_end(Follow *f) {
+        int r = follow_job(f);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", f->prog, strerror(-r));
+                f->exit_status = 2;
+        }
+        clear_progress(f);
+        f->event = sd_event_unref(f->event);
+        connection_close(&f->conn);
+        free(f->job_path);
+        return f->exit_status;
+}
+
 int follow_diff(const char *prog, const DiffArgs *args) {
         Follow f = {.prog = prog, .args = args, .exit_status = 2};
         sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -397,16 +411,7 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                 free(f.job_path);
                 return fflush(stdout) == 0 ? 0 : 2;
         }
-        r = follow_job(&f);
-        if (r < 0) {
-                fprintf(stderr, "%s: %s\n", prog, strerror(-r));
-                f.exit_status = 2;
-        }
-        clear_progress(&f);
-        f.event = sd_event_unref(f.event);
-        connection_close(&f.conn);
-        free(f.job_path);
-        return f.exit_status;
+        return follow_to_end(&f);
 }
 
 int follow_wait(const char *prog, const DiffArgs *args) {
@@ -429,14 +434,5 @@ int follow_wait(const char *prog, const DiffArgs *args) {
                 free(f.job_path);
                 return 2;
         }
-        r = follow_job(&f);
-        if (r < 0) {
-                fprintf(stderr, "%s: %s\n", prog, strerror(-r));
-                f.exit_status = 2;
-        }
-        clear_progress(&f);
-        f.event = sd_event_unref(f.event);
-        connection_close(&f.conn);
-        free(f.job_path);
-        return f.exit_status;
+        return follow_to_end(&f);
 }
