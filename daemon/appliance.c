@@ -178,6 +178,7 @@ static void kill_by_tmpdir(const char *tmpdir) {
 void appliance_kill(Appliance *a) {
         if (!a)
                 return;
+        __atomic_store_n(&a->killed, true, __ATOMIC_SEQ_CST);
         pid_t pid = __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST);
         if (pid > 0)
                 (void) kill(pid, SIGKILL);
@@ -191,7 +192,8 @@ Appliance *appliance_free(Appliance *a) {
         if (a->g) {
                 /* Shutdown waits for qemu to sync and exit; read-only, so a
                  * failure here loses nothing. */
-                (void) guestfs_shutdown(a->g);
+                if (!__atomic_load_n(&a->killed, __ATOMIC_SEQ_CST))
+                        (void) guestfs_shutdown(a->g);
                 guestfs_close(a->g);
         }
         if (a->tmpdir) {

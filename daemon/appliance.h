@@ -12,6 +12,7 @@ typedef struct Appliance {
         guestfs_h *g;
         char *tmpdir;   /* private: its path is in qemu's command line */
         pid_t qemu_pid; /* 0 until launched; read by other threads to cancel */
+        bool killed;    /* appliance_kill() ran: no polite shutdown left to do */
 } Appliance;
 
 /* Creates a handle with the disks added, ready to launch. */
