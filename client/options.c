@@ -89,7 +89,6 @@ void diff_help(const char *prog) {
                "      --checksum[=ALG]   Show content checksums (sha256, the default, comes\n"
                "                         from the cache; md5, sha1, sha512, ... are computed)\n"
                "      --uids             Show owners and groups\n"
-               "      --times            Show times (and compare ctime)\n"
                "      --time-t           Show times as seconds since the epoch\n"
                "      --time-relative    Show times as seconds before now\n"
                "      --time-days        Show times as days before now\n"
