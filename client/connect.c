@@ -143,3 +143,11 @@ bool connection_mode_option(int c, ConnectMode *mode) {
                 return false;
         }
 }
+
+int connection_open_or_say(Connection *c, ConnectMode mode, bool bus_only, const char *prog) {
+        int r = bus_only ? connection_open_bus(c, mode) : connection_open_auto(c, mode, false, false);
+        if (r < 0)
+                fprintf(stderr, "%s: cannot reach virt-diffd%s: %s\n", prog, bus_only ? " on the bus" : "",
+                        strerror(-r));
+        return r;
+}

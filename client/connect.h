@@ -19,6 +19,9 @@ int connection_open_peer(Connection *c, bool verbose, bool trace);
 /* The bus daemon when one answers, else (in CONNECT_AUTO) a private one. */
 int connection_open_auto(Connection *c, ConnectMode mode, bool verbose, bool trace);
 void connection_close(Connection *c);
+/* connection_open_bus() (bus_only) or connection_open_auto(); on failure
+ * says "PROG: cannot reach virt-diffd..." on stderr. */
+int connection_open_or_say(Connection *c, ConnectMode mode, bool bus_only, const char *prog);
 
 /* --session, --system and --private of the commands besides diff: their
  * getopt entries, and the mode each sets (false for another option). */

@@ -428,9 +428,9 @@ int follow_wait(const char *prog, const DiffArgs *args) {
                 free(f.job_path);
                 return 2;
         }
-        int r = connection_open_bus(&f.conn, args->connect == CONNECT_AUTO ? CONNECT_SESSION : args->connect);
+        int r = connection_open_or_say(&f.conn, args->connect == CONNECT_AUTO ? CONNECT_SESSION : args->connect,
+                                       true, prog);
         if (r < 0) {
-                fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
                 free(f.job_path);
                 return 2;
         }

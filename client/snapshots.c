@@ -81,11 +81,9 @@ int snapshots_command(const char *prog, int argc, char *argv[]) {
         }
 
         Connection conn;
-        int r = connection_open_auto(&conn, mode, false, false);
-        if (r < 0) {
-                fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
+        int r = connection_open_or_say(&conn, mode, false, prog);
+        if (r < 0)
                 return 2;
-        }
         sd_bus_error err = SD_BUS_ERROR_NULL;
         r = list(&conn, uri, argv[optind], &err);
         if (r < 0)

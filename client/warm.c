@@ -68,11 +68,9 @@ int warm_command(const char *prog, int argc, char *argv[]) {
         }
 
         Connection conn;
-        int r = connection_open_bus(&conn, mode);
-        if (r < 0) {
-                fprintf(stderr, "%s: cannot reach virt-diffd on the bus: %s\n", prog, strerror(-r));
+        int r = connection_open_or_say(&conn, mode, true, prog);
+        if (r < 0)
                 return 2;
-        }
         sd_bus_error err = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         r = sd_bus_message_new_method_call(conn.bus, &m, conn.destination, VD_OBJECT_PATH, VD_MANAGER_INTERFACE,
@@ -121,11 +119,9 @@ int pool_command(const char *prog, int argc, char *argv[]) {
                 return 2;
         }
         Connection conn;
-        int r = connection_open_bus(&conn, mode);
-        if (r < 0) {
-                fprintf(stderr, "%s: cannot reach virt-diffd on the bus: %s\n", prog, strerror(-r));
+        int r = connection_open_or_say(&conn, mode, true, prog);
+        if (r < 0)
                 return 2;
-        }
         sd_bus_error err = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         r = sd_bus_call_method(conn.bus, conn.destination, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, "ListPool", &err,
