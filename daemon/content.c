@@ -1,7 +1,6 @@
 #include "content.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 
 #include "appliance.h"
@@ -49,7 +48,7 @@ typedef struct Item {
 
 /* What a side's run keeps: the handle and which tree is mounted. */
 typedef struct Reader {
-        guestfs_h *g;
+        Appliance *a;
         const Manifest *m;
         const char *mounted; /* tree key, or NULL */
 } Reader;
@@ -118,15 +117,26 @@ static int plan(Run *run, Item **ret, size_t *ret_n) {
 /* Mounts a tree read-only as the scanner saw it: the inspected OS's
  * filesystems at their mount points (shortest first), or one filesystem
  * on its own at "/". */
+/* A call's error, said about what it was for. A worker that died stays
+ * WorkerCrashed; any other failure of the call is ScanFailed. */
+static int call_failed(Error *e, const Error *call, const char *what, const char *path) {
+        ErrorCode code = call->code == ERR_WORKER_CRASHED || call->code == ERR_APPLIANCE_FAILED ? call->code
+                                                                                             : ERR_SCAN_FAILED;
+        return error_set(e, code, "cannot %s %s: %s", what, path, call->message);
+}
+
 static int mount_tree(Reader *rd, const char *tree, Error *e) {
+        Error ce = {};
+
         if (streq_ptr(rd->mounted, tree))
                 return 0;
-        (void) guestfs_umount_all(rd->g);
+        if (rd->mounted && appliance_umount_all(rd->a, &ce) < 0)
+                return call_failed(e, &ce, "unmount", rd->mounted);
         rd->mounted = NULL;
 
         if (strcmp(tree, "/") != 0) {
-                if (guestfs_mount_ro(rd->g, tree, "/") < 0)
-                        return error_set(e, ERR_SCAN_FAILED, "cannot mount %s: %s", tree, appliance_last_error(rd->g));
+                if (appliance_mount_ro(rd->a, tree, "/", &ce) < 0)
+                        return call_failed(e, &ce, "mount", tree);
         } else {
                 _cleanup_free_ bool *done = calloc(rd->m->n_filesystems + 1, sizeof(bool));
                 if (!done)
@@ -146,10 +156,14 @@ static int mount_tree(Reader *rd, const char *tree, Error *e) {
                         if (!next)
                                 break;
                         done[at] = true;
-                        if (guestfs_mount_ro(rd->g, next->device, next->mountpoint) < 0 &&
-                            strcmp(next->mountpoint, "/") == 0)
-                                return error_set(e, ERR_SCAN_FAILED, "cannot mount %s: %s", next->device,
-                                                 appliance_last_error(rd->g));
+                        ce = (Error) {};
+                        /* One that fails leaves its mount point's files
+                         * unreadable, unless it is the root or the worker
+                         * itself went. */
+                        if (appliance_mount_ro(rd->a, next->device, next->mountpoint, &ce) < 0 &&
+                            (strcmp(next->mountpoint, "/") == 0 || ce.code == ERR_WORKER_CRASHED ||
+                             ce.code == ERR_APPLIANCE_FAILED))
+                                return call_failed(e, &ce, "mount", next->device);
                 }
         }
         rd->mounted = tree;
@@ -164,15 +178,15 @@ static bool sha256_is(const void *data, size_t len, const uint8_t want[32]) {
 
 static int read_item(Run *run, Reader *rd, const Item *it, Error *e) {
         const Entry *en = it->entry;
+        Error ce = {};
 
         if (mount_tree(rd, it->tree, e) < 0)
                 return -1;
         if (it->want_data) {
                 size_t len = 0;
-                char *data = guestfs_read_file(rd->g, en->path, &len);
-                if (!data)
-                        return error_set(e, ERR_SCAN_FAILED, "cannot read %s: %s", en->path,
-                                         appliance_last_error(rd->g));
+                char *data = NULL;
+                if (appliance_read_file(rd->a, en->path, &data, &len, &ce) < 0)
+                        return call_failed(e, &ce, "read", en->path);
                 /* Only what the manifest describes goes in a diff or the store. */
                 if (!sha256_is(data, len, en->sha256)) {
                         free(data);
@@ -186,10 +200,9 @@ static int read_item(Run *run, Reader *rd, const Item *it, Error *e) {
                 progress_bytes(run->progress, len, 0);
         }
         if (it->want_checksum) {
-                char *v = guestfs_checksum(rd->g, run->o->checksum, en->path);
-                if (!v)
-                        return error_set(e, ERR_SCAN_FAILED, "cannot checksum %s: %s", en->path,
-                                         appliance_last_error(rd->g));
+                char *v = NULL;
+                if (appliance_checksum(rd->a, run->o->checksum, en->path, &v, &ce) < 0)
+                        return call_failed(e, &ce, "checksum", en->path);
                 (void) store_save_checksum(run->store, en->sha256, run->o->checksum, v);
                 run->notes[it->change].checksum[it->side] = v;
         }
@@ -218,16 +231,16 @@ static int fetch(Run *run, Item *items, size_t n, Error *e) {
                                 continue;
                         if (progress_cancelled(run->progress))
                                 return error_set(e, ERR_CANCELLED, "cancelled");
-                        if (!rd.g) {
-                                rd.g = run->handle(run->userdata, s, e);
-                                if (!rd.g)
+                        if (!rd.a) {
+                                rd.a = run->handle(run->userdata, s, e);
+                                if (!rd.a)
                                         return -1;
                                 progress_phase(run->progress, PHASE_WRITE);
                         }
                         k = read_item(run, &rd, &items[i], e);
                 }
-                if (rd.g)
-                        (void) guestfs_umount_all(rd.g);
+                if (rd.a && rd.mounted && k >= 0)
+                        k = appliance_umount_all(rd.a, e);
                 if (k < 0)
                         return k;
         }
@@ -251,10 +264,6 @@ static int write_file(const char *dir, const char *name, const void *data, size_
         }
         *ret = TAKE_PTR(path);
         return 0;
-}
-
-static int rm_entry(const char *p, const struct stat *sb _unused_, int flag _unused_, struct FTW *ftw _unused_) {
-        return remove(p) < 0 ? -1 : 0;
 }
 
 /* "a/PATH", C-quoted like git does when the name holds a newline, a quote,
@@ -320,7 +329,7 @@ static int diff_all(Run *run, Error *e) {
                         continue;
                 k = diff_one(dir, c, run->data[i][0], run->len[i][0], run->data[i][1], run->len[i][1], &run->notes[i]);
         }
-        (void) nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+        rm_rf(dir);
         if (k < 0)
                 return error_set(e, ERR_INTERNAL, "cannot run diff: %s", strerror(-k));
         return 0;

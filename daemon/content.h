@@ -9,8 +9,7 @@
  * diff itself is GNU diff -u on private temporary files. */
 #pragma once
 
-#include <guestfs.h>
-
+#include "appliance.h"
 #include "comparer.h"
 #include "errors.h"
 #include "progress.h"
@@ -42,7 +41,7 @@ void content_notes_free(ContentNote *notes, size_t n);
 /* Gives a launched handle on one side's disks, or NULL with e set. The
  * content stage mounts what it needs itself (read-only) and unmounts
  * everything before it returns. */
-typedef guestfs_h *(*ContentHandleFn)(void *userdata, int side, Error *e);
+typedef Appliance *(*ContentHandleFn)(void *userdata, int side, Error *e);
 
 int content_run(const DiffResult *r, const ContentOptions *o, Store *store, ContentHandleFn handle, void *userdata,
                 const ProgressSink *progress, ContentNote **ret, Error *e);

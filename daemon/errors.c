@@ -27,6 +27,7 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_UNKNOWN_SNAPSHOT] = "UnknownSnapshot",
         [ERR_LIBVIRT_UNREACHABLE] = "LibvirtUnreachable",
         [ERR_UNSUPPORTED_DISK] = "UnsupportedDisk",
+        [ERR_WORKER_CRASHED] = "WorkerCrashed",
         [ERR_INTERNAL] = "Internal",
 };
 

@@ -31,6 +31,7 @@ typedef enum ErrorCode {
         ERR_UNKNOWN_SNAPSHOT,
         ERR_LIBVIRT_UNREACHABLE,
         ERR_UNSUPPORTED_DISK,
+        ERR_WORKER_CRASHED,
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

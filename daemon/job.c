@@ -10,7 +10,6 @@
 #include "identity.h"
 #include "libvirt-source.h"
 #include "nbd.h"
-#include "scanner.h"
 #include "store.h"
 
 static const char *const job_state_names[_JOB_STATE_MAX] = {
@@ -197,7 +196,7 @@ static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
 /* A handle for the side from the pool (warm, or launched now), published
  * where a cancel can kill it. On failure s->handle may still be set: the
  * caller drops it. */
-static guestfs_h *side_take_appliance(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+static Appliance *side_take_appliance(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
         Pool *pool = j->manager->pool;
         if (pool_acquire(pool, s->disks, s->n_disks, s->key, sink, &s->handle, e) < 0)
                 return NULL;
@@ -214,7 +213,7 @@ static guestfs_h *side_take_appliance(Job *j, JobSide *s, const ProgressSink *si
                 }
                 return NULL;
         }
-        return a->g;
+        return a;
 }
 
 static void *run_side(void *userdata) {
@@ -229,9 +228,9 @@ static void *run_side(void *userdata) {
         /* Its qemu-nbd servers failed to start (serve_sides()). */
         if (s->error.code != ERR_OK)
                 return NULL;
-        guestfs_h *g = side_take_appliance(j, s, &sink, &s->error);
-        if (g)
-                ok = scanner_scan(g, &sink, &s->manifest, &s->error) >= 0;
+        Appliance *a = side_take_appliance(j, s, &sink, &s->error);
+        if (a)
+                ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
@@ -239,7 +238,7 @@ static void *run_side(void *userdata) {
         } else if (s->hung) {
                 s->error.code = ERR_OK;
                 error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance stopped responding");
-        } else if (!ok && s->handle && s->error.code != ERR_APPLIANCE_FAILED &&
+        } else if (!ok && s->handle && s->error.code != ERR_APPLIANCE_FAILED && s->error.code != ERR_WORKER_CRASHED &&
                    !appliance_alive(pool_handle_appliance(s->handle))) {
                 /* The call failed because qemu went away: the appliance's fault. */
                 Error scan = s->error;
@@ -256,14 +255,14 @@ static void *run_side(void *userdata) {
 
 /* For the content stage: the side's handle from its scan, else one from
  * the pool (a side that came from the cache has none yet). */
-static guestfs_h *content_handle(void *userdata, int side, Error *e) {
+static Appliance *content_handle(void *userdata, int side, Error *e) {
         Job *j = userdata;
         JobSide *s = &j->sides[side];
         ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes,
                              .cancelled = on_cancelled, .userdata = j, .side = side};
 
         if (s->handle)
-                return pool_handle_appliance(s->handle)->g;
+                return pool_handle_appliance(s->handle);
         on_phase(j, side, PHASE_LAUNCH);
         if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0)
                 return NULL;

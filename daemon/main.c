@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "worker.h"
 
 static void help(void) {
         printf("Usage: virt-diffd [OPTIONS]\n\n"
@@ -63,6 +64,11 @@ static int parse_size(const char *s, uint64_t *ret) {
 }
 
 int main(int argc, char *argv[]) {
+        /* An appliance's worker process (worker.h), started by the daemon
+         * itself; not for people. */
+        if (argc == 3 && strcmp(argv[1], "--worker") == 0)
+                return worker_main(WORKER_FD, argv[2]);
+
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
                ARG_NO_CACHE };
         static const struct option options[] = {

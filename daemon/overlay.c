@@ -1,6 +1,5 @@
 #include "overlay.h"
 
-#include <dirent.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
 
@@ -63,16 +62,4 @@ int overlay_create(const Disk *d, const char *dir, size_t index, char **ret_path
         spawn_result_done(&r);
         *ret_path = TAKE_PTR(path);
         return 0;
-}
-
-void overlay_remove_all(const char *dir) {
-        DIR *d = dir ? opendir(dir) : NULL;
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, "overlay-", 8) == 0)
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
 }

@@ -20,6 +20,3 @@ int overlay_create(const Disk *d, const char *dir, size_t index, char **ret_path
 /* The backing description qemu gets: json:{"driver": FORMAT, "file":
  * {"driver": "file" or "host_device", "filename": PATH, "locking": "off"}}. */
 char *overlay_backing_json(const char *format, const char *path, bool block_device);
-
-/* Removes the overlays overlay_create() made in dir. */
-void overlay_remove_all(const char *dir);

@@ -117,8 +117,7 @@ static PoolHandle *handle_new(const Disk *disks, size_t n, const uint8_t key[FIN
         memcpy(h->key, key, FINGERPRINT_SIZE);
         if (appliance_new(disks, n, &h->appliance, e) < 0)
                 return handle_free(h);
-        int mb = guestfs_get_memsize(h->appliance->g);
-        h->memory = (uint64_t) (mb > 0 ? mb : 0) << 20;
+        h->memory = h->appliance->memsize_mb << 20;
         h->created_usec = now_usec_realtime();
         return h;
 oom:
@@ -149,7 +148,7 @@ static bool handle_answers(PoolHandle *h) {
         uint64_t ticks;
         bool stopped;
         return appliance_cpu(h->appliance, &ticks, &stopped) >= 0 && !stopped &&
-               guestfs_umount_all(h->appliance->g) == 0;
+               appliance_umount_all(h->appliance, NULL) == 0;
 }
 
 int pool_acquire(Pool *p, const Disk *disks, size_t n_disks, const uint8_t key[FINGERPRINT_SIZE],

@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "appliance.h"
+#include "worker.h"
 #include "checksums.h"
 #include "log.h"
 
@@ -146,7 +146,7 @@ static int scan_directory(const Walk *w, const char *dir, Entry **entries, size_
         struct guestfs_statns_list *sl = guestfs_lstatnslist(w->g, dir, names);
         if (!sl)
                 return error_set(err, ERR_SCAN_FAILED, "cannot list %s: %s", dir,
-                                 appliance_last_error(w->g));
+                                 guest_error(w->g));
         if (sl->len != n) {
                 guestfs_free_statns_list(sl);
                 return error_set(err, ERR_SCAN_FAILED, "short lstatnslist reply for %s", dir);
@@ -162,7 +162,7 @@ static int scan_directory(const Walk *w, const char *dir, Entry **entries, size_
         struct guestfs_xattr_list *xl = guestfs_lxattrlist(w->g, dir, names);
         if (!xl)
                 return error_set(err, ERR_SCAN_FAILED, "cannot read extended attributes in %s: %s", dir,
-                                 appliance_last_error(w->g));
+                                 guest_error(w->g));
         int r = fill_xattrs(entries, n, xl, err);
         guestfs_free_xattr_list(xl);
         if (r < 0)
@@ -182,7 +182,7 @@ static int scan_directory(const Walk *w, const char *dir, Entry **entries, size_
         _cleanup_strv_free_ char **targets = guestfs_readlinklist(w->g, dir, link_names);
         if (!targets || strv_length(targets) != n_links)
                 return error_set(err, ERR_SCAN_FAILED, "cannot read symbolic links in %s: %s", dir,
-                                 appliance_last_error(w->g));
+                                 guest_error(w->g));
         for (size_t k = 0; k < n_links; k++)
                 links[k]->target = TAKE_PTR(targets[k]);
         return 0;
@@ -207,7 +207,7 @@ static int walk_tree(Walk *w, Error *err) {
         if (memfd_path(&fd, path) < 0)
                 return error_set(err, ERR_INTERNAL, "memfd_create: %m");
         if (guestfs_find0(w->g, "/", path) < 0)
-                return error_set(err, ERR_SCAN_FAILED, "cannot list files: %s", appliance_last_error(w->g));
+                return error_set(err, ERR_SCAN_FAILED, "cannot list files: %s", guest_error(w->g));
 
         _cleanup_free_ char *names = NULL;
         size_t len;
@@ -224,7 +224,7 @@ static int walk_tree(Walk *w, Error *err) {
 
         struct guestfs_statns *root = guestfs_lstatns(w->g, "/");
         if (!root)
-                return error_set(err, ERR_SCAN_FAILED, "cannot stat /: %s", appliance_last_error(w->g));
+                return error_set(err, ERR_SCAN_FAILED, "cannot stat /: %s", guest_error(w->g));
         Entry *re = &t->entries[t->n_entries++];
         re->path = strdup("/");
         if (!re->path) {
@@ -302,7 +302,7 @@ static int hash_tree(Walk *w, Error *err) {
                         return error_set(err, ERR_CANCELLED, "cancelled");
                 /* One unreadable file fails the bulk call: hash file by file
                  * then, so only that file goes without a hash. */
-                log_info("bulk checksum failed (%s); hashing file by file", appliance_last_error(w->g));
+                log_info("bulk checksum failed (%s); hashing file by file", guest_error(w->g));
                 return checksums_one_by_one(w->g, t, w->progress, err);
         }
         _cleanup_free_ char *out = NULL;
@@ -329,7 +329,7 @@ static int scan_mounted(guestfs_h *g, const ProgressSink *progress, Tree *t, con
 
 /* libguestfs passes on mount(8)'s multi-line messages: keep the first. */
 static char *error_line(guestfs_h *g) {
-        const char *m = appliance_last_error(g);
+        const char *m = guest_error(g);
         return strndup(m, strcspn(m, "\n"));
 }
 
@@ -381,7 +381,7 @@ static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
         _cleanup_strv_free_ char **lvs = guestfs_lvs(g);
         if (!devices || !partitions || !md || !lvs)
                 return error_set(err, ERR_INSPECTION_FAILED, "cannot list block devices: %s",
-                                 appliance_last_error(g));
+                                 guest_error(g));
 
         for (char **d = devices; *d; d++) {
                 bool partitioned = false;
@@ -421,7 +421,7 @@ static int scan_os(guestfs_h *g, const char *root, const ProgressSink *progress,
         _cleanup_strv_free_ char **mps = guestfs_inspect_get_mountpoints(g, root);
         if (!mps)
                 return error_set(err, ERR_INSPECTION_FAILED, "cannot get the OS's mount points: %s",
-                                 appliance_last_error(g));
+                                 guest_error(g));
         size_t n = strv_length(mps) / 2, n_mounts = 0;
         _cleanup_free_ Mount *mounts = calloc(n ? n : 1, sizeof(Mount));
         if (!mounts)
@@ -508,7 +508,7 @@ int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Err
 
         _cleanup_strv_free_ char **roots = guestfs_inspect_os(g);
         if (!roots)
-                return error_set(err, ERR_INSPECTION_FAILED, "inspection failed: %s", appliance_last_error(g));
+                return error_set(err, ERR_INSPECTION_FAILED, "inspection failed: %s", guest_error(g));
         if (roots[0] && scan_os(g, roots[0], progress, m, err) < 0)
                 return -1;
         if (scan_standalone(g, progress, m, err) < 0)

@@ -10,7 +10,7 @@
 
 static int handles_asked;
 
-static guestfs_h *no_handle(void *userdata _unused_, int side _unused_, Error *e) {
+static Appliance *no_handle(void *userdata _unused_, int side _unused_, Error *e) {
         handles_asked++;
         error_set(e, ERR_APPLIANCE_FAILED, "no appliance in a unit test");
         return NULL;

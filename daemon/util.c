@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ftw.h>
 #include <time.h>
 
 char **strv_free(char **l) {
@@ -165,4 +166,14 @@ uint64_t now_usec_monotonic(void) {
 
 uint64_t now_usec_realtime(void) {
         return now_usec(CLOCK_REALTIME);
+}
+
+static int rm_entry(const char *path, const struct stat *st _unused_, int type _unused_, struct FTW *ftw _unused_) {
+        (void) remove(path);
+        return 0;
+}
+
+void rm_rf(const char *dir) {
+        if (dir)
+                (void) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

@@ -87,6 +87,10 @@ bool utf8_is_valid(const char *s, size_t len);
 char *hexmem(const uint8_t *p, size_t len);
 int unhexmem(const char *s, uint8_t *ret, size_t len);
 
+/* Removes a directory and everything under it, never following a
+ * symbolic link or crossing into another filesystem. */
+void rm_rf(const char *dir);
+
 /* Monotonic and wall clocks in microseconds. */
 uint64_t now_usec_monotonic(void);
 uint64_t now_usec_realtime(void);

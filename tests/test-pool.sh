@@ -11,6 +11,9 @@
 # - killing the qemu mid-job fails the job with ApplianceFailed, and so
 #   does stopping them (a hang, noticed by the hang watch); each time the
 #   next job on the same images succeeds;
+# - a worker process killed by SIGSEGV mid-job fails only that job, with
+#   WorkerCrashed, and takes its qemu with it; idle workers that crash are
+#   replaced at their next use;
 # - stopping the daemon takes the warm appliances' qemu with it.
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl mke2fs
@@ -191,6 +194,50 @@ for p in $stopped; do
         [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" != T ] || fail "stopped qemu $p is still there"
 done
 pass "the next job on the same images succeeds; no stopped qemu is left"
+
+# ---- a worker process crashes ----
+# Each appliance lives in a worker process, a child of the daemon (its
+# libguestfs recovery process is the worker's child, not the daemon's).
+daemon_workers() { # the daemon's worker processes, youngest first
+        local d
+        d=$(marked_pids '^virt-diffd$')
+        for p in $(pgrep -P "$d" -x diffd-worker || true); do
+                echo "$(ps -o etimes= -p "$p" || echo gone) $p"
+        done | grep -v '^gone' | sort -n | awk '{print $2}'
+}
+# A new copy of the big image: its appliance is the youngest, and its scan
+# lasts long enough to crash its worker in the middle.
+BA2=$TEST_TMPDIR/big-a2.img
+cp --sparse=always "$BA" "$BA2"
+job=$(bus_compare "$BA2" "$BB" 1 detached b true) || fail "Compare failed"
+wait_phase "$job" 3
+crashed=$(daemon_workers | head -n1)
+[ -n "$crashed" ] || fail "no worker process under the daemon"
+kill -SEGV "$crashed"
+err=$(busctl_error call org.virtdiff.VirtDiff1 "$job" org.virtdiff.VirtDiff1.Job Wait)
+[[ $err == org.virtdiff.VirtDiff1.Error.WorkerCrashed:*"signal 11"* ]] || fail "worker crashed mid-job: $err"
+daemon_answers || fail "the daemon died with its worker"
+for ((i = 0; i < 25; i++)); do
+        [ -z "$(pgrep -g "$crashed" || true)" ] && break
+        sleep 0.2
+done
+[ -z "$(pgrep -g "$crashed" || true)" ] || fail "the crashed worker's qemu is still there: $(pgrep -g "$crashed" | tr '\n' ' ')"
+pass "a worker killed by SIGSEGV mid-job: $err; its qemu went with it"
+run_virt_diff "$TEST_TMPDIR/after-crash.json" "$TEST_TMPDIR/err" --json "$BA2" "$BB"
+assert_rc 1 "$TEST_TMPDIR/err"
+grep -q '"/d1/f1"' "$TEST_TMPDIR/after-crash.json" || fail "the diff after the crash misses /d1/f1"
+pass "the next job on the same images succeeds"
+# Idle warm workers that crash are found out at their next use, not reused.
+# BB is warm from the last job; BA, if still in the pool, is idle too.
+"$CTL" pool >"$TEST_TMPDIR/pool"
+assert_contains "$TEST_TMPDIR/pool" "$BB"
+idle_before=$(launches)
+kill -SEGV $(daemon_workers)
+run_virt_diff "$TEST_TMPDIR/after-crash2.json" "$TEST_TMPDIR/err" --json "$BA" "$BB"
+assert_rc 1 "$TEST_TMPDIR/err"
+grep -q '"/d1/f1"' "$TEST_TMPDIR/after-crash2.json" || fail "the diff after the idle crash misses /d1/f1"
+[ $(($(launches) - idle_before)) = 2 ] || fail "expected 2 new launches, got $(($(launches) - idle_before))"
+pass "every idle worker killed by SIGSEGV: the next diff launches two new appliances and succeeds"
 
 # ---- the daemon takes its warm appliances' qemu with it ----
 "$CTL" pool >"$TEST_TMPDIR/pool"
