@@ -7,6 +7,7 @@
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
+#include "manager-limits.h"
 #include "manager-libvirt.h"
 #include "manager-pool.h"
 #include "appliance.h"
@@ -142,6 +143,7 @@ int manager_new(Manager **ret) {
         m->next_id = 1;
         m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
         m->max_queue = 64;
+        m->max_jobs_per_caller = MAX_JOBS_PER_CALLER;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
@@ -232,7 +234,8 @@ int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
 
 /* "ignore", "include", "exclude", "paths": string arrays for the comparer's
  * filters, checked item by item. */
-static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f, sd_bus_error *err) {
+static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f, size_t *n_items,
+                               sd_bus_error *err) {
         _cleanup_strv_free_ char **items = NULL;
         const char *why = NULL;
         int r;
@@ -247,6 +250,9 @@ static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f,
         if (r < 0)
                 return r;
         STRV_FOREACH(i, items) {
+                r = limits_check_filter_item(key, *i, ++*n_items, err);
+                if (r < 0)
+                        return r;
                 r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
                     : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
                                                 : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
@@ -270,6 +276,7 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 {"extra_stats", offsetof(CompareOptions, extra_stats)},
         };
         static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
+        size_t n_options = 0, n_items[ELEMENTSOF(filter_keys)] = {};
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -277,12 +284,18 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 const char *key;
                 int b = 0;
                 bool known = false;
+                size_t *items = NULL;
+                r = limits_check_option_count(++n_options, err);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
-                        if (strcmp(key, filter_keys[i]) == 0)
+                        if (strcmp(key, filter_keys[i]) == 0) {
                                 known = true;
+                                items = &n_items[i];
+                        }
                 if (strcmp(key, "checksum") == 0) {
                         const char *alg = NULL;
                         r = sd_bus_message_read(msg, "v", "s", &alg);
@@ -300,7 +313,7 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                         continue;
                 }
                 if (known) {
-                        r = parse_filter_option(msg, key, &j->compare.filters, err);
+                        r = parse_filter_option(msg, key, &j->compare.filters, items, err);
                         if (r < 0)
                                 return r;
                         r = sd_bus_message_exit_container(msg);
@@ -363,6 +376,19 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = manager_parse_side(msg, j, 1, err);
         if (r >= 0)
                 r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+
+        /* On the system bus the daemon is root: what an image names is
+         * checked against the caller's own rights. */
+        if (m->mode == BUS_MODE_SYSTEM) {
+                r = caller_creds_from_message(msg, &j->caller);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
+                                                 "cannot tell who is calling: %s", strerror(-r));
+        }
+        r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
+                                     j->caller, err);
         if (r < 0)
                 return r;
 

@@ -86,6 +86,45 @@ xfail_check backing-not-named "a missing backing file is called that" \
         'assert_contains "$TEST_TMPDIR/err" "not a valid qcow2 image: Could not open"' \
         err_has "backing file"
 
+# ---- the backing-file attack ----
+
+# A raw disk (the good ext4 image) whose first bytes, unused by ext4, are a
+# qcow2 header naming /etc/shadow as its backing file with no format: qemu
+# would probe /etc/shadow and read it. qemu-img no longer writes such
+# headers, so it is made by hand.
+EVIL=$TEST_TMPDIR/evil.img
+cp --sparse=always "$GOOD" "$EVIL"
+write_qcow2_header() { # FILE BACKING [FORMAT]
+        "$PYTHON" - "$@" <<'PY'
+import struct, sys
+path, backing = sys.argv[1], sys.argv[2].encode()
+fmt = sys.argv[3].encode() if len(sys.argv) > 3 else b""
+ext = b""
+if fmt:
+    ext = struct.pack(">II", 0xE2792ACA, len(fmt)) + fmt.ljust((len(fmt) + 7) // 8 * 8, b"\0")
+ext += b"\0" * 8
+off = 104 + len(ext)
+hdr = struct.pack(">IIQIIQIIQQIIQQQQII", 0x514649FB, 3, off, len(backing), 16, 1 << 20, 0, 0, 0, 0, 0, 0, 0,
+                  0, 0, 0, 4, 104)
+with open(path, "r+b") as f:
+    f.write(hdr + ext + backing)
+PY
+}
+write_qcow2_header "$EVIL" /etc/shadow
+expect_error "a qcow2 header naming /etc/shadow, no format given" \
+        "$EVIL: backing file /etc/shadow is named without its format" -- "$EVIL" "$GOOD"
+# Chains a header can make: each a named error, before qemu opens anything.
+printf 'x%.0s' {1..512} >"$TEST_TMPDIR/loop-a.qcow2"
+cp "$TEST_TMPDIR/loop-a.qcow2" "$TEST_TMPDIR/loop-b.qcow2"
+write_qcow2_header "$TEST_TMPDIR/loop-a.qcow2" loop-b.qcow2 qcow2
+write_qcow2_header "$TEST_TMPDIR/loop-b.qcow2" loop-a.qcow2 qcow2
+expect_error "a looping backing chain" "$TEST_TMPDIR/loop-a.qcow2: its backing chain loops" -- \
+        "$TEST_TMPDIR/loop-a.qcow2" "$GOOD"
+cp "$TEST_TMPDIR/loop-b.qcow2" "$TEST_TMPDIR/nbd.qcow2"
+write_qcow2_header "$TEST_TMPDIR/nbd.qcow2" nbd:localhost:10809 raw
+expect_error "a backing file that is not a local file" "is not a local file name" -- \
+        "$TEST_TMPDIR/nbd.qcow2" "$GOOD"
+
 # ---- the same on the bus: named errors ----
 
 expect_bus_error() { # ERROR-NAME PATH-A PATH-B
@@ -104,6 +143,9 @@ bus_error_is NoSuchFile "$GOOD" "$TEST_TMPDIR/no-such.img"
 bus_error_is InvalidImage "$FIXTURES" "$GOOD"
 bus_error_is InvalidImage "$FIXTURES/empty.img" "$GOOD"
 bus_error_is ImageLocked "$TEST_TMPDIR/running.img" "$GOOD"
+bus_error_is UnsupportedFormat "$EVIL" "$GOOD"
+bus_error_is InvalidImage "$TEST_TMPDIR/loop-a.qcow2" "$GOOD"
+bus_error_is AccessDenied "$TEST_TMPDIR/nbd.qcow2" "$GOOD"
 kill $vm
 wait $vm 2>/dev/null || true
 xfail_check truncated-as-corrupt "Compare: TruncatedImage for truncated.qcow2" \
@@ -141,6 +183,14 @@ assert_no_qemu
 # cached by the diff above: one launch.
 LAUNCH=1 expect_error "--format=raw on a qcow2 file" "$FIXTURES/kinds-a.qcow2: no filesystems found" -- \
         --format=raw "$FIXTURES/kinds-a.qcow2" "$GOOD"
+assert_no_qemu
+
+# The attack's image with --format=raw: nothing in it is followed, and it
+# is the raw ext4 disk it also is, equal to the image it was copied from.
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --format=raw "$EVIL" "$GOOD"
+assert_rc 0 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 0
+pass "--format=raw on the image whose qcow2 header names /etc/shadow: a raw disk, equal to its source"
 assert_no_qemu
 
 # ---- a filesystem no kernel mounts, beside one that compares equal ----
