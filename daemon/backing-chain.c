@@ -4,7 +4,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
-#include "limits.h"
+#include "input-limits.h"
 #include "qcow2-header.h"
 
 typedef struct Seen {

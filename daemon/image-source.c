@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "backing-chain.h"
-#include "limits.h"
+#include "input-limits.h"
 #include "nbd.h"
 #include "snapshot.h"
 #include "subprocess.h"

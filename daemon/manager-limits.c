@@ -22,14 +22,6 @@ int limits_check_disk(const char *path, const char *domain, const char *uri, con
         return r;
 }
 
-int limits_check_filter_item(const char *key, const char *item, size_t n_items, sd_bus_error *err) {
-        if (n_items > MAX_FILTER_ITEMS)
-                return invalid(err, "option '%s': more than %d items", key, MAX_FILTER_ITEMS);
-        if (strlen(item) > MAX_FILTER_ITEM_LENGTH)
-                return invalid(err, "option '%s': an item longer than %d bytes", key, MAX_FILTER_ITEM_LENGTH);
-        return 0;
-}
-
 int limits_check_option_count(size_t n, sd_bus_error *err) {
         if (n > MAX_OPTIONS)
                 return invalid(err, "more than %d options", MAX_OPTIONS);

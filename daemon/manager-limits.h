@@ -1,19 +1,17 @@
-/* The limits of limits.h as the bus methods apply them: each refusal a
+/* The limits of input-limits.h as the bus methods apply them: each refusal a
  * named error set on err, returned as a negative number. */
 #pragma once
 
 #include <systemd/sd-bus.h>
 
 #include "caller-access.h"
-#include "limits.h"
+#include "input-limits.h"
 
 typedef struct Manager Manager;
 
 /* A disk's path, domain, URI and snapshot (any may be NULL). */
 int limits_check_disk(const char *path, const char *domain, const char *uri, const char *snapshot,
                       sd_bus_error *err);
-/* One item of a filter option, the count of items so far included. */
-int limits_check_filter_item(const char *key, const char *item, size_t n_items, sd_bus_error *err);
 /* The n-th entry of an options a{sv} (counted from 1). */
 int limits_check_option_count(size_t n, sd_bus_error *err);
 /* Unfinished jobs of the caller: by its uid when creds are known (the

@@ -6,7 +6,7 @@
 
 #include "worker.h"
 #include "checksums.h"
-#include "limits.h"
+#include "input-limits.h"
 #include "log.h"
 
 typedef struct Mount {

@@ -9,7 +9,7 @@
 #include "backing-chain.h"
 #include "caller-access.h"
 #include "image-source.h"
-#include "limits.h"
+#include "input-limits.h"
 #include "qcow2-header.h"
 #include "test-util.h"
 

@@ -166,6 +166,39 @@ got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtd
 [[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: unknown option 'fast'" ]] || fail "unknown option: $got"
 pass "Compare: InvalidArgs for a side without disks, an unknown disk option, an unknown option"
 
+# ---- limits (daemon/input-limits.h, virt-diffd(8) LIMITS): InvalidArgs, no job ----
+
+compare_error_is() { # EXPECTED-ERROR WHAT SIDE-A-ARGS... -- SIDE-B-AND-OPTIONS-ARGS...
+        local want=$1 what=$2 got
+        shift 2
+        got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+                Compare 'aa{sv}aa{sv}a{sv}' "$@")
+        [[ $got == "org.virtdiff.VirtDiff1.Error.$want" ]] || fail "$what: $got, expected $want"
+        pass "limit: $what: $got"
+}
+disks=()
+for ((i = 0; i < 33; i++)); do disks+=(1 path s "$GOOD"); done
+compare_error_is "InvalidArgs: at most 32 disks a side" "33 disks on a side" \
+        33 "${disks[@]}" 1 1 path s "$GOOD" 0
+long=/$(printf 'x%.0s' {1..4096})
+compare_error_is "InvalidArgs: a disk's 'path' is longer than 4096 bytes" "a path of 4097 bytes" \
+        1 1 path s "$long" 1 1 path s "$GOOD" 0
+compare_error_is "InvalidArgs: a disk's 'snapshot' is longer than 1024 bytes" "a snapshot name of 4097 bytes" \
+        1 2 path s "$GOOD" snapshot s "$long" 1 1 path s "$GOOD" 0
+items=()
+for ((i = 0; i < 257; i++)); do items+=("/dir$i"); done
+compare_error_is "InvalidArgs: paths '/dir256': too many filter items" "257 paths" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 1 paths as 257 "${items[@]}"
+# Repeating a key does not get around its count.
+compare_error_is "InvalidArgs: exclude '/dir56': too many filter items" "257 exclude items over two keys" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 2 exclude as 200 "${items[@]:0:200}" exclude as 57 "${items[@]:0:57}"
+compare_error_is "InvalidArgs: include '${long:0:64}...': filter item too long" "an include glob of 4097 bytes" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 1 include as 1 "$long"
+options=()
+for ((i = 0; i < 65; i++)); do options+=(atime b true); done
+compare_error_is "InvalidArgs: more than 64 options" "65 options" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 65 "${options[@]}"
+
 # None of the above started an appliance.
 if daemon_log | grep -qE 'KVM is not usable|Using KVM'; then
         fail "an appliance was started for refused input"

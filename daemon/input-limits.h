@@ -8,9 +8,9 @@
 /* Bytes in an image path, a libvirt domain, URI or snapshot name. */
 #define MAX_PATH_LENGTH 4096
 #define MAX_NAME_LENGTH 1024
-/* Items in each of the ignore/include/exclude/paths options, and bytes in
- * one item. */
-#define MAX_FILTER_ITEMS 1024
+/* Items in each of the include/exclude/paths lists and in the ignored
+ * xattr globs (filters.c), and bytes in one item. */
+#define MAX_FILTER_ITEMS 256
 #define MAX_FILTER_ITEM_LENGTH 4096
 /* Options in the options a{sv} and keys in one disk's a{sv}. */
 #define MAX_OPTIONS 64
