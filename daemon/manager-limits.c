@@ -28,6 +28,16 @@ int limits_check_option_count(size_t n, sd_bus_error *err) {
         return 0;
 }
 
+int manager_query_caller(Manager *m, sd_bus_message *msg, CallerCreds **ret, sd_bus_error *err) {
+        if (m->mode != BUS_MODE_SYSTEM)
+                return 0;
+        int r = caller_creds_from_message(msg, ret);
+        if (r < 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied", "cannot tell who is calling: %s",
+                                         strerror(-r));
+        return 0;
+}
+
 int limits_check_caller_jobs(Manager *m, const char *sender, const CallerCreds *caller, sd_bus_error *err) {
         unsigned n = 0;
 

@@ -14,6 +14,11 @@ int limits_check_disk(const char *path, const char *domain, const char *uri, con
                       sd_bus_error *err);
 /* The n-th entry of an options a{sv} (counted from 1). */
 int limits_check_option_count(size_t n, sd_bus_error *err);
+/* On the system bus, where the daemon is root, the caller's uid and groups:
+ * what its images name is checked against them. Elsewhere the daemon is its
+ * caller: *ret stays NULL. AccessDenied when the bus cannot say. */
+int manager_query_caller(Manager *m, sd_bus_message *msg, CallerCreds **ret, sd_bus_error *err);
+
 /* Unfinished jobs of the caller: by its uid when creds are known (the
  * system bus, where one uid may open many connections), else by its unique
  * bus name. Peer mode (no sender) has one caller: unlimited here. */

@@ -374,14 +374,9 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        /* On the system bus the daemon is root: what an image names is
-         * checked against the caller's own rights. */
-        if (m->mode == BUS_MODE_SYSTEM) {
-                r = caller_creds_from_message(msg, &j->caller);
-                if (r < 0)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
-                                                 "cannot tell who is calling: %s", strerror(-r));
-        }
+        r = manager_query_caller(m, msg, &j->caller, err);
+        if (r < 0)
+                return r;
         r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
                                      j->caller, err);
         if (r < 0)

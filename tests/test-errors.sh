@@ -67,10 +67,21 @@ expect_error "an image in use by a running VM" "$TEST_TMPDIR/running.img: image 
 
 expect_error "missing file" "$TEST_TMPDIR/no-such.img: no such file" -- \
         "$GOOD" "$TEST_TMPDIR/no-such.img"
+# Every refusal from here on comes from this one daemon.
+first_pid=$(daemon_pid)
+[ -n "$first_pid" ] || fail "no daemon after the first refusal"
 expect_error "a directory" "$FIXTURES: is a directory" -- \
         "$FIXTURES" "$GOOD"
 expect_error "empty file" "$FIXTURES/empty.img: empty file" -- \
         "$FIXTURES/empty.img" "$GOOD"
+# A FIFO nobody writes to: opening it for reading must not block the
+# daemon (the guard is generous; the refusal itself is immediate).
+mkfifo "$TEST_TMPDIR/fifo.img"
+expect_error "a FIFO" "$TEST_TMPDIR/fifo.img: not a regular file or block device" -- \
+        "$TEST_TMPDIR/fifo.img" "$GOOD"
+daemon_answers || fail "the daemon does not answer after the FIFO"
+expect_error "/dev/zero" "/dev/zero: not a regular file or block device" -- \
+        /dev/zero "$GOOD"
 expect_error "text file forced to qcow2" "$FIXTURES/notes.txt: not a valid qcow2 image" -- \
         --format=qcow2 "$FIXTURES/notes.txt" "$GOOD"
 
@@ -142,6 +153,8 @@ bus_error_is() { # ERROR-NAME PATH-A PATH-B
 bus_error_is NoSuchFile "$GOOD" "$TEST_TMPDIR/no-such.img"
 bus_error_is InvalidImage "$FIXTURES" "$GOOD"
 bus_error_is InvalidImage "$FIXTURES/empty.img" "$GOOD"
+bus_error_is InvalidImage "$TEST_TMPDIR/fifo.img" "$GOOD"
+bus_error_is InvalidImage /dev/zero "$GOOD"
 bus_error_is ImageLocked "$TEST_TMPDIR/running.img" "$GOOD"
 bus_error_is UnsupportedFormat "$EVIL" "$GOOD"
 bus_error_is InvalidImage "$TEST_TMPDIR/loop-a.qcow2" "$GOOD"
@@ -225,6 +238,10 @@ assert_rc 0 "$TEST_TMPDIR/err"
 assert_lines "$TEST_TMPDIR/err" 0
 pass "--format=raw on the image whose qcow2 header names /etc/shadow: a raw disk, equal to its source"
 assert_no_qemu
+# After every bad input above, the same daemon still serves: it has just
+# diffed a good pair.
+[ "$(daemon_pid)" = "$first_pid" ] || fail "the daemon was replaced: pid $(daemon_pid), was $first_pid"
+pass "one daemon (pid $first_pid) refused every bad input and still diffs a good pair"
 
 # ---- a filesystem no kernel mounts, beside one that compares equal ----
 
