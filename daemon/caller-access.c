@@ -47,36 +47,83 @@ int caller_creds_from_uid(uid_t uid, CallerCreds **ret) {
         return 0;
 }
 
-int caller_creds_from_message(sd_bus_message *msg, CallerCreds **ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *bc = NULL;
-        _cleanup_caller_creds_ CallerCreds *c = NULL;
-        const gid_t *gids = NULL;
-        uid_t uid;
-        gid_t gid;
+/* The bus daemon's own record of the connection: the uid and groups the
+ * kernel gave it at connect time (SO_PEERCRED, SO_PEERGROUPS), not what
+ * /proc says of a pid that may have been reused since. */
+static int read_credentials(sd_bus_message *reply, CallerCreds *c, bool *ret_have_uid) {
+        int r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq_ptr(key, "UnixUserID")) {
+                        uint32_t uid;
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        if (r < 0)
+                                return r;
+                        c->uid = (uid_t) uid;
+                        *ret_have_uid = true;
+                } else if (streq_ptr(key, "UnixGroupIDs")) {
+                        const void *gids;
+                        size_t size;
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'u', &gids, &size);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                        gid_t *g = size ? malloc(size) : NULL;
+                        if (size && !g)
+                                return -ENOMEM;
+                        for (size_t i = 0; i < size / sizeof(uint32_t); i++)
+                                g[i] = (gid_t) ((const uint32_t *) gids)[i];
+                        free(c->groups);
+                        c->groups = g;
+                        c->n_groups = size / sizeof(uint32_t);
+                } else {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(reply);
+}
 
-        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_UID | SD_BUS_CREDS_GID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS,
-                                          &bc);
+int caller_creds_from_message(sd_bus_message *msg, CallerCreds **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_caller_creds_ CallerCreds *bus = calloc(1, sizeof(*bus)), *c = NULL;
+        const char *sender = sd_bus_message_get_sender(msg);
+        bool have_uid = false;
+
+        if (!bus)
+                return -ENOMEM;
+        if (!sender)
+                return -ENODATA;
+        int r = sd_bus_call_method(sd_bus_message_get_bus(msg), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                   "org.freedesktop.DBus", "GetConnectionCredentials", NULL, &reply, "s", sender);
+        if (r >= 0)
+                r = read_credentials(reply, bus, &have_uid);
         if (r < 0)
                 return r;
-        r = sd_bus_creds_get_uid(bc, &uid);
+        if (!have_uid)
+                return -ENODATA;
+        /* The primary gid from the user database; the groups from the bus
+         * when it knows them (dbus-daemon 1.12 and later), else from the
+         * user database too. */
+        r = caller_creds_from_uid(bus->uid, &c);
         if (r < 0)
                 return r;
-        r = caller_creds_from_uid(uid, &c);
-        if (r < 0)
-                return r;
-        /* What the bus says wins over the user database. */
-        if (sd_bus_creds_get_gid(bc, &gid) >= 0)
-                c->gid = gid;
-        r = sd_bus_creds_get_supplementary_gids(bc, &gids);
-        if (r >= 0) {
-                gid_t *g = r > 0 ? malloc((size_t) r * sizeof(gid_t)) : NULL;
-                if (r > 0 && !g)
-                        return -ENOMEM;
-                if (r > 0)
-                        memcpy(g, gids, (size_t) r * sizeof(gid_t));
+        if (bus->groups) {
                 free(c->groups);
-                c->groups = g;
-                c->n_groups = (size_t) r;
+                c->groups = TAKE_PTR(bus->groups);
+                c->n_groups = bus->n_groups;
         }
         *ret = TAKE_PTR(c);
         return 0;
