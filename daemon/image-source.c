@@ -4,6 +4,8 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
+#include "backing-chain.h"
+#include "input-limits.h"
 #include "nbd.h"
 #include "snapshot.h"
 #include "subprocess.h"
@@ -187,8 +189,8 @@ int disk_validate(Disk *d, Error *e) {
 
         if (!d->path || d->path[0] == 0)
                 return error_set(e, ERR_INVALID_ARGS, "empty image path");
-        if (strlen(d->path) > 4096)
-                return error_set(e, ERR_INVALID_ARGS, "image path too long");
+        if (strlen(d->path) > MAX_PATH_LENGTH)
+                return error_set(e, ERR_INVALID_ARGS, "image path longer than %d bytes", MAX_PATH_LENGTH);
         if (!d->snapshot && !d->domain && snapshot_split_path(d) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
@@ -228,6 +230,11 @@ int disk_validate(Disk *d, Error *e) {
         if (!format_supported(d->format))
                 return error_set(e, ERR_UNSUPPORTED_FORMAT, "%s: unsupported image format '%s'", d->path,
                                  d->format);
+
+        /* Before qemu follows the chain: it must not open what the caller
+         * may not read, nor probe a format. */
+        if (backing_chain_check(d->path, d->format, d->caller, e) < 0)
+                return -1;
 
         /* Opening through qemu-img checks the header, the backing chain and
          * the image lock the way the appliance's qemu will. */

@@ -4,9 +4,8 @@
 #include <pthread.h>
 
 #include "libvirt-source.h"
+#include "manager-limits.h"
 #include "manager.h"
-
-#define MAX_DISKS_PER_SIDE 32
 
 #define invalid(err, ...) sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", __VA_ARGS__)
 
@@ -51,6 +50,9 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                 return invalid(err, "a disk has a 'uri' but no 'domain'");
         if (!domain && !path)
                 return invalid(err, "a disk has no 'path' (or 'domain')");
+        r = limits_check_disk(path, domain, uri, snapshot, err);
+        if (r < 0)
+                return r;
         if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "at most %d disks a side",
                                          MAX_DISKS_PER_SIDE);

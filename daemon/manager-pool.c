@@ -6,6 +6,7 @@
 #include "identity.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-limits.h"
 #include "pool.h"
 #include "scheduler.h"
 
@@ -47,9 +48,11 @@ static void *warm_thread(void *userdata) {
         s->disk_keys = calloc(s->n_disks, FINGERPRINT_SIZE);
         if (!s->disk_keys)
                 error_set(&w->error, ERR_INTERNAL, "out of memory");
-        for (size_t i = 0; i < s->n_disks && w->error.code == ERR_OK; i++)
+        for (size_t i = 0; i < s->n_disks && w->error.code == ERR_OK; i++) {
+                s->disks[i].caller = w->disks->caller;
                 if (disk_validate(&s->disks[i], &w->error) >= 0)
                         (void) disk_identify(m->store, &s->disks[i], NULL, s->disk_keys[i], &w->error);
+        }
         if (w->error.code == ERR_OK) {
                 side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) s->disk_keys, s->n_disks, key);
                 w->result = pool_warm(m->pool, s->disks, s->n_disks, key, &w->error);
@@ -73,6 +76,10 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         if (!w->disks)
                 return -ENOMEM;
         int r = manager_parse_side(msg, w->disks, 0, err);
+        if (r < 0)
+                return r;
+        /* As for Compare: backing files are read with the caller's rights. */
+        r = manager_query_caller(m, msg, &w->disks->caller, err);
         if (r < 0)
                 return r;
         /* A snapshot is read through a qemu-nbd that lives as long as its

@@ -7,6 +7,7 @@
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
+#include "manager-limits.h"
 #include "manager-libvirt.h"
 #include "manager-pool.h"
 #include "appliance.h"
@@ -142,6 +143,7 @@ int manager_new(Manager **ret) {
         m->next_id = 1;
         m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
         m->max_queue = 64;
+        m->max_jobs_per_caller = MAX_JOBS_PER_CALLER;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
@@ -250,8 +252,10 @@ static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f,
                 r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
                     : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
                                                 : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
+                /* A message of one line: a long item is cut. */
                 if (r == -EINVAL)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%s': %s", key, *i, why);
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%.64s%s': %s", key, *i,
+                                                 strlen(*i) > 64 ? "..." : "", why);
                 if (r < 0)
                         return r;
         }
@@ -270,6 +274,7 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 {"extra_stats", offsetof(CompareOptions, extra_stats)},
         };
         static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
+        size_t n_options = 0;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -277,6 +282,9 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 const char *key;
                 int b = 0;
                 bool known = false;
+                r = limits_check_option_count(++n_options, err);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
@@ -363,6 +371,14 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = manager_parse_side(msg, j, 1, err);
         if (r >= 0)
                 r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+
+        r = manager_query_caller(m, msg, &j->caller, err);
+        if (r < 0)
+                return r;
+        r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
+                                     j->caller, err);
         if (r < 0)
                 return r;
 
