@@ -30,7 +30,7 @@ for target in manifest-wire qcow2-header store options; do
         rm -rf "$work"
         mkdir -p "$work"
         # New inputs go to the first directory, never into the committed seeds.
-        if ! $dir/fuzz/fuzz-$target -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        if ! $dir/fuzz/fuzz-$target -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
                 -artifact_prefix=$dir/artifacts/$target- -print_final_stats=1 \
                 "$work" "fuzz/corpus/$target" >$dir/fuzz-$target.log 2>&1; then
                 echo "FAIL: fuzz-$target: see $dir/fuzz-$target.log and $dir/artifacts/" >&2
