@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
+#include "disk-fd.h"
 #include "nbd.h"
 #include "snapshot.h"
 #include "subprocess.h"
@@ -19,6 +20,8 @@ void disk_done(Disk *d) {
         free(d->uri);
         free(d->domain_snapshot);
         free(d->snapshot);
+        if (d->by_fd && d->fd >= 0)
+                (void) close(d->fd);
         memset(d, 0, sizeof(*d));
 }
 
@@ -228,6 +231,8 @@ int disk_validate(Disk *d, Error *e) {
         if (!format_supported(d->format))
                 return error_set(e, ERR_UNSUPPORTED_FORMAT, "%s: unsupported image format '%s'", d->path,
                                  d->format);
+        if (d->by_fd && disk_fd_validate(d, magic, (size_t) n, e) < 0)
+                return -1;
 
         /* Opening through qemu-img checks the header, the backing chain and
          * the image lock the way the appliance's qemu will. */

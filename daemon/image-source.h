@@ -23,6 +23,11 @@ typedef struct Disk {
         bool live;             /* read while its running domain writes it */
         bool domain_running;
         NbdServer *nbd;        /* serving it while its side's appliance runs */
+
+        /* Opened by the caller and passed on the bus (disk-fd.c): path is
+         * then /proc/PID/fd/FD of the daemon's own copy. */
+        bool by_fd;
+        int fd;
 } Disk;
 
 void disk_done(Disk *d);
