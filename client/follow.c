@@ -1,10 +1,12 @@
 #include "follow.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 #include "comparer.h"
+#include "errors.h"
 
 #define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
 #define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
@@ -30,11 +32,28 @@ static void print_error(const char *prog, const sd_bus_error *e, int r) {
                 fprintf(stderr, "%s: %s\n", prog, strerror(r < 0 ? -r : r));
 }
 
-static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n) {
+/* --pass-fds: the image opened here, with our rights; the message keeps
+ * its own copy of the fd. */
+static int append_fd(sd_bus_message *m, const char *path, sd_bus_error *err) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                int k = errno;
+                return sd_bus_error_setf(err,
+                                         k == ENOENT || k == ENOTDIR ? VD_ERROR_PREFIX "NoSuchFile"
+                                         : k == EACCES || k == EPERM ? VD_ERROR_PREFIX "AccessDenied"
+                                                                     : VD_ERROR_PREFIX "InvalidImage",
+                                         "%s: cannot open: %s", path, strerror(k));
+        }
+        return sd_bus_message_append(m, "{sv}", "fd", "h", fd);
+}
+
+static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n, bool pass_fds, sd_bus_error *err) {
         int r = sd_bus_message_open_container(m, 'a', "a{sv}");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-                if (r >= 0 && disks[i].path)
+                if (r >= 0 && disks[i].path && pass_fds)
+                        r = append_fd(m, disks[i].path, err);
+                else if (r >= 0 && disks[i].path)
                         r = sd_bus_message_append(m, "{sv}", "path", "s", disks[i].path);
                 if (r >= 0 && disks[i].domain)
                         r = sd_bus_message_append(m, "{sv}", "domain", "s", disks[i].domain);
@@ -119,13 +138,16 @@ static int submit(Follow *f, sd_bus_error *err) {
         int r = sd_bus_message_new_method_call(f->conn.bus, &m, f->conn.destination, VD_OBJECT_PATH,
                                                VD_MANAGER_INTERFACE, "Compare");
         if (r >= 0)
-                r = append_side(m, a->disks[0], a->n_disks[0]);
+                r = append_side(m, a->disks[0], a->n_disks[0], a->pass_fds, err);
         if (r >= 0)
-                r = append_side(m, a->disks[1], a->n_disks[1]);
+                r = append_side(m, a->disks[1], a->n_disks[1], a->pass_fds, err);
         if (r >= 0)
                 r = append_options(m, a);
         if (r < 0)
                 return r;
+        /* On the system bus polkit may ask for a password, when there is
+         * someone to type it. */
+        (void) sd_bus_message_set_allow_interactive_authorization(m, isatty(STDIN_FILENO));
         r = sd_bus_call(f->conn.bus, m, VALIDATE_TIMEOUT_USEC, err, &reply);
         if (r < 0)
                 return r;
