@@ -20,6 +20,7 @@ fi
 source "$(dirname "$0")/lib.sh"
 requires_root
 requires dbus-daemon gdbus busctl setpriv
+"$PYTHON" -c 'import dbus' 2>/dev/null || skip "no dbus module for $PYTHON (Debian: python3-dbus)"
 POLKITD=/usr/lib/polkit-1/polkitd
 [ -x "$POLKITD" ] || skip "polkitd is not installed (Debian: polkitd)"
 id polkitd >/dev/null 2>&1 || skip "no polkitd user"
@@ -213,6 +214,25 @@ assert_rc 2 "$TEST_TMPDIR/err"
 assert_lines "$TEST_TMPDIR/err" 1
 assert_contains "$TEST_TMPDIR/err" "$SECRET: cannot open: Permission denied"
 pass "by fd: an image the caller cannot open is not read"
+
+# Bad fds, as nobody (no polkit involved): each its named error, and no
+# appliance. The caller's fds 3 (side A) and 4 (side B) are passed.
+mkfifo "$PUB/fifo"
+chmod 0666 "$PUB/fifo"
+cp --sparse=always "$FIXTURES/overlay.qcow2" "$PUB/overlay.qcow2"
+chmod 0644 "$PUB/overlay.qcow2"
+check_fd_error() { # WHAT EXPECTED-NAME EXPECTED-TEXT, with fds 3 and 4 open
+        local out
+        out=$(as_nobody "$PYTHON" "$SRCDIR/tests/fd-compare.py" system)
+        [[ $out == "org.virtdiff.VirtDiff1.Error.$2: "*"$3"* ]] || fail "$1: $out"
+}
+before=$(launches)
+check_fd_error "a FIFO" InvalidImage "not a regular file or block device" 3<>"$PUB/fifo" 4<"$B"
+check_fd_error "/dev/null" InvalidImage "not a regular file or block device" 3</dev/null 4<"$B"
+check_fd_error "a write-only fd" InvalidArgs "not open for reading" 3>>"$TEST_TMPDIR/out" 4<"$B"
+check_fd_error "a qcow2 with a backing file" InvalidImage "has a backing file" 3<"$PUB/overlay.qcow2" 4<"$B"
+[ "$(launches)" = "$before" ] || fail "a bad fd launched an appliance"
+pass "by fd: FIFO, character device, write-only fd, qcow2 with a backing file: each refused by name"
 
 # --------------------------------------------------------------- cancel ----
 ROOT_JOB=$(busctl --system call "${MANAGER[@]}" $(compare_words "$A" "$B") | awk '{print $2}' | tr -d '"')
