@@ -419,6 +419,10 @@ int follow_diff(const char *prog, const DiffArgs *args) {
         if (r < 0) {
                 if (!sd_bus_error_is_set(&err) && !f.conn.bus)
                         fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
+                else if (sd_bus_error_has_name(&err, VD_ERROR_PREFIX "AccessDenied") && !args->pass_fds &&
+                         strstr(strempty(err.message), "compare-path"))
+                        /* What the user can do without an administrator. */
+                        fprintf(stderr, "%s: %s; --pass-fds needs no authorization\n", prog, err.message);
                 else
                         print_error(prog, &err, r);
                 sd_bus_error_free(&err);

@@ -172,6 +172,7 @@ set -e
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_lines "$TEST_TMPDIR/err" 1
 assert_contains "$TEST_TMPDIR/err" "not authorized: org.virtdiff.VirtDiff1.compare-path"
+assert_contains "$TEST_TMPDIR/err" "; --pass-fds needs no authorization"
 pass "by path: nobody is refused with AccessDenied (bus and client)"
 
 # ---------------------------------------------------------------- by fd ----
@@ -213,7 +214,15 @@ set -e
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_lines "$TEST_TMPDIR/err" 1
 assert_contains "$TEST_TMPDIR/err" "$SECRET: cannot open: Permission denied"
-pass "by fd: an image the caller cannot open is not read"
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --system --pass-fds "$PUB/missing.img" "$B"
+assert_rc 2 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 1
+assert_contains "$TEST_TMPDIR/err" "$PUB/missing.img: cannot open: No such file or directory"
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --system --pass-fds -d guest --snapshot s1 --snapshot s2
+assert_rc 2 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 1
+assert_contains "$TEST_TMPDIR/err" "--pass-fds takes image files, not libvirt domains or snapshots"
+pass "by fd: an image the caller cannot open is not read; a missing one or a domain is one line, exit 2"
 
 # Bad fds, as nobody (no polkit involved): each its named error, and no
 # appliance. The caller's fds 3 (side A) and 4 (side B) are passed.
