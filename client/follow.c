@@ -246,6 +246,23 @@ static bool report_unread_filesystems(const char *prog, json_object *root) {
         return any;
 }
 
+/* With --pass-fds the daemon knows the images only as its /proc/PID/fd/N:
+ * show the names they were opened by here. */
+static void name_passed_images(json_object *root, const DiffArgs *a) {
+        for (int s = 0; a->pass_fds && s < 2; s++) {
+                json_object *side = NULL, *images = NULL;
+                if (!json_object_object_get_ex(root, s ? "b" : "a", &side) ||
+                    !json_object_object_get_ex(side, "images", &images) ||
+                    !json_object_is_type(images, json_type_array))
+                        continue;
+                for (size_t i = 0; i < a->n_disks[s] && i < json_object_array_length(images); i++) {
+                        json_object *img = json_object_array_get_idx(images, i);
+                        if (json_object_is_type(img, json_type_object) && a->disks[s][i].path)
+                                json_object_object_add(img, "path", json_object_new_string(a->disks[s][i].path));
+                }
+        }
+}
+
 static int print_result(Follow *f, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "GetResult",
@@ -278,6 +295,7 @@ static int print_result(Follow *f, sd_bus_error *err) {
         if (!root)
                 return sd_bus_error_set(err, "org.virtdiff.VirtDiff1.Error.Internal",
                                         "the daemon's result is not valid JSON");
+        name_passed_images(root, f->args);
         bool differ = false;
         r = output_write_view(stdout, root, &f->args->output, &differ);
         bool unread = report_unread_filesystems(f->prog, root);

@@ -184,11 +184,13 @@ RC=$?
 set -e
 assert_rc 1 "$TEST_TMPDIR/err"
 [ "$(launches)" = $((before + 2)) ] || fail "the diff by fd did not launch one appliance a side"
-"$PYTHON" - "$TEST_TMPDIR/fd.json" <<'EOF' || fail "the diff by fd is not right"
+"$PYTHON" - "$TEST_TMPDIR/fd.json" "$A" "$B" <<'EOF' || fail "the diff by fd is not right"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["changes"], "no changes"
 assert not d["a"]["cached"] and not d["b"]["cached"], "a fresh daemon claims a cached side"
+# The client names the images as it opened them, not the daemon's /proc path.
+assert [d[s]["images"][0]["path"] for s in "ab"] == sys.argv[2:], [d[s]["images"] for s in "ab"]
 EOF
 pass "by fd: nobody's diff succeeds"
 
