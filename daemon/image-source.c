@@ -6,6 +6,7 @@
 
 #include "backing-chain.h"
 #include "input-limits.h"
+#include "disk-fd.h"
 #include "nbd.h"
 #include "snapshot.h"
 #include "subprocess.h"
@@ -21,6 +22,8 @@ void disk_done(Disk *d) {
         free(d->uri);
         free(d->domain_snapshot);
         free(d->snapshot);
+        if (d->by_fd && d->fd >= 0)
+                (void) close(d->fd);
         memset(d, 0, sizeof(*d));
 }
 
@@ -230,6 +233,8 @@ int disk_validate(Disk *d, Error *e) {
         if (!format_supported(d->format))
                 return error_set(e, ERR_UNSUPPORTED_FORMAT, "%s: unsupported image format '%s'", d->path,
                                  d->format);
+        if (d->by_fd && disk_fd_validate(d, magic, (size_t) n, e) < 0)
+                return -1;
 
         /* Before qemu follows the chain: it must not open what the caller
          * may not read, nor probe a format. */

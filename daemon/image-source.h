@@ -25,6 +25,11 @@ typedef struct Disk {
         bool domain_running;
         NbdServer *nbd;        /* serving it while its side's appliance runs */
         const CallerCreds *caller; /* whose rights its backing chain needs; NULL: ours */
+
+        /* Opened by the caller and passed on the bus (disk-fd.c): path is
+         * then /proc/PID/fd/FD of the daemon's own copy. */
+        bool by_fd;
+        int fd;
 } Disk;
 
 void disk_done(Disk *d);

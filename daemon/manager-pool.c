@@ -7,6 +7,7 @@
 #include "log.h"
 #include "manager.h"
 #include "manager-limits.h"
+#include "polkit.h"
 #include "pool.h"
 #include "scheduler.h"
 
@@ -86,10 +87,13 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
          * job: nothing of it can stay warm. */
         for (size_t i = 0; i < w->disks->sides[0].n_disks; i++) {
                 const Disk *d = &w->disks->sides[0].disks[i];
-                if (d->domain || d->snapshot)
+                if (d->domain || d->snapshot || d->by_fd)
                         return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "Warm takes image files, not libvirt domains or snapshots");
+                                                 "Warm takes image files, not libvirt domains, snapshots or file descriptors");
         }
+        r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_warm, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         WarmRequest **nw = realloc(m->warms, (m->n_warms + 1) * sizeof(WarmRequest *));
         if (!nw)
                 return -ENOMEM;

@@ -12,6 +12,7 @@
 #include "manager-pool.h"
 #include "appliance.h"
 #include "log.h"
+#include "polkit.h"
 #include "scheduler.h"
 
 int manager_reply_error(sd_bus_message *call, const Error *e) {
@@ -355,6 +356,14 @@ static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
         return 0;
 }
 
+static bool job_all_disks_by_fd(const Job *j) {
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < j->sides[s].n_disks; i++)
+                        if (!j->sides[s].disks[i].by_fd)
+                                return false;
+        return true;
+}
+
 static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
 
@@ -373,6 +382,19 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = parse_options(msg, j, err);
         if (r < 0)
                 return r;
+        /* Paths and domains are read as the daemon's user; fds were opened
+         * by the caller. */
+        if (!job_all_disks_by_fd(j)) {
+                r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_compare, err);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        if (m->mode == BUS_MODE_SYSTEM) {
+                r = polkit_sender_uid(msg, &j->owner_uid);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
+                                                 "cannot tell who the caller is: %s", strerror(-r));
+        }
 
         r = manager_query_caller(m, msg, &j->caller, err);
         if (r < 0)
