@@ -1,10 +1,12 @@
 #include "follow.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 #include "comparer.h"
+#include "errors.h"
 
 #define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
 #define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
@@ -30,11 +32,28 @@ static void print_error(const char *prog, const sd_bus_error *e, int r) {
                 fprintf(stderr, "%s: %s\n", prog, strerror(r < 0 ? -r : r));
 }
 
-static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n) {
+/* --pass-fds: the image opened here, with our rights; the message keeps
+ * its own copy of the fd. */
+static int append_fd(sd_bus_message *m, const char *path, sd_bus_error *err) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                int k = errno;
+                return sd_bus_error_setf(err,
+                                         k == ENOENT || k == ENOTDIR ? VD_ERROR_PREFIX "NoSuchFile"
+                                         : k == EACCES || k == EPERM ? VD_ERROR_PREFIX "AccessDenied"
+                                                                     : VD_ERROR_PREFIX "InvalidImage",
+                                         "%s: cannot open: %s", path, strerror(k));
+        }
+        return sd_bus_message_append(m, "{sv}", "fd", "h", fd);
+}
+
+static int append_side(sd_bus_message *m, const ClientDisk *disks, size_t n, bool pass_fds, sd_bus_error *err) {
         int r = sd_bus_message_open_container(m, 'a', "a{sv}");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-                if (r >= 0 && disks[i].path)
+                if (r >= 0 && disks[i].path && pass_fds)
+                        r = append_fd(m, disks[i].path, err);
+                else if (r >= 0 && disks[i].path)
                         r = sd_bus_message_append(m, "{sv}", "path", "s", disks[i].path);
                 if (r >= 0 && disks[i].domain)
                         r = sd_bus_message_append(m, "{sv}", "domain", "s", disks[i].domain);
@@ -119,13 +138,16 @@ static int submit(Follow *f, sd_bus_error *err) {
         int r = sd_bus_message_new_method_call(f->conn.bus, &m, f->conn.destination, VD_OBJECT_PATH,
                                                VD_MANAGER_INTERFACE, "Compare");
         if (r >= 0)
-                r = append_side(m, a->disks[0], a->n_disks[0]);
+                r = append_side(m, a->disks[0], a->n_disks[0], a->pass_fds, err);
         if (r >= 0)
-                r = append_side(m, a->disks[1], a->n_disks[1]);
+                r = append_side(m, a->disks[1], a->n_disks[1], a->pass_fds, err);
         if (r >= 0)
                 r = append_options(m, a);
         if (r < 0)
                 return r;
+        /* On the system bus polkit may ask for a password, when there is
+         * someone to type it. */
+        (void) sd_bus_message_set_allow_interactive_authorization(m, isatty(STDIN_FILENO));
         r = sd_bus_call(f->conn.bus, m, VALIDATE_TIMEOUT_USEC, err, &reply);
         if (r < 0)
                 return r;
@@ -224,6 +246,23 @@ static bool report_unread_filesystems(const char *prog, json_object *root) {
         return any;
 }
 
+/* With --pass-fds the daemon knows the images only as its /proc/PID/fd/N:
+ * show the names they were opened by here. */
+static void name_passed_images(json_object *root, const DiffArgs *a) {
+        for (int s = 0; a->pass_fds && s < 2; s++) {
+                json_object *side = NULL, *images = NULL;
+                if (!json_object_object_get_ex(root, s ? "b" : "a", &side) ||
+                    !json_object_object_get_ex(side, "images", &images) ||
+                    !json_object_is_type(images, json_type_array))
+                        continue;
+                for (size_t i = 0; i < a->n_disks[s] && i < json_object_array_length(images); i++) {
+                        json_object *img = json_object_array_get_idx(images, i);
+                        if (json_object_is_type(img, json_type_object) && a->disks[s][i].path)
+                                json_object_object_add(img, "path", json_object_new_string(a->disks[s][i].path));
+                }
+        }
+}
+
 static int print_result(Follow *f, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "GetResult",
@@ -256,6 +295,7 @@ static int print_result(Follow *f, sd_bus_error *err) {
         if (!root)
                 return sd_bus_error_set(err, "org.virtdiff.VirtDiff1.Error.Internal",
                                         "the daemon's result is not valid JSON");
+        name_passed_images(root, f->args);
         bool differ = false;
         r = output_write_view(stdout, root, &f->args->output, &differ);
         bool unread = report_unread_filesystems(f->prog, root);
@@ -397,6 +437,10 @@ int follow_diff(const char *prog, const DiffArgs *args) {
         if (r < 0) {
                 if (!sd_bus_error_is_set(&err) && !f.conn.bus)
                         fprintf(stderr, "%s: cannot reach virt-diffd: %s\n", prog, strerror(-r));
+                else if (sd_bus_error_has_name(&err, VD_ERROR_PREFIX "AccessDenied") && !args->pass_fds &&
+                         strstr(strempty(err.message), "compare-path"))
+                        /* What the user can do without an administrator. */
+                        fprintf(stderr, "%s: %s; --pass-fds needs no authorization\n", prog, err.message);
                 else
                         print_error(prog, &err, r);
                 sd_bus_error_free(&err);

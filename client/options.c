@@ -117,6 +117,10 @@ void diff_help(const char *prog) {
                "                         (default: session bus, else private daemon)\n"
                "      --detach           Submit the job, print its path and exit; it runs on\n"
                "                         (follow it with 'virt-diffctl wait JOB')\n"
+               "      --pass-fds         Open the images here and pass them as file descriptors:\n"
+               "                         the daemon reads only what you can read, and on the\n"
+               "                         system bus needs no administrator (raw and qcow2\n"
+               "                         image files without a backing file)\n"
                "Other:\n"
                "      --progress         Show progress even when stderr is not a terminal\n"
                "  -q, --quiet            No progress\n"
@@ -199,7 +203,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
-                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -238,6 +242,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"private", no_argument, NULL, ARG_PRIVATE},
                 {"progress", no_argument, NULL, ARG_PROGRESS},
                 {"detach", no_argument, NULL, ARG_DETACH},
+                {"pass-fds", no_argument, NULL, ARG_PASS_FDS},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"version", no_argument, NULL, 'V'},
@@ -391,6 +396,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 case ARG_DETACH:
                         a->detach = true;
                         break;
+                case ARG_PASS_FDS:
+                        a->pass_fds = true;
+                        break;
                 case 'q':
                         if (choose(&progress_choice, 0, opt, prog) < 0)
                                 return -EINVAL;
@@ -472,6 +480,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         prog);
                 return -EINVAL;
         }
+        for (int s = 0; a->pass_fds && s < 2; s++)
+                for (size_t i = 0; i < a->n_disks[s]; i++)
+                        if (a->disks[s][i].domain || a->disks[s][i].snapshot) {
+                                fprintf(stderr, "%s: --pass-fds takes image files, not libvirt domains or snapshots\n",
+                                        prog);
+                                return -EINVAL;
+                        }
         return 0;
 oom:
         fprintf(stderr, "%s: out of memory\n", prog);

@@ -31,6 +31,7 @@ struct DiffArgs {
         ConnectMode connect;
         DomainArgs domain;
         bool detach;  /* submit, print the job, exit */
+        bool pass_fds; /* open the images here, pass file descriptors */
         char *job;    /* wait: the job to follow */
 };
 

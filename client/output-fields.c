@@ -44,7 +44,9 @@ void format_size(char buf[static 32], uint64_t size, bool human) {
 }
 
 void format_time(char buf[static 64], int64_t ns, const OutputOptions *o) {
-        int64_t secs = ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000);
+        /* Floor division that cannot overflow: -INT64_MIN would (found by
+         * fuzz/fuzz-manifest-wire.c). */
+        int64_t secs = ns / 1000000000 - (ns % 1000000000 < 0);
         int64_t now = o->now ? o->now : (int64_t) time(NULL);
 
         switch (o->time_format) {

@@ -5,6 +5,7 @@
  * submits anything. */
 #pragma once
 
+#include "input-limits.h"
 #include "util.h"
 
 typedef struct Filters {
@@ -40,5 +41,5 @@ bool filters_keep_path(const Filters *f, const char *path);
 bool filters_keep_xattr(const Filters *f, const char *name);
 
 /* Limits on what a caller may pass. */
-#define FILTERS_MAX_ITEMS 256
-#define FILTERS_MAX_PATTERN 4096
+#define FILTERS_MAX_ITEMS MAX_FILTER_ITEMS
+#define FILTERS_MAX_PATTERN MAX_FILTER_ITEM_LENGTH

@@ -31,8 +31,10 @@ int disk_identify(Store *store, const Disk *d, const ProgressSink *progress, uin
                 const char *path = i == 0 ? d->path : d->backing_chain[i - 1];
                 /* The live file keeps changing under a snapshot that does
                  * not: the snapshot has its own key. */
+                /* A passed fd's /proc path means nothing next time: hash it,
+                 * remember nothing by its name. */
                 if (i == 0 && d->snapshot ? snapshot_key(d, keys[i], e) < 0
-                                          : file_key(store, path, progress, keys[i], e) < 0)
+                                          : file_key(d->by_fd ? NULL : store, path, progress, keys[i], e) < 0)
                         return -1;
                 labels[i] = i > 0 ? "backing" : d->snapshot ? "qcow2-snapshot" : d->format;
         }

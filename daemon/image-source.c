@@ -4,6 +4,9 @@
 #include <json-c/json.h>
 #include <sys/stat.h>
 
+#include "backing-chain.h"
+#include "input-limits.h"
+#include "disk-fd.h"
 #include "nbd.h"
 #include "snapshot.h"
 #include "subprocess.h"
@@ -19,6 +22,8 @@ void disk_done(Disk *d) {
         free(d->uri);
         free(d->domain_snapshot);
         free(d->snapshot);
+        if (d->by_fd && d->fd >= 0)
+                (void) close(d->fd);
         memset(d, 0, sizeof(*d));
 }
 
@@ -187,8 +192,8 @@ int disk_validate(Disk *d, Error *e) {
 
         if (!d->path || d->path[0] == 0)
                 return error_set(e, ERR_INVALID_ARGS, "empty image path");
-        if (strlen(d->path) > 4096)
-                return error_set(e, ERR_INVALID_ARGS, "image path too long");
+        if (strlen(d->path) > MAX_PATH_LENGTH)
+                return error_set(e, ERR_INVALID_ARGS, "image path longer than %d bytes", MAX_PATH_LENGTH);
         if (!d->snapshot && !d->domain && snapshot_split_path(d) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
@@ -228,6 +233,13 @@ int disk_validate(Disk *d, Error *e) {
         if (!format_supported(d->format))
                 return error_set(e, ERR_UNSUPPORTED_FORMAT, "%s: unsupported image format '%s'", d->path,
                                  d->format);
+        if (d->by_fd && disk_fd_validate(d, magic, (size_t) n, e) < 0)
+                return -1;
+
+        /* Before qemu follows the chain: it must not open what the caller
+         * may not read, nor probe a format. */
+        if (backing_chain_check(d->path, d->format, d->caller, e) < 0)
+                return -1;
 
         /* Opening through qemu-img checks the header, the backing chain and
          * the image lock the way the appliance's qemu will. */

@@ -2,6 +2,7 @@
  * launched so that bad input fails fast with a named error. */
 #pragma once
 
+#include "caller-access.h"
 #include "errors.h"
 
 typedef struct NbdServer NbdServer;
@@ -23,6 +24,12 @@ typedef struct Disk {
         bool live;             /* read while its running domain writes it */
         bool domain_running;
         NbdServer *nbd;        /* serving it while its side's appliance runs */
+        const CallerCreds *caller; /* whose rights its backing chain needs; NULL: ours */
+
+        /* Opened by the caller and passed on the bus (disk-fd.c): path is
+         * then /proc/PID/fd/FD of the daemon's own copy. */
+        bool by_fd;
+        int fd;
 } Disk;
 
 void disk_done(Disk *d);

@@ -4,6 +4,7 @@
 #include "job.h"
 #include "log.h"
 #include "manager.h"
+#include "polkit.h"
 
 #define EMIT_INTERVAL_USEC (100 * 1000ULL)
 
@@ -223,8 +224,16 @@ void job_dispatch(Job *j) {
 
 /* ---- methods ---- */
 
-static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *err _unused_) {
+static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Job *j = userdata;
+        /* One's own job needs nothing; someone else's needs polkit. */
+        uid_t uid;
+        if (j->manager->mode == BUS_MODE_SYSTEM && (polkit_sender_uid(msg, &uid) < 0 || uid != j->owner_uid)) {
+                int r = polkit_check(j->manager, msg, POLKIT_ACTION_CANCEL_OTHER, POLKIT_TARGET_JOB, method_cancel,
+                                     err);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
         /* Idempotent: cancelling a finished job is not an error. */
         if (!j->finished_handled)
                 job_cancel(j);

@@ -91,6 +91,7 @@ Job *job_free(Job *j) {
         free(j->error_name);
         free(j->error_message);
         free(j->owner);
+        caller_creds_free(j->caller);
         free(j->object_path);
         free(j);
         return NULL;
@@ -450,8 +451,10 @@ static void *job_thread(void *userdata) {
         for (int s = 0; s < 2 && e.code == ERR_OK; s++)
                 (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, &e);
         for (int s = 0; s < 2 && e.code == ERR_OK; s++)
-                for (size_t i = 0; i < j->sides[s].n_disks && e.code == ERR_OK; i++)
+                for (size_t i = 0; i < j->sides[s].n_disks && e.code == ERR_OK; i++) {
+                        j->sides[s].disks[i].caller = j->caller;
                         (void) disk_validate(&j->sides[s].disks[i], &e);
+                }
 
         pthread_mutex_lock(&j->lock);
         j->validated = true;

@@ -69,6 +69,8 @@ typedef struct Job {
         uint64_t id;       /* 0 until the inputs are valid: a refusal takes no id */
         char *object_path; /* NULL until then too */
         char *owner;       /* unique bus name of the submitter; NULL in peer mode */
+        CallerCreds *caller; /* the submitter's uid and groups on the system bus, else NULL */
+        uid_t owner_uid;   /* the submitter's, on the system bus: may cancel without polkit */
         bool detached;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */

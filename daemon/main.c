@@ -17,6 +17,9 @@ static void help(void) {
                "      --max-running=N     Run at most N jobs at once (default: from the cores\n"
                "                          and the memory, two appliances a job)\n"
                "      --max-queue=N       Queue at most N jobs beyond those (default 64)\n"
+               "      --max-jobs-per-caller=N\n"
+               "                          Let one caller have at most N jobs queued or running\n"
+               "                          (default 8)\n"
                "      --pool-size=N       Keep at most N launched appliances (default 4; 0: none)\n"
                "      --pool-memory=SIZE  Keep appliances of at most SIZE memory in all (default 8G)\n"
                "      --pool-idle=SEC     Close an appliance unused for SEC seconds (default 300)\n"
@@ -69,7 +72,7 @@ int main(int argc, char *argv[]) {
         if (argc == 3 && strcmp(argv[1], "--worker") == 0)
                 return worker_main(WORKER_FD, argv[2]);
 
-        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
+        enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
                ARG_NO_CACHE };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -82,6 +85,7 @@ int main(int argc, char *argv[]) {
                 {"idle-timeout", required_argument, NULL, ARG_IDLE},
                 {"max-running", required_argument, NULL, ARG_MAX_RUNNING},
                 {"max-queue", required_argument, NULL, ARG_MAX_QUEUE},
+                {"max-jobs-per-caller", required_argument, NULL, ARG_MAX_PER_CALLER},
                 {"pool-size", required_argument, NULL, ARG_POOL_SIZE},
                 {"pool-memory", required_argument, NULL, ARG_POOL_MEMORY},
                 {"pool-idle", required_argument, NULL, ARG_POOL_IDLE},
@@ -148,6 +152,13 @@ int main(int argc, char *argv[]) {
                                 return 2;
                         }
                         m->max_queue = (unsigned) v;
+                        break;
+                case ARG_MAX_PER_CALLER:
+                        if (parse_uint(optarg, 100000, &v) < 0 || v == 0) {
+                                fprintf(stderr, "virt-diffd: invalid --max-jobs-per-caller '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->max_jobs_per_caller = (unsigned) v;
                         break;
                 case ARG_POOL_SIZE:
                         if (parse_uint(optarg, 1000, &v) < 0) {

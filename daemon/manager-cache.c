@@ -3,6 +3,7 @@
 #include "identity.h"
 #include "log.h"
 #include "manager.h"
+#include "polkit.h"
 
 static int require_store(Manager *m, sd_bus_error *err) {
         if (m->store)
@@ -31,7 +32,10 @@ int method_cache_list(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
         StoreItem *items = NULL;
         size_t n = 0;
-        int r = require_store(m, err);
+        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_list, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = require_store(m, err);
         if (r < 0)
                 return r;
         r = store_list(m->store, &items, &n);
@@ -93,7 +97,10 @@ int method_cache_purge(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
         const char *path;
         uint64_t removed = 0;
-        int r = require_store(m, err);
+        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_purge, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = require_store(m, err);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "s", &path);
@@ -122,7 +129,10 @@ int method_cache_verify(sd_bus_message *msg, void *userdata, sd_bus_error *err) 
         Manager *m = userdata;
         bool ok = false;
         _cleanup_free_ char *message = NULL;
-        int r = require_store(m, err);
+        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_verify, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = require_store(m, err);
         if (r < 0)
                 return r;
         r = store_verify(m->store, &ok, &message);

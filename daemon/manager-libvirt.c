@@ -4,15 +4,35 @@
 #include <pthread.h>
 
 #include "libvirt-source.h"
+#include "manager-limits.h"
 #include "manager.h"
-
-#define MAX_DISKS_PER_SIDE 32
+#include "polkit.h"
+#include "disk-fd.h"
 
 #define invalid(err, ...) sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", __VA_ARGS__)
+
+/* A disk the caller opened: only "fd" and "format". */
+static int parse_fd_disk(Job *j, int side, int fd, bool other_keys, const char *format, sd_bus_error *err) {
+        Error e = {0};
+        if (other_keys)
+                return invalid(err, "a disk given by 'fd' takes only a 'format' besides");
+        if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
+                return invalid(err, "at most %d disks a side", MAX_DISKS_PER_SIDE);
+        if (disk_fd_check(fd, &e) < 0)
+                return sd_bus_error_setf(err, e.code == ERR_INVALID_ARGS ? VD_ERROR_PREFIX "InvalidArgs"
+                                                                         : VD_ERROR_PREFIX "InvalidImage",
+                                         "%s", e.message);
+        /* The path is set from the daemon's own copy of the fd. */
+        int r = job_add_disk(j, side, "", format);
+        if (r < 0)
+                return r;
+        return disk_set_fd(&j->sides[side].disks[j->sides[side].n_disks - 1], fd);
+}
 
 int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         static const char *const keys[] = {"path", "format", "domain", "uri", "snapshot"};
         const char *values[ELEMENTSOF(keys)] = {};
+        int fd = -1;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -22,6 +42,15 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
+                if (strcmp(key, "fd") == 0) {
+                        r = sd_bus_message_read(msg, "v", "h", &fd);
+                        if (r < 0)
+                                return invalid(err, "disk option 'fd' is not a file descriptor (type h)");
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 while (i < ELEMENTSOF(keys) && strcmp(key, keys[i]) != 0)
                         i++;
                 if (i == ELEMENTSOF(keys))
@@ -45,12 +74,17 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                 return invalid(err, "a disk's 'domain' is empty");
         if (snapshot && !snapshot[0])
                 return invalid(err, "a disk's 'snapshot' is empty");
+        if (fd >= 0)
+                return parse_fd_disk(j, side, fd, path || domain || uri || snapshot, format, err);
         if (domain && (path || format))
                 return invalid(err, "a disk is either a 'path' or a 'domain' (whose disks have their formats)");
         if (!domain && uri)
                 return invalid(err, "a disk has a 'uri' but no 'domain'");
         if (!domain && !path)
                 return invalid(err, "a disk has no 'path' (or 'domain')");
+        r = limits_check_disk(path, domain, uri, snapshot, err);
+        if (r < 0)
+                return r;
         if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "at most %d disks a side",
                                          MAX_DISKS_PER_SIDE);
@@ -128,6 +162,10 @@ int method_list_snapshots(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return r;
         if (!domain[0])
                 return invalid(err, "no domain given");
+        /* As root, libvirt shows every domain's disks. */
+        r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_list_snapshots, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
 
         SnapshotQuery *q = calloc(1, sizeof(*q));
         if (!q)

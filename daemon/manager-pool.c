@@ -6,6 +6,8 @@
 #include "identity.h"
 #include "log.h"
 #include "manager.h"
+#include "manager-limits.h"
+#include "polkit.h"
 #include "pool.h"
 #include "scheduler.h"
 
@@ -47,9 +49,11 @@ static void *warm_thread(void *userdata) {
         s->disk_keys = calloc(s->n_disks, FINGERPRINT_SIZE);
         if (!s->disk_keys)
                 error_set(&w->error, ERR_INTERNAL, "out of memory");
-        for (size_t i = 0; i < s->n_disks && w->error.code == ERR_OK; i++)
+        for (size_t i = 0; i < s->n_disks && w->error.code == ERR_OK; i++) {
+                s->disks[i].caller = w->disks->caller;
                 if (disk_validate(&s->disks[i], &w->error) >= 0)
                         (void) disk_identify(m->store, &s->disks[i], NULL, s->disk_keys[i], &w->error);
+        }
         if (w->error.code == ERR_OK) {
                 side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) s->disk_keys, s->n_disks, key);
                 w->result = pool_warm(m->pool, s->disks, s->n_disks, key, &w->error);
@@ -75,14 +79,21 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         int r = manager_parse_side(msg, w->disks, 0, err);
         if (r < 0)
                 return r;
+        /* As for Compare: backing files are read with the caller's rights. */
+        r = manager_query_caller(m, msg, &w->disks->caller, err);
+        if (r < 0)
+                return r;
         /* A snapshot is read through a qemu-nbd that lives as long as its
          * job: nothing of it can stay warm. */
         for (size_t i = 0; i < w->disks->sides[0].n_disks; i++) {
                 const Disk *d = &w->disks->sides[0].disks[i];
-                if (d->domain || d->snapshot)
+                if (d->domain || d->snapshot || d->by_fd)
                         return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "Warm takes image files, not libvirt domains or snapshots");
+                                                 "Warm takes image files, not libvirt domains, snapshots or file descriptors");
         }
+        r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_warm, err);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         WarmRequest **nw = realloc(m->warms, (m->n_warms + 1) * sizeof(WarmRequest *));
         if (!nw)
                 return -ENOMEM;

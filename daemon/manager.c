@@ -7,10 +7,12 @@
 
 #include "kvm-probe.h"
 #include "manager-cache.h"
+#include "manager-limits.h"
 #include "manager-libvirt.h"
 #include "manager-pool.h"
 #include "appliance.h"
 #include "log.h"
+#include "polkit.h"
 #include "scheduler.h"
 
 int manager_reply_error(sd_bus_message *call, const Error *e) {
@@ -142,6 +144,7 @@ int manager_new(Manager **ret) {
         m->next_id = 1;
         m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
         m->max_queue = 64;
+        m->max_jobs_per_caller = MAX_JOBS_PER_CALLER;
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
@@ -250,8 +253,10 @@ static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f,
                 r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
                     : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
                                                 : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
+                /* A message of one line: a long item is cut. */
                 if (r == -EINVAL)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%s': %s", key, *i, why);
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%.64s%s': %s", key, *i,
+                                                 strlen(*i) > 64 ? "..." : "", why);
                 if (r < 0)
                         return r;
         }
@@ -270,6 +275,7 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 {"extra_stats", offsetof(CompareOptions, extra_stats)},
         };
         static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
+        size_t n_options = 0;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -277,6 +283,9 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 const char *key;
                 int b = 0;
                 bool known = false;
+                r = limits_check_option_count(++n_options, err);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
@@ -347,6 +356,14 @@ static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
         return 0;
 }
 
+static bool job_all_disks_by_fd(const Job *j) {
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < j->sides[s].n_disks; i++)
+                        if (!j->sides[s].disks[i].by_fd)
+                                return false;
+        return true;
+}
+
 static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
 
@@ -363,6 +380,27 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = manager_parse_side(msg, j, 1, err);
         if (r >= 0)
                 r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+        /* Paths and domains are read as the daemon's user; fds were opened
+         * by the caller. */
+        if (!job_all_disks_by_fd(j)) {
+                r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_compare, err);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        if (m->mode == BUS_MODE_SYSTEM) {
+                r = polkit_sender_uid(msg, &j->owner_uid);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
+                                                 "cannot tell who the caller is: %s", strerror(-r));
+        }
+
+        r = manager_query_caller(m, msg, &j->caller, err);
+        if (r < 0)
+                return r;
+        r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
+                                     j->caller, err);
         if (r < 0)
                 return r;
 

@@ -40,6 +40,7 @@ typedef struct Manager {
         uint64_t next_id;
         unsigned max_running; /* jobs running at once */
         unsigned max_queue;   /* jobs waiting beyond those */
+        unsigned max_jobs_per_caller; /* queued + running of one caller */
         uint64_t admit_seq;
         OwnerTurn *turns;
         size_t n_turns;

@@ -13,9 +13,11 @@
 #define NBD_STOP_TIMEOUT_USEC (5ULL * 1000000ULL)
 
 /* Other disks, a running domain's included, reach the appliance through
- * an overlay on the file itself, with locking off (overlay.c). */
+ * an overlay on the file itself, with locking off (overlay.c). A passed fd
+ * is served too: qemu-nbd opens our /proc/PID/fd/FD, which the
+ * appliance's qemu, behind libguestfs, never sees. */
 static bool disk_needs_nbd(const Disk *d) {
-        return d->snapshot;
+        return d->snapshot || d->by_fd;
 }
 
 static bool reap(pid_t pid, uint64_t timeout_usec) {
@@ -135,8 +137,8 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
                 return error_set(e, ERR_INTERNAL, "out of memory");
         if (strlen(s->socket) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
                 return error_set(e, ERR_INTERNAL, "socket path too long: %s", s->socket);
-        _cleanup_free_ char *name = qemu_opt_value(d->snapshot);
-        if (!name || asprintf(&load, "snapshot.name=%s", name) < 0)
+        _cleanup_free_ char *name = d->snapshot ? qemu_opt_value(d->snapshot) : NULL;
+        if (d->snapshot && (!name || asprintf(&load, "snapshot.name=%s", name) < 0))
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
         /* -r: read-only; -t: stay up across the appliance's reconnects. A

@@ -6,6 +6,7 @@
 
 #include "worker.h"
 #include "checksums.h"
+#include "input-limits.h"
 #include "log.h"
 
 typedef struct Mount {
@@ -218,6 +219,11 @@ static int walk_tree(Walk *w, Error *err) {
         for (size_t i = 0; i < len; i++)
                 if (names[i] == 0)
                         count++;
+        /* Bounds the daemon's memory and the result: a side's result
+         * entries come from its trees' entries. */
+        if (count > MAX_MANIFEST_ENTRIES)
+                return error_set(err, ERR_SCAN_FAILED, "more than %d entries in one filesystem tree: not compared",
+                                 MAX_MANIFEST_ENTRIES);
         t->entries = calloc(count, sizeof(Entry));
         if (!t->entries)
                 return error_set(err, ERR_INTERNAL, "out of memory");

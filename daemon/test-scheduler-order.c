@@ -1,6 +1,7 @@
 /* The scheduler on real Job objects (no worker threads): slots, queue
  * positions, round robin between owners, and room for new jobs. */
 #include "manager.h"
+#include "manager-limits.h"
 #include "scheduler.h"
 #include "test-util.h"
 
@@ -69,6 +70,28 @@ int main(void) {
         scheduler_run(&m);
         CHECK(c0->admitted && d0->admitted && !c1->admitted);
         CHECK(position(c1) == 1);
+
+        /* Jobs per caller: by bus name on the session bus, by uid when
+         * creds are known (the system bus), finished jobs not counted. */
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        m.max_jobs_per_caller = 2;
+        CHECK(limits_check_caller_jobs(&m, ":1.40", NULL, &err) == 0);
+        CHECK(limits_check_caller_jobs(&m, ":1.30", NULL, &err) < 0);
+        CHECK(sd_bus_error_has_name(&err, "org.virtdiff.VirtDiff1.Error.TooManyJobs"));
+        sd_bus_error_free(&err);
+        CHECK(limits_check_caller_jobs(&m, NULL, NULL, &err) == 0); /* peer mode */
+        finish_job(&m, c1);
+        CHECK(limits_check_caller_jobs(&m, ":1.30", NULL, &err) == 0);
+        CallerCreds *alice = NULL, *bob = NULL;
+        CHECK(caller_creds_from_uid(1000, &alice) == 0 && caller_creds_from_uid(1001, &bob) == 0);
+        Job *e0 = add_job(&m, ":1.50"), *e1 = add_job(&m, ":1.51");
+        CHECK(caller_creds_from_uid(1000, &e0->caller) == 0 && caller_creds_from_uid(1000, &e1->caller) == 0);
+        /* A third connection of the same uid is the same caller. */
+        CHECK(limits_check_caller_jobs(&m, ":1.52", alice, &err) < 0);
+        sd_bus_error_free(&err);
+        CHECK(limits_check_caller_jobs(&m, ":1.52", bob, &err) == 0);
+        caller_creds_free(alice);
+        caller_creds_free(bob);
 
         for (size_t i = 0; i < m.n_jobs; i++)
                 job_free(m.jobs[i]);

@@ -324,9 +324,9 @@ bus_compare() { # PATH-A PATH-B [OPTIONS...]
 
 # A busctl call that must fail: prints "ERROR-NAME: MESSAGE". busctl shows
 # only the message; its debug log has the error's name.
-busctl_error() { # busctl ARGS...
+busctl_error() { # busctl ARGS... (on the session bus, or on $BUSCTL_BUS: --system)
         local out
-        if out=$(SYSTEMD_LOG_LEVEL=debug busctl --user "$@" 2>&1); then
+        if out=$(SYSTEMD_LOG_LEVEL=debug busctl "${BUSCTL_BUS:---user}" "$@" 2>&1); then
                 fail "busctl $*: succeeded, expected an error"
         fi
         out=$(grep -o 'type=error .*error-name=[^ ]* error-message=.*' <<<"$out" | tail -n1) ||

@@ -16,13 +16,17 @@ long_options_man() { # PAGE
                 sed 's/\\//g' | sort -u
 }
 
-help=$(long_options_help "$BUILD/virt-diff")
-man=$(long_options_man "$SRC/docs/virt-diff.1")
-missing=$(comm -23 <(echo "$help") <(echo "$man"))
-extra=$(comm -13 <(echo "$help") <(echo "$man"))
-[ -z "$missing" ] || fail "in virt-diff --help but not in virt-diff(1): $missing"
-[ -z "$extra" ] || fail "in virt-diff(1) but not in virt-diff --help: $extra"
-echo "ok - virt-diff --help and virt-diff(1) document the same $(echo "$help" | wc -l) long options"
+same_options() { # PROGRAM PAGE SECTION
+        local help man missing extra
+        help=$(long_options_help "$BUILD/$1")
+        man=$(long_options_man "$SRC/docs/$2")
+        missing=$(comm -23 <(echo "$help") <(echo "$man"))
+        extra=$(comm -13 <(echo "$help") <(echo "$man"))
+        [ -z "$missing" ] || fail "in $1 --help but not in $1($3): $missing"
+        [ -z "$extra" ] || fail "in $1($3) but not in $1 --help: $extra"
+        echo "ok - $1 --help and $1($3) document the same $(echo "$help" | wc -l) long options"
+}
+same_options virt-diff virt-diff.1 1
 
 for cmd in $("$BUILD/virt-diffctl" --help | sed -nE 's/^  ([a-z][-a-z]*).*/\1/p'); do
         grep -qE "^\.(B|BR|TP|SS) .*\b$cmd\b|^\.B $cmd|^\\\\fB$cmd" "$SRC/docs/virt-diffctl.1" ||
@@ -46,3 +50,15 @@ complete_words() { # WORDS...
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
 [ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"
 echo "ok - bash completion of options, option values and commands"
+
+same_options virt-diffd virt-diffd.8 8
+
+# Every limit of daemon/input-limits.h is in virt-diffd(8)'s LIMITS section, with
+# its value.
+limits=$(sed -n '/^\.SH LIMITS/,/^\.SH /p' "$SRC/docs/virt-diffd.8")
+while read -r name value; do
+        grep -qw -- "$value" <<<"$limits" || fail "limit $name ($value) is not in virt-diffd(8)'s LIMITS"
+done < <(sed -nE 's/^#define (MAX_[A-Z_]+) ([0-9]+)$/\1 \2/p' "$SRC/daemon/input-limits.h")
+n=$(grep -c '^#define MAX_' "$SRC/daemon/input-limits.h")
+[ "$n" -ge 9 ] || fail "only $n limits found in input-limits.h"
+echo "ok - the $n limits of daemon/input-limits.h are in virt-diffd(8)"

@@ -67,10 +67,21 @@ expect_error "an image in use by a running VM" "$TEST_TMPDIR/running.img: image 
 
 expect_error "missing file" "$TEST_TMPDIR/no-such.img: no such file" -- \
         "$GOOD" "$TEST_TMPDIR/no-such.img"
+# Every refusal from here on comes from this one daemon.
+first_pid=$(daemon_pid)
+[ -n "$first_pid" ] || fail "no daemon after the first refusal"
 expect_error "a directory" "$FIXTURES: is a directory" -- \
         "$FIXTURES" "$GOOD"
 expect_error "empty file" "$FIXTURES/empty.img: empty file" -- \
         "$FIXTURES/empty.img" "$GOOD"
+# A FIFO nobody writes to: opening it for reading must not block the
+# daemon (the guard is generous; the refusal itself is immediate).
+mkfifo "$TEST_TMPDIR/fifo.img"
+expect_error "a FIFO" "$TEST_TMPDIR/fifo.img: not a regular file or block device" -- \
+        "$TEST_TMPDIR/fifo.img" "$GOOD"
+daemon_answers || fail "the daemon does not answer after the FIFO"
+expect_error "/dev/zero" "/dev/zero: not a regular file or block device" -- \
+        /dev/zero "$GOOD"
 expect_error "text file forced to qcow2" "$FIXTURES/notes.txt: not a valid qcow2 image" -- \
         --format=qcow2 "$FIXTURES/notes.txt" "$GOOD"
 
@@ -85,6 +96,45 @@ expect_error "missing backing file" "$FIXTURES/missing-backing.qcow2: " "no-such
 xfail_check backing-not-named "a missing backing file is called that" \
         'assert_contains "$TEST_TMPDIR/err" "not a valid qcow2 image: Could not open"' \
         err_has "backing file"
+
+# ---- the backing-file attack ----
+
+# A raw disk (the good ext4 image) whose first bytes, unused by ext4, are a
+# qcow2 header naming /etc/shadow as its backing file with no format: qemu
+# would probe /etc/shadow and read it. qemu-img no longer writes such
+# headers, so it is made by hand.
+EVIL=$TEST_TMPDIR/evil.img
+cp --sparse=always "$GOOD" "$EVIL"
+write_qcow2_header() { # FILE BACKING [FORMAT]
+        "$PYTHON" - "$@" <<'PY'
+import struct, sys
+path, backing = sys.argv[1], sys.argv[2].encode()
+fmt = sys.argv[3].encode() if len(sys.argv) > 3 else b""
+ext = b""
+if fmt:
+    ext = struct.pack(">II", 0xE2792ACA, len(fmt)) + fmt.ljust((len(fmt) + 7) // 8 * 8, b"\0")
+ext += b"\0" * 8
+off = 104 + len(ext)
+hdr = struct.pack(">IIQIIQIIQQIIQQQQII", 0x514649FB, 3, off, len(backing), 16, 1 << 20, 0, 0, 0, 0, 0, 0, 0,
+                  0, 0, 0, 4, 104)
+with open(path, "r+b") as f:
+    f.write(hdr + ext + backing)
+PY
+}
+write_qcow2_header "$EVIL" /etc/shadow
+expect_error "a qcow2 header naming /etc/shadow, no format given" \
+        "$EVIL: backing file /etc/shadow is named without its format" -- "$EVIL" "$GOOD"
+# Chains a header can make: each a named error, before qemu opens anything.
+printf 'x%.0s' {1..512} >"$TEST_TMPDIR/loop-a.qcow2"
+cp "$TEST_TMPDIR/loop-a.qcow2" "$TEST_TMPDIR/loop-b.qcow2"
+write_qcow2_header "$TEST_TMPDIR/loop-a.qcow2" loop-b.qcow2 qcow2
+write_qcow2_header "$TEST_TMPDIR/loop-b.qcow2" loop-a.qcow2 qcow2
+expect_error "a looping backing chain" "$TEST_TMPDIR/loop-a.qcow2: its backing chain loops" -- \
+        "$TEST_TMPDIR/loop-a.qcow2" "$GOOD"
+cp "$TEST_TMPDIR/loop-b.qcow2" "$TEST_TMPDIR/nbd.qcow2"
+write_qcow2_header "$TEST_TMPDIR/nbd.qcow2" nbd:localhost:10809 raw
+expect_error "a backing file that is not a local file" "is not a local file name" -- \
+        "$TEST_TMPDIR/nbd.qcow2" "$GOOD"
 
 # ---- the same on the bus: named errors ----
 
@@ -103,7 +153,12 @@ bus_error_is() { # ERROR-NAME PATH-A PATH-B
 bus_error_is NoSuchFile "$GOOD" "$TEST_TMPDIR/no-such.img"
 bus_error_is InvalidImage "$FIXTURES" "$GOOD"
 bus_error_is InvalidImage "$FIXTURES/empty.img" "$GOOD"
+bus_error_is InvalidImage "$TEST_TMPDIR/fifo.img" "$GOOD"
+bus_error_is InvalidImage /dev/zero "$GOOD"
 bus_error_is ImageLocked "$TEST_TMPDIR/running.img" "$GOOD"
+bus_error_is UnsupportedFormat "$EVIL" "$GOOD"
+bus_error_is InvalidImage "$TEST_TMPDIR/loop-a.qcow2" "$GOOD"
+bus_error_is AccessDenied "$TEST_TMPDIR/nbd.qcow2" "$GOOD"
 kill $vm
 wait $vm 2>/dev/null || true
 xfail_check truncated-as-corrupt "Compare: TruncatedImage for truncated.qcow2" \
@@ -124,6 +179,39 @@ got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtd
 [[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: unknown option 'fast'" ]] || fail "unknown option: $got"
 pass "Compare: InvalidArgs for a side without disks, an unknown disk option, an unknown option"
 
+# ---- limits (daemon/input-limits.h, virt-diffd(8) LIMITS): InvalidArgs, no job ----
+
+compare_error_is() { # EXPECTED-ERROR WHAT SIDE-A-ARGS... -- SIDE-B-AND-OPTIONS-ARGS...
+        local want=$1 what=$2 got
+        shift 2
+        got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
+                Compare 'aa{sv}aa{sv}a{sv}' "$@")
+        [[ $got == "org.virtdiff.VirtDiff1.Error.$want" ]] || fail "$what: $got, expected $want"
+        pass "limit: $what: $got"
+}
+disks=()
+for ((i = 0; i < 33; i++)); do disks+=(1 path s "$GOOD"); done
+compare_error_is "InvalidArgs: at most 32 disks a side" "33 disks on a side" \
+        33 "${disks[@]}" 1 1 path s "$GOOD" 0
+long=/$(printf 'x%.0s' {1..4096})
+compare_error_is "InvalidArgs: a disk's 'path' is longer than 4096 bytes" "a path of 4097 bytes" \
+        1 1 path s "$long" 1 1 path s "$GOOD" 0
+compare_error_is "InvalidArgs: a disk's 'snapshot' is longer than 1024 bytes" "a snapshot name of 4097 bytes" \
+        1 2 path s "$GOOD" snapshot s "$long" 1 1 path s "$GOOD" 0
+items=()
+for ((i = 0; i < 257; i++)); do items+=("/dir$i"); done
+compare_error_is "InvalidArgs: paths '/dir256': too many filter items" "257 paths" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 1 paths as 257 "${items[@]}"
+# Repeating a key does not get around its count.
+compare_error_is "InvalidArgs: exclude '/dir56': too many filter items" "257 exclude items over two keys" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 2 exclude as 200 "${items[@]:0:200}" exclude as 57 "${items[@]:0:57}"
+compare_error_is "InvalidArgs: include '${long:0:64}...': filter item too long" "an include glob of 4097 bytes" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 1 include as 1 "$long"
+options=()
+for ((i = 0; i < 65; i++)); do options+=(atime b true); done
+compare_error_is "InvalidArgs: more than 64 options" "65 options" \
+        1 1 path s "$GOOD" 1 1 path s "$GOOD" 65 "${options[@]}"
+
 # None of the above started an appliance.
 if daemon_log | grep -qE 'KVM is not usable|Using KVM'; then
         fail "an appliance was started for refused input"
@@ -142,6 +230,18 @@ assert_no_qemu
 LAUNCH=1 expect_error "--format=raw on a qcow2 file" "$FIXTURES/kinds-a.qcow2: no filesystems found" -- \
         --format=raw "$FIXTURES/kinds-a.qcow2" "$GOOD"
 assert_no_qemu
+
+# The attack's image with --format=raw: nothing in it is followed, and it
+# is the raw ext4 disk it also is, equal to the image it was copied from.
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --format=raw "$EVIL" "$GOOD"
+assert_rc 0 "$TEST_TMPDIR/err"
+assert_lines "$TEST_TMPDIR/err" 0
+pass "--format=raw on the image whose qcow2 header names /etc/shadow: a raw disk, equal to its source"
+assert_no_qemu
+# After every bad input above, the same daemon still serves: it has just
+# diffed a good pair.
+[ "$(daemon_pid)" = "$first_pid" ] || fail "the daemon was replaced: pid $(daemon_pid), was $first_pid"
+pass "one daemon (pid $first_pid) refused every bad input and still diffs a good pair"
 
 # ---- a filesystem no kernel mounts, beside one that compares equal ----
 

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl
 ensure_fixtures
-DAEMON_ARGS="--pool-size=0 --max-running=1 --max-queue=9"
+DAEMON_ARGS="--pool-size=0 --max-running=1 --max-queue=9 --max-jobs-per-caller=3"
 start_bus
 
 A=$FIXTURES/kinds-a.img
@@ -65,6 +65,38 @@ for ((i = 0; i < 300; i++)); do
 done
 [ "$(job_prop "$slow" State)" = 2 ] || fail "the first job does not run"
 
+# ---- one caller may have at most 3 jobs (--max-jobs-per-caller) ----
+# One connection: three Compares queue behind the slow job, the fourth is
+# refused (and takes no id); then the three are cancelled.
+"$PYTHON" - "$A" "$B" <<-'PY' || fail "jobs per caller"
+	import dbus, sys
+	bus = dbus.SessionBus()
+	mgr = dbus.Interface(bus.get_object("org.virtdiff.VirtDiff1", "/org/virtdiff/VirtDiff1"),
+	                     "org.virtdiff.VirtDiff1.Manager")
+	def side(p):
+	    return dbus.Array([dbus.Dictionary({"path": dbus.String(p, variant_level=1)}, signature="sv")],
+	                      signature="a{sv}")
+	jobs = [mgr.Compare(side(sys.argv[1]), side(sys.argv[2]), dbus.Dictionary({}, signature="sv"))
+	        for _ in range(3)]
+	try:
+	    mgr.Compare(side(sys.argv[1]), side(sys.argv[2]), dbus.Dictionary({}, signature="sv"))
+	    sys.exit("a fourth job of one caller was accepted")
+	except dbus.DBusException as e:
+	    if e.get_dbus_name() != "org.virtdiff.VirtDiff1.Error.TooManyJobs":
+	        sys.exit("fourth job: %s: %s" % (e.get_dbus_name(), e.get_dbus_message()))
+	    print("ok - jobs per caller: the fourth Compare of one connection: %s" % e.get_dbus_message())
+	for j in jobs:
+	    bus.get_object("org.virtdiff.VirtDiff1", j).Cancel(dbus_interface="org.virtdiff.VirtDiff1.Job")
+	for j in jobs:
+	    try:
+	        bus.get_object("org.virtdiff.VirtDiff1", j).Wait(dbus_interface="org.virtdiff.VirtDiff1.Job")
+	        sys.exit("%s: not cancelled" % j)
+	    except dbus.DBusException as e:
+	        if e.get_dbus_name() != "org.virtdiff.VirtDiff1.Error.Cancelled":
+	            sys.exit("%s: %s" % (j, e.get_dbus_name()))
+	PY
+mine=3 # the ids those three took
+
 # ---- eight clients at once ----
 clients=()
 for n in 1 2 3 4 5 6 7 8; do
@@ -75,7 +107,7 @@ positions=
 for ((i = 0; i < 300; i++)); do
         positions=$(for j in $(list_jobs); do
                 [ "$j" = "$slow" ] && continue
-                [ "$(job_prop "$j" State)" = 1 ] && job_prop "$j" QueuePosition
+                if [ "$(job_prop "$j" State)" = 1 ]; then job_prop "$j" QueuePosition; fi
         done | sort -n | tr '\n' ' ')
         [ "$positions" = "1 2 3 4 5 6 7 8 " ] && break
         sleep 0.2
@@ -86,7 +118,8 @@ pass "eight clients: all queued behind the running job, positions 1 to 8"
 
 # ---- the queue is full: 1 running + 8 + 1 = max-running + max-queue ----
 tenth=$(bus_compare "$A" "$B" 1 detached b true) || fail "the tenth job was refused"
-[ "${tenth##*/}" = $((slow_id + 9)) ] || fail "job ids: the tenth is $tenth, expected id $((slow_id + 9))"
+[ "${tenth##*/}" = $((slow_id + mine + 9)) ] ||
+        fail "job ids: the tenth is $tenth, expected id $((slow_id + mine + 9))"
 [ "$(job_prop "$tenth" QueuePosition)" = 9 ] || fail "the tenth job is not ninth in the queue"
 err=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager Compare \
         'aa{sv}aa{sv}a{sv}' 1 1 path s "$A" 1 1 path s "$B" 0)
@@ -104,7 +137,8 @@ err=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtd
         'aa{sv}aa{sv}a{sv}' 1 1 path s "$TEST_TMPDIR/no-such.img" 1 1 path s "$B" 0)
 [[ $err == org.virtdiff.VirtDiff1.Error.NoSuchFile:* ]] || fail "missing image: $err"
 next=$(bus_compare "$A" "$B" 1 detached b true) || fail "Compare after the refusals failed"
-[ "${next##*/}" = $((slow_id + 10)) ] || fail "refusals used job ids: got $next, expected id $((slow_id + 10))"
+[ "${next##*/}" = $((slow_id + mine + 10)) ] ||
+        fail "refusals used job ids: got $next, expected id $((slow_id + mine + 10))"
 pass "TooManyJobs and NoSuchFile used no job id: the next job is ${next##*/}"
 
 # ---- everyone completes, with the right result ----

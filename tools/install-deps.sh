@@ -7,7 +7,8 @@ packages=(
     libguestfs-dev libguestfs-tools guestfs-tools linux-image-amd64
     libsystemd-dev systemd libvirt-dev libjson-c-dev libsqlite3-dev libssl-dev
     dbus dbus-daemon qemu-utils qemu-system-x86 e2fsprogs fdisk attr
-    python3 python3-jsonschema
+    python3 python3-jsonschema python3-dbus libxml2-utils polkitd util-linux
+    clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The test command: installs what is missing, builds, runs every test, then
-# the unit tests again under ASan+UBSan and in an -O3 -DNDEBUG build.
+# the unit tests again under ASan+UBSan and in an -O3 -DNDEBUG build, and
+# the fuzz targets for a few seconds each (tools/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -20,6 +21,9 @@ for variant in asan ndebug; do
     ninja -C $dir >/dev/null
     meson test -C $dir --suite unit --print-errorlogs || status=$?
 done
+
+# Every parser of untrusted bytes, fuzzed briefly (about 25 s a target).
+tools/fuzz.sh 25 || status=$?
 
 # One plain closing line, whatever the runners print above it.
 /usr/bin/python3 - build/testlog-main.json build-asan/meson-logs/testlog.json build-ndebug/meson-logs/testlog.json <<'PY'

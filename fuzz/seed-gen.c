@@ -1,0 +1,84 @@
+/* Writes the seed corpora of the fuzz targets (fuzz/corpus/TARGET/):
+ * manifests with hostile names as the worker sends them, and a manifest
+ * cache holding one. Run by tools/fuzz.sh --seeds; the output is
+ * committed. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "fuzz-util.h"
+#include "store.h"
+#include "test-manifest-util.h"
+
+static void write_seed(const char *dir, const char *name, const void *data, size_t len) {
+        _cleanup_free_ char *path = path_join(dir, name);
+        int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+        if (fd < 0 || write(fd, data, len) != (ssize_t) len) {
+                fprintf(stderr, "cannot write %s\n", strempty(path));
+                exit(1);
+        }
+        (void) close(fd);
+}
+
+/* Names that break naive CSV, JSON and text writers. */
+static Manifest *hostile_manifest(bool other) {
+        Manifest *m = base_manifest();
+        Tree *t = m->trees;
+        static const char *const names[] = {
+                "/a,b", "/quote\"d", "/new\nline", "/cr\rlf", "/caf\xe9", "/tab\tx", "/back\\slash", "/\x01\x7f",
+                "/\xf0\x9f\x98\x80", "/=cmd()",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (!other || i % 2)
+                        entry_make(t, names[i], i % 3 ? ENTRY_KIND_FILE : ENTRY_KIND_SYMLINK)->size = i + other;
+        Entry *e = entry_make(t, "/x,attr", ENTRY_KIND_FILE);
+        entry_add_xattr(e, "user.\n\"", other ? "1" : "2");
+        manifest_sort(m);
+        return m;
+}
+
+int main(int argc, char **argv) {
+        if (argc != 2) {
+                fprintf(stderr, "usage: seed-gen CORPUS-DIR\n");
+                return 2;
+        }
+        _cleanup_free_ char *wire = path_join(argv[1], "manifest-wire"), *store = path_join(argv[1], "store");
+        (void) mkdir(wire, 0755);
+        (void) mkdir(store, 0755);
+
+        Manifest *a = hostile_manifest(false), *b = hostile_manifest(true), *base = base_manifest();
+        manifest_sort(base);
+        const Manifest *ms[] = {a, b, base};
+        for (size_t i = 0; i < ELEMENTSOF(ms); i++) {
+                WireBuf buf = {0};
+                char name[32];
+                manifest_encode(ms[i], &buf);
+                snprintf(name, sizeof name, "manifest-%zu", i);
+                write_seed(wire, name, buf.data, buf.len);
+                wire_buf_done(&buf);
+        }
+
+        /* A store with two manifests: load, compare, render. */
+        char tmpl[] = "/tmp/seed-gen.XXXXXX";
+        if (!mkdtemp(tmpl))
+                return 1;
+        _cleanup_free_ char *db = path_join(tmpl, "m.sqlite");
+        Store *s = NULL;
+        Error e = {0};
+        uint8_t k1[FINGERPRINT_SIZE] = {1}, k2[FINGERPRINT_SIZE] = {2};
+        StoreDisk d1 = {"/images/a,\"b\".img", k1}, d2 = {"/images/b\n.img", k2};
+        if (store_open(db, 1 << 20, &s, &e) < 0 || store_save_manifest(s, k1, &d1, 1, a, &e) < 0 ||
+            store_save_manifest(s, k2, &d2, 1, b, &e) < 0) {
+                fprintf(stderr, "store: %s\n", e.message);
+                return 1;
+        }
+        store_close(s);
+        /* Checkpointed into the one file by the close. */
+        _cleanup_free_ char *cmd = NULL;
+        if (asprintf(&cmd, "cp %s %s/cache.sqlite", db, store) < 0 || system(cmd) != 0)
+                return 1;
+        rm_rf(tmpl);
+        manifest_free(a);
+        manifest_free(b);
+        manifest_free(base);
+        return 0;
+}
