@@ -48,8 +48,8 @@ int checksums_parse(const char *out, size_t len, Tree *t) {
                 bool escaped = *s == '\\';
                 if (escaped)
                         s++;
-                /* "<64 hex>  ./name" (two spaces, or " *" in binary mode) */
-                if (strlen(s) < 64 + 2 + 2 || s[64] != ' ' || (s[65] != ' ' && s[65] != '*'))
+                /* "<64 hex>  NAME" (two spaces, or " *" in binary mode) */
+                if (strlen(s) < 64 + 2 + 1 || s[64] != ' ' || (s[65] != ' ' && s[65] != '*'))
                         return -EINVAL;
                 uint8_t digest[32];
                 s[64] = 0;
@@ -58,8 +58,12 @@ int checksums_parse(const char *out, size_t len, Tree *t) {
                 char *name = s + 66;
                 if (escaped)
                         unescape_name(name);
-                if (name[0] == '.' && name[1] == '/')
-                        name++;
+                /* Only "./..." names are files of the tree. With no regular
+                 * file at all, find | xargs sha256sum hashes its empty
+                 * standard input and calls it "-". */
+                if (name[0] != '.' || name[1] != '/')
+                        continue;
+                name++;
                 Entry *e = find_entry(t, name);
                 if (e && e->kind == ENTRY_KIND_FILE) {
                         memcpy(e->sha256, digest, sizeof digest);

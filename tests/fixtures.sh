@@ -25,6 +25,10 @@
 #   notes.txt                  a text file
 #   snaps.qcow2                internal snapshots: s1 holds kinds-a, s2 and the
 #                              live image kinds-b
+#   blank-a.img, blank-b.img   partitioned: p1 an ext4 with no regular file
+#                              (b: one file added), p2 only a fifo, a
+#                              device, a symlink and empty directories, p3
+#                              never formatted
 set -euo pipefail
 
 OUT=${1:?usage: fixtures.sh OUTPUT-DIR}
@@ -306,6 +310,24 @@ build_images() {
 	EOF
 }
 
+# Filesystems with nothing to hash, beside a partition with no filesystem.
+BLANK_SECTORS=65536 # 32 MiB: p1 and p2 12 MiB each, p3 4 MiB
+build_blank() { # a|b
+        local v=$1 img=$WORK/blank-$1.img
+        mkdir -p "$WORK/blank-$v-p1" "$WORK/blank-$v-p2/empty-dir/empty-sub"
+        if [ "$v" = b ]; then echo "the only file" >"$WORK/blank-$v-p1/hello.txt"; fi
+        mkfifo "$WORK/blank-$v-p2/fifo"
+        mknod "$WORK/blank-$v-p2/null" c 1 3
+        ln -s nowhere "$WORK/blank-$v-p2/dangling"
+        fix_times "$WORK/blank-$v-p1"
+        fix_times "$WORK/blank-$v-p2"
+        truncate -s $((BLANK_SECTORS * 512)) "$img"
+        printf 'label: dos\nlabel-id: 0x5678abcd\nstart=2048, size=24576, type=83\nstart=26624, size=24576, type=83\nstart=51200, size=8192, type=83\n' |
+                sfdisk -q "$img" >/dev/null
+        mkfs_dir "$WORK/blank-$v-p1" "$img" 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0006 empty 3072 "offset=$((2048 * 512))"
+        mkfs_dir "$WORK/blank-$v-p2" "$img" 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0007 specials 3072 "offset=$((26624 * 512))"
+}
+
 # Internal snapshots, as "qemu-img snapshot -c" makes them; convert -n
 # writes the next state into the live image around them.
 build_snapshots() {
@@ -321,9 +343,11 @@ build_os a
 build_os b
 build_images
 build_snapshots
+build_blank a
+build_blank b
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
-        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2; do
+        truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2 blank-a.img blank-b.img; do
         mv -f "$WORK/$f" "$OUT/$f"
 done
