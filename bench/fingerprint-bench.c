@@ -1,7 +1,7 @@
 /* Prints each file's content key and how long fingerprint_file() took:
  * the driver of bench/fingerprint.sh.
  *   fingerprint-bench FILE... */
-#include "fingerprint.h"
+#include "source/image-key.h"
 
 int main(int argc, char *argv[]) {
         for (int i = 1; i < argc; i++) {

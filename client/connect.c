@@ -7,7 +7,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define VD_BUS_NAME "org.virtdiff.VirtDiff1"
+#include "common/names.h"
+
 
 int connection_open_bus(Connection *c, ConnectMode mode) {
         memset(c, 0, sizeof(*c));

@@ -1,7 +1,7 @@
 /* The diff command's libvirt options: -d/-D DOMAIN, -c URI, --snapshot. */
 #pragma once
 
-#include "util.h"
+#include "common/util.h"
 
 typedef struct DiffArgs DiffArgs;
 

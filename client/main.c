@@ -3,7 +3,7 @@
 #include <libgen.h>
 
 #include "cache.h"
-#include "follow.h"
+#include "diff.h"
 #include "options.h"
 #include "snapshots.h"
 #include "warm.h"

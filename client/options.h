@@ -1,10 +1,10 @@
 /* The diff command's options, as virt-diff users know them. */
 #pragma once
 
+#include "common/filters.h"
+#include "common/util.h"
 #include "domain-args.h"
-#include "filters.h"
-#include "output.h"
-#include "util.h"
+#include "output/output.h"
 
 typedef enum ConnectMode {
         CONNECT_AUTO,    /* session bus, else a private daemon */

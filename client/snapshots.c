@@ -3,10 +3,9 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "common/names.h"
 #include "connect.h"
 
-#define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
-#define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
 
 static void snapshots_help(const char *prog) {
         printf("Usage: %s [-c URI] [--session|--system|--private] DOMAIN\n\n"

@@ -3,10 +3,9 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "common/names.h"
 #include "connect.h"
 
-#define VD_OBJECT_PATH "/org/virtdiff/VirtDiff1"
-#define VD_MANAGER_INTERFACE "org.virtdiff.VirtDiff1.Manager"
 #define WARM_TIMEOUT_USEC (600ULL * 1000000ULL)
 
 static void warm_help(const char *prog) {

@@ -1,9 +1,9 @@
 /* virt-diffd: the daemon. Parses options and runs the manager's loop. */
 #include <getopt.h>
 
-#include "log.h"
-#include "manager.h"
-#include "worker.h"
+#include "bus/manager.h"
+#include "common/log.h"
+#include "worker/worker.h"
 
 static void help(void) {
         printf("Usage: virt-diffd [OPTIONS]\n\n"

@@ -2,8 +2,8 @@
  * itself reads an sd_bus_message, which cannot be built without a bus
  * connection: these are the functions it calls on each value. Input: a
  * selector byte, then NUL-separated items. */
-#include "content.h"
-#include "filters.h"
+#include "common/filters.h"
+#include "compare/content-diff.h"
 #include "fuzz-util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

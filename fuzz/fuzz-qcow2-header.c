@@ -1,6 +1,6 @@
 /* The qcow2 header of an untrusted image, read before qemu opens it. */
 #include "fuzz-util.h"
-#include "qcow2-header.h"
+#include "source/qcow2-header.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Qcow2Header h;

@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
 #include "fuzz-util.h"
-#include "log.h"
-#include "store.h"
+#include "store/store.h"
 
 static char dir[64];
 

@@ -5,10 +5,10 @@
 
 #include <json-c/json.h>
 
-#include "comparer.h"
-#include "manifest-wire.h"
-#include "output.h"
-#include "result-json.h"
+#include "compare/comparer.h"
+#include "compare/result-json.h"
+#include "manifest/manifest-wire.h"
+#include "output/output.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "fuzz-util.h"
-#include "store.h"
-#include "test-manifest-util.h"
+#include "manifest/test-manifest-util.h"
+#include "store/store.h"
 
 static void write_seed(const char *dir, const char *name, const void *data, size_t len) {
         _cleanup_free_ char *path = path_join(dir, name);

@@ -53,12 +53,12 @@ echo "ok - bash completion of options, option values and commands"
 
 same_options virt-diffd virt-diffd.8 8
 
-# Every limit of daemon/input-limits.h is in virt-diffd(8)'s LIMITS section, with
+# Every limit of common/input-limits.h is in virt-diffd(8)'s LIMITS section, with
 # its value.
 limits=$(sed -n '/^\.SH LIMITS/,/^\.SH /p' "$SRC/docs/virt-diffd.8")
 while read -r name value; do
         grep -qw -- "$value" <<<"$limits" || fail "limit $name ($value) is not in virt-diffd(8)'s LIMITS"
-done < <(sed -nE 's/^#define (MAX_[A-Z_]+) ([0-9]+)$/\1 \2/p' "$SRC/daemon/input-limits.h")
-n=$(grep -c '^#define MAX_' "$SRC/daemon/input-limits.h")
+done < <(sed -nE 's/^#define (MAX_[A-Z_]+) ([0-9]+)$/\1 \2/p' "$SRC/common/input-limits.h")
+n=$(grep -c '^#define MAX_' "$SRC/common/input-limits.h")
 [ "$n" -ge 9 ] || fail "only $n limits found in input-limits.h"
-echo "ok - the $n limits of daemon/input-limits.h are in virt-diffd(8)"
+echo "ok - the $n limits of common/input-limits.h are in virt-diffd(8)"

@@ -179,7 +179,7 @@ got=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtd
 [[ $got == "org.virtdiff.VirtDiff1.Error.InvalidArgs: unknown option 'fast'" ]] || fail "unknown option: $got"
 pass "Compare: InvalidArgs for a side without disks, an unknown disk option, an unknown option"
 
-# ---- limits (daemon/input-limits.h, virt-diffd(8) LIMITS): InvalidArgs, no job ----
+# ---- limits (common/input-limits.h, virt-diffd(8) LIMITS): InvalidArgs, no job ----
 
 compare_error_is() { # EXPECTED-ERROR WHAT SIDE-A-ARGS... -- SIDE-B-AND-OPTIONS-ARGS...
         local want=$1 what=$2 got

@@ -71,7 +71,7 @@ done
 [ "$(xmllint --xpath 'count(//policy[@context="default"]/allow[@send_interface="org.virtdiff.VirtDiff1.Manager"])' "$POLICY")" = 1 ] ||
         fail "the bus policy does not let everyone call the Manager"
 # The polkit actions the daemon asks for are all declared.
-for action in $(grep -o '"org\.virtdiff\.VirtDiff1\.[a-z-]*"' "$SRCDIR/daemon/polkit.h" | tr -d '"'); do
+for action in $(grep -o '"org\.virtdiff\.VirtDiff1\.[a-z-]*"' "$SRCDIR/daemon/bus/polkit.h" | tr -d '"'); do
         [ "$(xmllint --xpath "count(//action[@id=\"$action\"])" "$ACTIONS")" = 1 ] ||
                 fail "the daemon asks polkit for $action, which the actions file does not declare"
 done

@@ -1,0 +1,138 @@
+/* The machine-readable writers besides JSON: CSV with a header row, NDJSON
+ * (one record a line, for streaming very large results) and the one-line
+ * summary. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "output/output-internal.h"
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break, quotes
+ * doubled. Names are written as their exact bytes. */
+static void csv_field(FILE *f, const char *s, size_t len, bool last) {
+        if (s && strcspn(s, ",\"\r\n") < len) {
+                fputc('"', f);
+                for (size_t i = 0; i < len; i++) {
+                        if (s[i] == '"')
+                                fputc('"', f);
+                        fputc(s[i], f);
+                }
+                fputc('"', f);
+        } else if (s)
+                fwrite(s, 1, len, f);
+        fputc(last ? '\n' : ',', f);
+}
+
+static void csv_string(FILE *f, const char *s, bool last) {
+        csv_field(f, s, s ? strlen(s) : 0, last);
+}
+
+static void csv_bytes(FILE *f, json_object *o, const char *key, bool last) {
+        _cleanup_free_ char *b = NULL;
+        size_t n = 0;
+        if (o && json_get_bytes(o, key, &b, &n) < 0)
+                b = NULL;
+        csv_field(f, b, b ? n : 0, last);
+}
+
+static void csv_fields(FILE *f, json_object *fields) {
+        char buf[512] = "";
+        for (size_t i = 0; i < json_array_length(fields); i++) {
+                size_t l = strlen(buf);
+                snprintf(buf + l, sizeof buf - l, "%s%s", i ? ";" : "",
+                         json_object_get_string(json_object_array_get_idx(fields, i)));
+        }
+        csv_string(f, buf, false);
+}
+
+int output_csv(FILE *f, json_object *result) {
+        json_object *fss = json_get(result, "filesystems", json_type_array);
+        json_object *changes = json_get(result, "changes", json_type_array);
+        char num[32];
+
+        fputs("scope,change,kind,path,tree,filesystem,size,fields,target\n", f);
+        for (size_t i = 0; i < json_array_length(fss); i++) {
+                json_object *fs = json_object_array_get_idx(fss, i), *side = present_side(fs);
+                const char *change = json_get_string(fs, "change");
+                if (!change || strcmp(change, "unchanged") == 0)
+                        continue;
+                csv_string(f, "filesystem", false);
+                csv_string(f, change, false);
+                csv_string(f, json_get_string(fs, "type"), false);
+                csv_string(f, json_get_string(fs, "device"), false);
+                csv_string(f, "", false);
+                csv_string(f, json_get_string(fs, "device"), false);
+                snprintf(num, sizeof num, "%" PRIi64, json_object_get_int64(json_get(side, "size", json_type_int)));
+                csv_string(f, num, false);
+                csv_fields(f, json_get(fs, "fields", json_type_array));
+                csv_string(f, "", true);
+        }
+        for (size_t i = 0; i < json_array_length(changes); i++) {
+                json_object *c = json_object_array_get_idx(changes, i), *side = present_side(c);
+                const char *change = json_get_string(c, "change"), *kind = json_get_string(c, "kind");
+                char kinds[64];
+                if (change && strcmp(change, "type") == 0) {
+                        snprintf(kinds, sizeof kinds, "%s->%s",
+                                 json_get_string(json_get(c, "old", json_type_object), "kind"), kind);
+                        kind = kinds;
+                }
+                csv_string(f, "entry", false);
+                csv_string(f, change, false);
+                csv_string(f, kind, false);
+                csv_bytes(f, c, "path", false);
+                csv_string(f, json_get_string(c, "tree"), false);
+                csv_string(f, json_get_string(c, "filesystem"), false);
+                snprintf(num, sizeof num, "%" PRIi64, json_object_get_int64(json_get(c, "size", json_type_int)));
+                csv_string(f, num, false);
+                csv_fields(f, json_get(c, "fields", json_type_array));
+                csv_bytes(f, json_get(side, "target", json_type_string) ? side : NULL, "target", true);
+        }
+        return ferror(f) ? -EIO : 0;
+}
+
+static int ndjson_line(FILE *f, const char *record, json_object *value) {
+        _cleanup_json_ json_object *line = json_object_new_object();
+        if (!line || json_object_object_add(line, record, json_object_get(value)) < 0)
+                return -ENOMEM;
+        const char *s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        fputs(s, f);
+        fputc('\n', f);
+        return 0;
+}
+
+int output_ndjson(FILE *f, json_object *result) {
+        static const char *const sides[] = {"a", "b"};
+        json_object *fss = json_get(result, "filesystems", json_type_array);
+        json_object *changes = json_get(result, "changes", json_type_array);
+        int k = 0;
+
+        for (size_t i = 0; k >= 0 && i < ELEMENTSOF(sides); i++)
+                k = ndjson_line(f, sides[i], json_get(result, sides[i], json_type_object));
+        for (size_t i = 0; k >= 0 && i < json_array_length(fss); i++)
+                k = ndjson_line(f, "filesystem", json_object_array_get_idx(fss, i));
+        for (size_t i = 0; k >= 0 && i < json_array_length(changes); i++)
+                k = ndjson_line(f, "change", json_object_array_get_idx(changes, i));
+        if (k >= 0)
+                k = ndjson_line(f, "summary", json_get(result, "summary", json_type_object));
+        if (k < 0)
+                return k;
+        return ferror(f) ? -EIO : 0;
+}
+
+int output_summary(FILE *f, json_object *result) {
+        json_object *s = json_get(result, "summary", json_type_object);
+        int64_t n[5];
+        static const char *const keys[] = {"added", "removed", "modified", "metadata", "type"};
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                n[i] = json_object_get_int64(json_get(s, keys[i], json_type_int));
+        fprintf(f, "%" PRIi64 " added, %" PRIi64 " removed, %" PRIi64 " modified, %" PRIi64 " metadata", n[0], n[1],
+                n[2], n[3]);
+        /* Type changes are rare: named only when there are some. */
+        if (n[4] > 0)
+                fprintf(f, ", %" PRIi64 " type", n[4]);
+        fputc('\n', f);
+        return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,96 @@
+/* Unit tests of the text writers, on result documents as the daemon writes
+ * them (test-output-*.json beside this file: the comparer's result for the
+ * manifests each test names). */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/test-util.h"
+#include "common/util.h"
+#include "output/output.h"
+
+static const char *data_dir;
+
+static inline void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+
+static json_object *load(const char *name) {
+        _cleanup_free_ char *path = NULL;
+        must(asprintf(&path, "%s/%s", data_dir, name) >= 0 ? path : NULL);
+        json_object *o = json_object_from_file(path);
+        if (!o) {
+                fprintf(stderr, "cannot read %s\n", path);
+                exit(1);
+        }
+        return o;
+}
+
+static char *render(json_object *o, const OutputOptions *opts) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = must(open_memstream(&buf, &len));
+
+        CHECK(output_write(f, o, opts) == 0);
+        fclose(f);
+        return buf;
+}
+
+static void test_output(void) {
+        /* One inspected OS: a filesystem's uuid and label, a symlink target,
+         * char -> file, an added file and fifo (named with a newline), a
+         * chmod+chown, a removed directory. */
+        _cleanup_(json_object_putp) json_object *o = load("test-output-os.json");
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        _cleanup_free_ char *text = render(o, &(OutputOptions) {});
+        CHECK(strcmp(text, "/dev/sda1: Filesystem changed (uuid, label)\n"
+                           "/bin/sh: Symlink modified\n"
+                           "/dev/null: Type changed (char -> file)\n"
+                           "/etc/new: File added\n"
+                           "/etc/passwd: File metadata changed (mode, uid)\n"
+                           "/run/old: Directory removed\n"
+                           "\"/tmp\\nx\": FIFO added\n") == 0);
+
+        _cleanup_free_ char *mounted = render(o, &(OutputOptions) { .mount = true });
+        static const char first[] = "/dev/sda1: Filesystem changed (uuid, label) (mounted on /)\n";
+        CHECK(strncmp(mounted, first, sizeof(first) - 1) == 0);
+
+        _cleanup_free_ char *lng = render(o, &(OutputOptions) { .long_listing = true });
+        CHECK(strcmp(lng, "/dev/sda1: Filesystem changed, type: ext4, size: 1073741824, mount point: /, changed: uuid,label\n"
+                          "/bin/sh: modified, size: 10, kind: symlink, target: bash\n"
+                          "/dev/null: type, size: 10, kind: char -> file\n"
+                          "/etc/new: added, size: 10\n"
+                          "/etc/passwd: metadata, size: 10, fields: mode,uid\n"
+                          "/run/old: removed, size: 4096, kind: directory\n"
+                          "\"/tmp\\nx\": added, size: 10, kind: fifo\n") == 0);
+
+        /* -t: nothing of type ext4 asked for, so nothing is left. */
+        char *types[] = { (char *) "xfs", NULL };
+        _cleanup_free_ char *filtered = render(o, &(OutputOptions) { .format = OUTPUT_JSON, .types = types });
+        _cleanup_(json_object_putp) json_object *p = json_tokener_parse(filtered);
+        CHECK(p && json_object_array_length(json_object_object_get(p, "changes")) == 0);
+        CHECK(p && !json_object_get_boolean(json_object_object_get(json_object_object_get(p, "summary"), "differences")));
+        CHECK(filtered[strlen(filtered) - 1] == '\n');
+}
+
+static void test_output_trees(void) {
+        /* No OS: two filesystems, each its own tree, a file added to each. */
+        _cleanup_(json_object_putp) json_object *o = load("test-output-trees.json");
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        _cleanup_free_ char *text = render(o, NULL);
+        CHECK(strcmp(text, "/dev/sda1:/x: File added\n/dev/sda2:/srv/x: File added\n") == 0);
+}
+
+int main(int argc, char **argv) {
+        data_dir = argc > 1 ? argv[1] : ".";
+        test_output();
+        test_output_trees();
+        return test_report();
+}

@@ -1,0 +1,179 @@
+#include "common/util.h"
+
+#include <ftw.h>
+#include <time.h>
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+int strv_push(char ***l, size_t *n, char *s) {
+        char **nl = realloc(*l, sizeof(char *) * (*n + 2));
+        if (!nl) {
+                free(s);
+                return -ENOMEM;
+        }
+        nl[(*n)++] = s;
+        nl[*n] = NULL;
+        *l = nl;
+        return 0;
+}
+
+int strv_extend(char ***l, size_t *n, const char *s) {
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        return strv_push(l, n, c);
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        if (l)
+                for (char *const *i = l; *i; i++)
+                        if (strcmp(*i, s) == 0)
+                                return true;
+        return false;
+}
+
+int path_compare(const char *a, const char *b) {
+        const unsigned char *x = (const unsigned char *) a, *y = (const unsigned char *) b;
+
+        for (;; x++, y++) {
+                unsigned cx = *x == '/' ? 1 : *x, cy = *y == '/' ? 1 : *y;
+
+                /* NUL (end) sorts first, then '/', then every other byte. */
+                if (*x == 0)
+                        cx = 0;
+                if (*y == 0)
+                        cy = 0;
+                if (cx != cy)
+                        return cx < cy ? -1 : 1;
+                if (cx == 0)
+                        return 0;
+        }
+}
+
+char *path_join(const char *dir, const char *name) {
+        size_t ld = strlen(dir);
+        while (ld > 0 && dir[ld - 1] == '/')
+                ld--;
+        while (*name == '/')
+                name++;
+        size_t ln = strlen(name);
+        char *r = malloc(ld + 1 + ln + 1);
+        if (!r)
+                return NULL;
+        memcpy(r, dir, ld);
+        r[ld] = '/';
+        memcpy(r + ld + 1, name, ln + 1);
+        return r;
+}
+
+bool utf8_is_valid(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s, *end = p + len;
+
+        while (p < end) {
+                unsigned c = *p;
+                size_t n;
+                uint32_t cp;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((c & 0xe0) == 0xc0) {
+                        n = 1;
+                        cp = c & 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        n = 2;
+                        cp = c & 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        n = 3;
+                        cp = c & 0x07;
+                } else
+                        return false;
+                if ((size_t) (end - p) <= n)
+                        return false;
+                for (size_t i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                p += n + 1;
+        }
+        return true;
+}
+
+char *hexmem(const uint8_t *p, size_t len) {
+        static const char digits[] = "0123456789abcdef";
+        char *r = malloc(len * 2 + 1);
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                r[2 * i] = digits[p[i] >> 4];
+                r[2 * i + 1] = digits[p[i] & 15];
+        }
+        r[len * 2] = 0;
+        return r;
+}
+
+static int unhex_char(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int unhexmem(const char *s, uint8_t *ret, size_t len) {
+        if (strlen(s) != len * 2)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                int hi = unhex_char(s[2 * i]), lo = unhex_char(s[2 * i + 1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                ret[i] = (uint8_t) (hi << 4 | lo);
+        }
+        return 0;
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+uint64_t now_usec_monotonic(void) {
+        return now_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t now_usec_realtime(void) {
+        return now_usec(CLOCK_REALTIME);
+}
+
+static int rm_entry(const char *path, const struct stat *st _unused_, int type _unused_, struct FTW *ftw _unused_) {
+        (void) remove(path);
+        return 0;
+}
+
+void rm_rf(const char *dir) {
+        if (dir)
+                (void) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}

@@ -1,0 +1,61 @@
+/* The appliance, as the daemon holds it: a worker process (worker.h) that
+ * owns one libguestfs handle on the disks of one side, launched read-only
+ * with the accelerator the KVM probe chose. Every call here is a round
+ * trip to that process; a worker that dies fails the call with
+ * WorkerCrashed, and the daemon lives on. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "common/errors.h"
+#include "common/progress.h"
+#include "manifest/manifest.h"
+#include "source/disk.h"
+
+typedef struct Appliance {
+        pid_t worker_pid; /* also its process group, which its qemu joins */
+        int fd;           /* the socket to the worker */
+        char *tmpdir;     /* private: our overlays, libguestfs' sockets */
+        char **overlays;
+        uint64_t memsize_mb;
+        pid_t qemu_pid;   /* 0 until launched; read by other threads */
+        bool killed;      /* appliance_kill() ran: set from any thread */
+        uint64_t kill_usec;
+        bool exited;      /* the worker is known to have exited... */
+        int status;       /* ...with this wait status */
+} Appliance;
+
+/* Starts a worker for these disks (each through an overlay of ours),
+ * ready to launch. */
+int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
+int appliance_launch(Appliance *a, Error *e);
+/* Scans every filesystem into a manifest, with progress on the way. */
+int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e);
+int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e);
+int appliance_umount_all(Appliance *a, Error *e);
+int appliance_read_file(Appliance *a, const char *path, char **ret, size_t *ret_len, Error *e);
+/* guestfs_checksum(): the checksum's text. */
+int appliance_checksum(Appliance *a, const char *algorithm, const char *path, char **ret, Error *e);
+
+/* The memory (MiB) libguestfs gives an appliance by default. */
+uint64_t appliance_default_memsize_mb(void);
+/* Is the appliance's qemu still running (not exited, not a zombie)? */
+bool appliance_alive(Appliance *a);
+/* The qemu's CPU time in clock ticks and whether it is stopped (SIGSTOP,
+ * traced); -1 when it is not running. */
+int appliance_cpu(Appliance *a, uint64_t *ret_ticks, bool *ret_stopped);
+/* Launches attempted since the daemon started (tests count them). */
+uint64_t appliance_launch_count(void);
+/* Closes the worker (its qemu shuts down with it) and removes the
+ * overlays. */
+Appliance *appliance_free(Appliance *a);
+static inline void appliance_freep(Appliance **a) {
+        appliance_free(*a);
+}
+#define _cleanup_appliance_ _cleanup_(appliance_freep)
+
+/* Kills the appliance's qemu so that a call in another thread returns at
+ * once, even during the launch; a worker that still does not answer is
+ * killed a few seconds later, with its whole process group. Safe from any
+ * thread. */
+void appliance_kill(Appliance *a);

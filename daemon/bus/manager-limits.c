@@ -1,0 +1,58 @@
+#include "bus/manager-limits.h"
+
+#include "bus/manager.h"
+
+#define invalid(err, ...) sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", __VA_ARGS__)
+
+static int check_length(const char *what, const char *s, size_t max, sd_bus_error *err) {
+        if (s && strlen(s) > max)
+                return invalid(err, "a disk's '%s' is longer than %zu bytes", what, max);
+        return 0;
+}
+
+int limits_check_disk(const char *path, const char *domain, const char *uri, const char *snapshot,
+                      sd_bus_error *err) {
+        int r = check_length("path", path, MAX_PATH_LENGTH, err);
+        if (r >= 0)
+                r = check_length("domain", domain, MAX_NAME_LENGTH, err);
+        if (r >= 0)
+                r = check_length("uri", uri, MAX_NAME_LENGTH, err);
+        if (r >= 0)
+                r = check_length("snapshot", snapshot, MAX_NAME_LENGTH, err);
+        return r;
+}
+
+int limits_check_option_count(size_t n, sd_bus_error *err) {
+        if (n > MAX_OPTIONS)
+                return invalid(err, "more than %d options", MAX_OPTIONS);
+        return 0;
+}
+
+int manager_query_caller(Manager *m, sd_bus_message *msg, CallerCreds **ret, sd_bus_error *err) {
+        if (m->mode != BUS_MODE_SYSTEM)
+                return 0;
+        int r = caller_creds_from_message(msg, ret);
+        if (r < 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied", "cannot tell who is calling: %s",
+                                         strerror(-r));
+        return 0;
+}
+
+int limits_check_caller_jobs(Manager *m, const char *sender, const CallerCreds *caller, sd_bus_error *err) {
+        unsigned n = 0;
+
+        if (!sender)
+                return 0;
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                const Job *j = m->jobs[i];
+                if (j->finished_handled)
+                        continue;
+                if (caller ? j->caller && j->caller->uid == caller->uid : streq_ptr(j->owner, sender))
+                        n++;
+        }
+        if (n >= m->max_jobs_per_caller)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
+                                         "too many jobs of this caller: %u queued or running already (at most %u)",
+                                         n, m->max_jobs_per_caller);
+        return 0;
+}

@@ -1,0 +1,620 @@
+#include "bus/manager.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+
+#include "appliance/appliance.h"
+#include "appliance/kvm-probe.h"
+#include "bus/manager-cache.h"
+#include "bus/manager-libvirt.h"
+#include "bus/manager-limits.h"
+#include "bus/manager-pool.h"
+#include "bus/polkit.h"
+#include "common/log.h"
+#include "job/scheduler.h"
+
+int manager_reply_error(sd_bus_message *call, const Error *e) {
+        char name[128];
+        snprintf(name, sizeof name, VD_ERROR_PREFIX "%s", error_code_to_string(e->code));
+        return sd_bus_reply_method_errorf(call, name, "%s", e->message);
+}
+
+void manager_wake(Manager *m) {
+        uint64_t one = 1;
+        (void) !write(m->wake_fd, &one, sizeof one);
+}
+
+Job *manager_find_job_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (streq_ptr(m->jobs[i]->object_path, path))
+                        return m->jobs[i];
+        return NULL;
+}
+
+void manager_remove_job(Manager *m, Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
+                        m->n_jobs--;
+                        break;
+                }
+        _cleanup_free_ char *owner = j->owner ? strdup(j->owner) : NULL;
+        job_free(j);
+        scheduler_forget_owner(m, owner);
+        manager_update_idle(m);
+}
+
+bool manager_has_job(Manager *m, const Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j)
+                        return true;
+        return false;
+}
+
+static bool any_running(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        return true;
+        return false;
+}
+
+static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
+                        job_watch_appliances(m->jobs[i], usec);
+        (void) sd_event_source_set_time(s, usec + 1000000ULL);
+        /* Nothing to watch: no wakeups until a job runs again. */
+        (void) sd_event_source_set_enabled(s, any_running(m) ? SD_EVENT_ON : SD_EVENT_OFF);
+        return 0;
+}
+
+/* After the scheduler: the hang watch runs while any job does. */
+static void arm_watch(Manager *m) {
+        uint64_t now;
+        if (!m->watch_timer || !any_running(m) || sd_event_source_get_enabled(m->watch_timer, NULL) > 0)
+                return;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(m->watch_timer, now + 1000000ULL);
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
+}
+
+static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_update_idle(Manager *m) {
+        if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
+                return;
+        /* Warm appliances are kept for a reason: not idle while any is. */
+        bool busy = manager_pool_busy(m);
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (!m->jobs[i]->finished_handled)
+                        busy = true;
+        if (busy) {
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+                return;
+        }
+        uint64_t now;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (!m->idle_timer)
+                (void) sd_event_add_time(m->event, &m->idle_timer, CLOCK_MONOTONIC,
+                                         now + m->idle_timeout_usec, 0, on_idle, m);
+        else {
+                (void) sd_event_source_set_time(m->idle_timer, now + m->idle_timeout_usec);
+                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        Manager *m = userdata;
+        uint64_t v;
+        (void) !read(fd, &v, sizeof v);
+        /* job_dispatch may remove the job: walk a copy. */
+        size_t n = m->n_jobs;
+        Job **copy = n ? malloc(n * sizeof(Job *)) : NULL;
+        if (n && !copy)
+                return 0;
+        if (n)
+                memcpy(copy, m->jobs, n * sizeof(Job *));
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < n; i++)
+                        if (manager_has_job(m, copy[i]))
+                                job_dispatch(copy[i]);
+                /* Then once more, to publish what the scheduler changed. */
+                if (pass == 0)
+                        scheduler_run(m);
+        }
+        arm_watch(m);
+        free(copy);
+        manager_pool_dispatch(m);
+        return 0;
+}
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->peer_fd = -1;
+        m->wake_fd = -1;
+        m->next_id = 1;
+        m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
+        m->max_queue = 64;
+        m->max_jobs_per_caller = MAX_JOBS_PER_CALLER;
+        m->idle_timeout_usec = 120 * 1000000ULL;
+        m->retain_usec = 600 * 1000000ULL;
+        m->cache_budget = 1ULL << 30;
+        m->pool_limits = (PoolLimits){
+                .max_handles = 4,
+                .max_memory = 8ULL << 30,
+                .idle_usec = 300 * 1000000ULL,
+        };
+
+        int r = sd_event_default(&m->event);
+        if (r < 0)
+                goto fail;
+        m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->wake_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = sd_event_add_io(m->event, &m->wake_source, m->wake_fd, EPOLLIN, on_wake, m);
+        if (r < 0)
+                goto fail;
+
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        (void) pthread_sigmask(SIG_BLOCK, &ss, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        /* A vanished client must not kill us through a broken pipe. */
+        (void) signal(SIGPIPE, SIG_IGN);
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        /* Cancel first so every worker thread returns quickly; no qemu
+         * outlives the daemon. */
+        for (size_t i = 0; i < m->n_jobs; i++)
+                job_cancel(m->jobs[i]);
+        if (m->pool)
+                pool_kill_all(m->pool);
+        for (size_t i = 0; i < m->n_jobs; i++)
+                job_free(m->jobs[i]);
+        free(m->jobs);
+        manager_pool_done(m);
+        for (size_t i = 0; i < m->n_turns; i++)
+                free(m->turns[i].owner);
+        free(m->turns);
+        sd_event_source_disable_unref(m->idle_timer);
+        sd_event_source_disable_unref(m->watch_timer);
+        sd_event_source_disable_unref(m->wake_source);
+        if (m->wake_fd >= 0)
+                (void) close(m->wake_fd);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        store_close(m->store);
+        free(m->store_path);
+        free(m);
+        return NULL;
+}
+
+/* ---- Manager interface ---- */
+
+int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
+        int r = sd_bus_message_enter_container(msg, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_at_end(msg, false)) == 0) {
+                r = manager_parse_disk(msg, j, side, err);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        if (j->sides[side].n_disks == 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "side %c has no disk",
+                                         side ? 'B' : 'A');
+        return 0;
+}
+
+/* "ignore", "include", "exclude", "paths": string arrays for the comparer's
+ * filters, checked item by item. */
+static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f, sd_bus_error *err) {
+        _cleanup_strv_free_ char **items = NULL;
+        const char *why = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'v', "as");
+        if (r < 0)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "option '%s' is not a string array", key);
+        r = sd_bus_message_read_strv(msg, &items);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(i, items) {
+                r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
+                    : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
+                                                : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
+                /* A message of one line: a long item is cut. */
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%.64s%s': %s", key, *i,
+                                                 strlen(*i) > 64 ? "..." : "", why);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } flags[] = {
+                {"atime", offsetof(CompareOptions, atime)},
+                {"times", offsetof(CompareOptions, ctime)},
+                {"dir_times", offsetof(CompareOptions, dir_times)},
+                {"dir_links", offsetof(CompareOptions, dir_links)},
+                {"extra_stats", offsetof(CompareOptions, extra_stats)},
+        };
+        static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
+        size_t n_options = 0;
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int b = 0;
+                bool known = false;
+                r = limits_check_option_count(++n_options, err);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
+                        if (strcmp(key, filter_keys[i]) == 0)
+                                known = true;
+                if (strcmp(key, "checksum") == 0) {
+                        const char *alg = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &alg);
+                        if (r < 0 || content_checksum_check(alg) < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'checksum' is not an algorithm (md5, sha1, sha224, "
+                                                         "sha256, sha384, sha512, crc)");
+                        free(j->content.checksum);
+                        j->content.checksum = strdup(alg);
+                        if (!j->content.checksum)
+                                return -ENOMEM;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (known) {
+                        r = parse_filter_option(msg, key, &j->compare.filters, err);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = sd_bus_message_read(msg, "v", "b", &b);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                 "option '%s' is not a boolean or is unknown", key);
+                if (strcmp(key, "detached") == 0) {
+                        j->detached = b;
+                        known = true;
+                }
+                if (strcmp(key, "unified") == 0) {
+                        j->content.unified = b;
+                        known = true;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                        if (strcmp(key, flags[i].name) == 0) {
+                                *(bool *) ((char *) &j->compare + flags[i].offset) = b;
+                                known = true;
+                        }
+                if (!known)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "unknown option '%s'", key);
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
+        Job *j = userdata;
+        /* An empty track stays queued and would call us again and again. */
+        j->track = sd_bus_track_unref(j->track);
+        if (!j->detached && !j->finished_handled) {
+                log_info("Client of job %" PRIu64 " disconnected, cancelling it.", j->id);
+                job_cancel(j);
+        }
+        return 0;
+}
+
+static bool job_all_disks_by_fd(const Job *j) {
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < j->sides[s].n_disks; i++)
+                        if (!j->sides[s].disks[i].by_fd)
+                                return false;
+        return true;
+}
+
+static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
+
+        if (!scheduler_has_room(m))
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
+                                         "too many jobs: %u running and %u queued already", m->max_running,
+                                         m->max_queue);
+
+        _cleanup_job_ Job *j = job_new(m);
+        if (!j)
+                return -ENOMEM;
+        int r = manager_parse_side(msg, j, 0, err);
+        if (r >= 0)
+                r = manager_parse_side(msg, j, 1, err);
+        if (r >= 0)
+                r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+        /* Paths and domains are read as the daemon's user; fds were opened
+         * by the caller. */
+        if (!job_all_disks_by_fd(j)) {
+                r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_compare, err);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        if (m->mode == BUS_MODE_SYSTEM) {
+                r = polkit_sender_uid(msg, &j->owner_uid);
+                if (r < 0)
+                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
+                                                 "cannot tell who the caller is: %s", strerror(-r));
+        }
+
+        r = manager_query_caller(m, msg, &j->caller, err);
+        if (r < 0)
+                return r;
+        r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
+                                     j->caller, err);
+        if (r < 0)
+                return r;
+
+        const char *sender = sd_bus_message_get_sender(msg);
+        if (sender && m->mode != BUS_MODE_PEER) {
+                j->owner = strdup(sender);
+                if (!j->owner)
+                        return -ENOMEM;
+                r = sd_bus_track_new(m->bus, &j->track, on_owner_gone, j);
+                if (r >= 0)
+                        r = sd_bus_track_add_name(j->track, sender);
+                if (r < 0)
+                        return r;
+        }
+
+        Job **nj = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
+        if (!nj)
+                return -ENOMEM;
+        m->jobs = nj;
+        j->pending_compare = sd_bus_message_ref(msg);
+        r = job_start(j);
+        if (r < 0)
+                return r;
+        m->jobs[m->n_jobs++] = TAKE_PTR(j);
+        manager_update_idle(m);
+        /* Replied once the worker has validated the inputs. */
+        return 1;
+}
+
+static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < m->n_jobs; i++)
+                if (m->jobs[i]->exported)
+                        r = sd_bus_message_append(reply, "o", m->jobs[i]->object_path);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_accelerator(sd_bus *bus _unused_, const char *path _unused_,
+                                    const char *interface _unused_, const char *property _unused_,
+                                    sd_bus_message *reply, void *userdata _unused_,
+                                    sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "s", accelerator_to_string(kvm_probe_peek()));
+}
+
+static int property_get_version(sd_bus *bus _unused_, const char *path _unused_,
+                                const char *interface _unused_, const char *property _unused_,
+                                sd_bus_message *reply, void *userdata _unused_, sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "s", VIRT_DIFFD_VERSION);
+}
+
+static int property_get_launches(sd_bus *bus _unused_, const char *path _unused_,
+                                 const char *interface _unused_, const char *property _unused_,
+                                 sd_bus_message *reply, void *userdata _unused_, sd_bus_error *err _unused_) {
+        return sd_bus_message_append(reply, "t", appliance_launch_count());
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Accelerator", "s", property_get_accelerator, 0, 0),
+        SD_BUS_PROPERTY("AppliancesLaunched", "t", property_get_launches, 0, 0),
+        SD_BUS_METHOD_WITH_ARGS("Compare",
+                                SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Warm", SD_BUS_ARGS("aa{sv}", disks), SD_BUS_RESULT("b", was_warm), method_warm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListPool", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(assbtttt)", appliances),
+                                method_list_pool, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", jobs), method_list_jobs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSnapshots", SD_BUS_ARGS("s", uri, "s", domain),
+                                SD_BUS_RESULT("a(sxsssb)", snapshots), method_list_snapshots,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats), method_cache_stats,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheList", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssttxx)", manifests),
+                                method_cache_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CachePurge", SD_BUS_ARGS("s", image), SD_BUS_RESULT("t", removed),
+                                method_cache_purge, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CacheVerify", SD_BUS_NO_ARGS, SD_BUS_RESULT("b", ok, "s", message),
+                                method_cache_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static int job_find(sd_bus *bus _unused_, const char *path, const char *interface _unused_,
+                    void *userdata, void **found, sd_bus_error *err _unused_) {
+        Job *j = manager_find_job_by_path(userdata, path);
+        if (!j || !j->exported)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+static int job_enumerate(sd_bus *bus _unused_, const char *prefix _unused_, void *userdata,
+                         char ***nodes, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        char **l = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->exported && strv_extend(&l, &n, m->jobs[i]->object_path) < 0) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *nodes = l;
+        return 1;
+}
+
+static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        if (e) {
+                log_error("Cannot own the bus name " VD_BUS_NAME ": %s", e->message);
+                return sd_event_exit(m->event, 1);
+        }
+        log_debug("Owning " VD_BUS_NAME ".");
+        (void) sd_notify(0, "READY=1");
+        manager_pool_dispatch(m); /* the first STATUS= */
+        return 0;
+}
+
+int manager_connect(Manager *m) {
+        int r;
+        switch (m->mode) {
+        case BUS_MODE_SESSION:
+                r = sd_bus_open_user(&m->bus);
+                break;
+        case BUS_MODE_SYSTEM:
+                r = sd_bus_open_system(&m->bus);
+                break;
+        case BUS_MODE_PEER: {
+                sd_id128_t id;
+                r = sd_bus_new(&m->bus);
+                if (r >= 0)
+                        r = sd_bus_set_fd(m->bus, m->peer_fd, m->peer_fd);
+                if (r >= 0)
+                        r = sd_id128_randomize(&id);
+                if (r >= 0)
+                        r = sd_bus_set_server(m->bus, 1, id);
+                if (r >= 0)
+                        r = sd_bus_negotiate_fds(m->bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(m->bus);
+                break;
+        }
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return r;
+
+        if (!m->no_cache) {
+                _cleanup_free_ char *def = m->store_path ? NULL : store_default_path(m->mode == BUS_MODE_SYSTEM);
+                const char *path = m->store_path ? m->store_path : def;
+                Error e = {0};
+                /* Without its cache the daemon still works, only slower. */
+                if (!path || store_open(path, m->cache_budget, &m->store, &e) < 0)
+                        log_error("Cannot open the manifest cache %s, running without it: %s", strempty(path),
+                                  path ? e.message : "no cache directory");
+        }
+
+        if (m->max_running == 0)
+                m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
+        log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
+        /* A private daemon lives for one client's diff: nothing to keep warm for. */
+        if (m->mode == BUS_MODE_PEER)
+                m->pool_limits.max_handles = 0;
+        r = manager_pool_setup(m);
+        if (r < 0)
+                return r;
+        uint64_t now;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(m->event, &m->watch_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0, on_watch, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_OFF);
+        /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return r;
+        /* Without its bus (or its one peer) nobody can reach the daemon. */
+        (void) sd_bus_set_exit_on_disconnect(m->bus, 1);
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, VD_JOB_PATH_PREFIX, VD_JOB_INTERFACE, job_vtable,
+                                       job_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, VD_JOB_PATH_PREFIX, job_enumerate, m);
+        if (r < 0)
+                return r;
+
+        if (m->mode != BUS_MODE_PEER) {
+                r = sd_bus_request_name_async(m->bus, NULL, VD_BUS_NAME, 0, on_name_acquired, m);
+                if (r < 0)
+                        return r;
+        }
+        manager_update_idle(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}

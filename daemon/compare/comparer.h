@@ -1,0 +1,54 @@
+/* The comparer: two manifests in, the list of differences out. Pure
+ * computation, no I/O, so it is unit-tested on manifests built in memory. */
+#pragma once
+
+#include "common/filters.h"
+#include "common/names.h"
+#include "manifest/manifest.h"
+
+typedef struct CompareOptions {
+        bool atime;       /* --atime */
+        bool ctime;       /* --times */
+        bool dir_times;   /* --dir-times: mtime (and, with the above, atime/ctime) of directories */
+        bool dir_links;   /* --dir-links: nlink of directories */
+        bool extra_stats; /* --extra-stats: ino, dev, blocks, blksize, nlink */
+        Filters filters;  /* --path, --include, --exclude, --ignore */
+} CompareOptions;
+
+static inline void compare_options_done(CompareOptions *o) {
+        filters_done(&o->filters);
+}
+
+typedef struct FsChange {
+        FsChangeKind change;
+        unsigned fields;        /* FsField bits, for FS_CHANGED */
+        const Filesystem *a, *b; /* NULL on the side where it is absent */
+        bool by_mountpoint;     /* matched by mount point (else by device) */
+} FsChange;
+
+typedef struct Change {
+        ChangeKind change;
+        unsigned fields;     /* ChangeField bits */
+        const char *tree;    /* key of the tree it belongs to */
+        const Entry *a, *b;  /* NULL on the side where it is absent */
+} Change;
+
+typedef struct DiffResult {
+        const Manifest *a, *b; /* borrowed; must outlive the result */
+        FsChange *filesystems;
+        size_t n_filesystems;
+        Change *changes; /* in tree order, then path order */
+        size_t n_changes;
+        size_t counts[_CHANGE_KIND_MAX];
+        size_t fs_counts[_FS_CHANGE_KIND_MAX];
+} DiffResult;
+
+int compare_manifests(const Manifest *a, const Manifest *b, const CompareOptions *opts, DiffResult **ret);
+DiffResult *diff_result_free(DiffResult *r);
+static inline void diff_result_freep(DiffResult **r) {
+        diff_result_free(*r);
+}
+#define _cleanup_diff_result_ _cleanup_(diff_result_freep)
+
+/* True when anything at all differs (the exit status 1 of diff(1)). */
+bool diff_result_differs(const DiffResult *r);

@@ -1,0 +1,27 @@
+/* Internal qcow2 snapshots, which qemu reads only through qemu-nbd -l. A
+ * private qemu-nbd serves each, read-only, on a Unix socket in a 0700
+ * directory, for as long as its side's appliance runs; it dies with the
+ * thread that started it. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "common/progress.h"
+#include "source/disk.h"
+
+struct NbdServer {
+        pid_t pid;
+        char *dir;    /* private, 0700 */
+        char *socket; /* dir/nbd.sock */
+};
+
+/* Starts a server for each disk that needs one; on failure those started
+ * are stopped again. */
+int nbd_serve_disks(Disk *disks, size_t n, const ProgressSink *progress, Error *e);
+void nbd_stop_disks(Disk *disks, size_t n);
+NbdServer *nbd_server_free(NbdServer *s);
+
+/* The backing description of the appliance's overlay (overlay.c) for a
+ * served disk: json:{"driver": "raw", "size": N, "file": {"driver": "nbd",
+ * ...}}. */
+char *nbd_backing_json(const Disk *d);

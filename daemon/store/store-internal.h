@@ -1,0 +1,39 @@
+/* What store.c (the database: opening, stat records, housekeeping) and
+ * store-manifest.c (manifests in and out) share. Not for other modules. */
+#pragma once
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct Store {
+        pthread_mutex_t lock;
+        sqlite3 *db;
+        char *path;
+        uint64_t budget;
+};
+
+static inline void sqlite3_finalizep(sqlite3_stmt **st) {
+        if (*st)
+                (void) sqlite3_finalize(*st);
+}
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+
+/* Holds s->lock for the scope of the variable. */
+Store *store_lock(Store *s);
+void store_unlockp(Store **s);
+#define _cleanup_store_unlock_ _cleanup_(store_unlockp) _unused_
+
+/* Rolls back a transaction left open by an early return; a no-op after
+ * COMMIT. */
+void store_rollbackp(sqlite3 **db);
+#define _cleanup_rollback_ _cleanup_(store_rollbackp)
+
+/* An SQLite result code as a negative errno. */
+int store_errno(int rc);
+/* Fills e from the connection's last error and returns store_errno(rc). */
+int store_error(Store *s, int rc, const char *what, Error *e);
+
+/* Adds one to a counter ("hits", "misses"); an SQLite code. */
+int store_count(Store *s, const char *name);

@@ -1,0 +1,729 @@
+/* The manifest store's database: opening (creating, migrating, setting a
+ * damaged file aside), stat records and housekeeping. Manifests themselves
+ * go in and out in store-manifest.c. */
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "store-sql.h"
+#include "store/store-internal.h"
+
+/* The user_version schemas/store.sql sets. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_APPLICATION_ID 0x76646966 /* "vdif" */
+
+/* migrations[v] takes a database of version v to v + 1 (see
+ * schemas/store.sql); version 0 is an empty file, which gets store.sql. */
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+        [0] = NULL,
+        [1] = "CREATE TABLE contents (id INTEGER PRIMARY KEY, sha256 BLOB UNIQUE NOT NULL, data BLOB NOT NULL, "
+              "used_usec INTEGER NOT NULL);"
+              "CREATE INDEX contents_used ON contents (used_usec);"
+              "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
+              "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
+};
+
+#define STORE_N_TABLES 7
+#define STORE_TABLES_SQL                                                                                   \
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "                             \
+        "('manifests', 'manifest_disks', 'filesystems', 'trees', 'entries', 'stat_records', 'counters')"
+
+Store *store_lock(Store *s) {
+        (void) pthread_mutex_lock(&s->lock);
+        return s;
+}
+
+void store_unlockp(Store **s) {
+        if (*s)
+                (void) pthread_mutex_unlock(&(*s)->lock);
+}
+
+void store_rollbackp(sqlite3 **db) {
+        if (*db && !sqlite3_get_autocommit(*db))
+                (void) sqlite3_exec(*db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_ROW:
+        case SQLITE_DONE:
+                return 0;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        case SQLITE_TOOBIG:
+                return -E2BIG;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_MISUSE:
+                return -EINVAL;
+        default:
+                return -EIO;
+        }
+}
+
+int store_error(Store *s, int rc, const char *what, Error *e) {
+        if ((rc & 0xff) == SQLITE_NOMEM)
+                (void) error_set(e, ERR_INTERNAL, "out of memory");
+        else
+                (void) error_set(e, ERR_INTERNAL, "manifest store %s: %s: %s", s->path, what,
+                                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        return store_errno(rc) ?: -EIO;
+}
+
+int store_count(Store *s, const char *name) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(s->db, "UPDATE counters SET value = value + 1 WHERE name = ?", -1, &q, NULL);
+        rc = rc ?: sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The first column of the first row, 0 when there is none. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+
+        if (rc != SQLITE_OK)
+                return rc;
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return rc;
+        *ret = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        return SQLITE_OK;
+}
+
+typedef enum DbState {
+        DB_EMPTY,
+        DB_CURRENT,
+        DB_OLDER,
+        DB_NEWER,
+        DB_FOREIGN,
+} DbState;
+
+/* Reads only: a database of someone else's must leave here unmodified. */
+static int db_classify(sqlite3 *db, DbState *ret, int64_t *ret_version, const char **ret_reason) {
+        int64_t app = 0, version = 0, n_objects = 0, n_ours = 0;
+        int rc;
+
+        rc = query_int(db, "PRAGMA application_id", &app);
+        rc = rc ?: query_int(db, "PRAGMA user_version", &version);
+        rc = rc ?: query_int(db, "SELECT count(*) FROM sqlite_schema", &n_objects);
+        if (rc != SQLITE_OK)
+                return rc;
+
+        *ret_version = version;
+        if (app == 0 && version == 0 && n_objects == 0)
+                *ret = DB_EMPTY;
+        else if (app != STORE_APPLICATION_ID) {
+                *ret = DB_FOREIGN;
+                *ret_reason = "an SQLite database of another program";
+        } else if (version > STORE_SCHEMA_VERSION)
+                *ret = DB_NEWER;
+        else if (version < 1) {
+                *ret = DB_FOREIGN;
+                *ret_reason = "no schema version";
+        } else if (version < STORE_SCHEMA_VERSION)
+                *ret = DB_OLDER;
+        else {
+                rc = query_int(db, STORE_TABLES_SQL, &n_ours);
+                if (rc != SQLITE_OK)
+                        return rc;
+                *ret = n_ours == STORE_N_TABLES ? DB_CURRENT : DB_FOREIGN;
+                *ret_reason = "tables of its schema are missing";
+        }
+        return SQLITE_OK;
+}
+
+/* The full check on every open: it reads the whole file (about 2 ms a MB
+ * when cached, measured), but quick_check would save only a few percent,
+ * since the big tables have no index beside their own B-tree. */
+static int db_check(sqlite3 *db, const char **ret_reason) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(1)", -1, &q, NULL);
+
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+                return rc;
+        if (!streq_ptr((const char *) sqlite3_column_text(q, 0), "ok"))
+                *ret_reason = "its integrity check fails";
+        return SQLITE_OK;
+}
+
+static bool rc_is_damage(int rc) {
+        return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT;
+}
+
+/* Runs store.sql on an empty database, or the migrations on an older one,
+ * in the write transaction the caller holds: two daemons opening one new
+ * file at once cannot both create it. */
+static int db_upgrade(Store *s, Error *e) {
+        const char *reason = NULL;
+        DbState state;
+        int64_t version;
+        int rc;
+
+        rc = db_classify(s->db, &state, &version, &reason);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot read the schema", e);
+
+        switch (state) {
+        case DB_CURRENT:
+                return 0;
+        case DB_EMPTY:
+                rc = sqlite3_exec(s->db, store_sql, NULL, NULL, NULL);
+                break;
+        case DB_OLDER:
+                for (int64_t v = version; rc == SQLITE_OK && v < STORE_SCHEMA_VERSION; v++) {
+                        char sql[64];
+                        rc = sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL);
+                        (void) snprintf(sql, sizeof sql, "PRAGMA user_version = %" PRIi64, v + 1);
+                        rc = rc ?: sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+                }
+                break;
+        default:
+                (void) error_set(e, ERR_INTERNAL, "manifest store %s changed while it was opened", s->path);
+                return -ESTALE;
+        }
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot create or migrate the schema", e);
+
+        rc = query_int(s->db, "PRAGMA user_version", &version);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot read the schema", e);
+        if (version != STORE_SCHEMA_VERSION) {
+                (void) error_set(e, ERR_INTERNAL, "schemas/store.sql sets version %" PRIi64 ", this daemon expects %d",
+                                 version, STORE_SCHEMA_VERSION);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Opens s->path: 0 when ready, 1 (with a reason) when the file is not a
+ * store of ours or is damaged and should be set aside. */
+static int store_connect(Store *s, const char **ret_reason, Error *e) {
+        _cleanup_rollback_ sqlite3 *txn = NULL;
+        DbState state;
+        int64_t version;
+        int rc;
+
+        rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             NULL);
+        if (rc != SQLITE_OK) {
+                int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+                (void) error_set(e, ERR_INTERNAL, "cannot open the manifest store %s: %s%s%s", s->path,
+                                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), sys ? ": " : "",
+                                 sys ? strerror(sys) : "");
+                (void) sqlite3_close(s->db);
+                s->db = NULL;
+                return store_errno(rc) ?: -EIO;
+        }
+        (void) sqlite3_extended_result_codes(s->db, 1);
+        (void) sqlite3_busy_timeout(s->db, 5000);
+
+        rc = db_classify(s->db, &state, &version, ret_reason);
+        if (rc_is_damage(rc)) {
+                *ret_reason = (rc & 0xff) == SQLITE_NOTADB ? "not an SQLite database" : "a damaged SQLite database";
+                return 1;
+        }
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot read", e);
+        if (state == DB_FOREIGN)
+                return 1;
+        if (state == DB_NEWER) {
+                (void) error_set(e, ERR_INTERNAL,
+                                 "manifest store %s: database schema %" PRIi64 " is newer than this daemon's %d",
+                                 s->path, version, STORE_SCHEMA_VERSION);
+                return -EPROTONOSUPPORT;
+        }
+
+        if (state != DB_EMPTY) {
+                *ret_reason = NULL;
+                rc = db_check(s->db, ret_reason);
+                if (rc_is_damage(rc))
+                        *ret_reason = "a damaged SQLite database";
+                else if (rc != SQLITE_OK)
+                        return store_error(s, rc, "cannot check", e);
+                if (*ret_reason)
+                        return 1;
+        }
+
+        /* foreign_keys must be set outside a transaction; WAL lets loads
+         * run while another process saves. */
+        rc = sqlite3_exec(s->db,
+                          "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                          "PRAGMA journal_size_limit = 67108864;",
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot configure", e);
+
+        if (state == DB_CURRENT)
+                return 0;
+        rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot lock", e);
+        txn = s->db;
+        int r = db_upgrade(s, e);
+        if (r < 0)
+                return r;
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_error(s, rc, "cannot create or migrate the schema", e);
+        return 0;
+}
+
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        struct stat st;
+
+        if (!p)
+                return -ENOMEM;
+        for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+                        return -errno ?: -ENOTDIR;
+                *slash = '/';
+        }
+        return 0;
+}
+
+static int rename_noreplace(const char *from, const char *to) {
+        if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) >= 0)
+                return 0;
+        if (errno != EINVAL)
+                return -errno;
+        /* A file system without RENAME_NOREPLACE: the window is small. */
+        if (access(to, F_OK) >= 0)
+                return -EEXIST;
+        return rename(from, to) < 0 ? -errno : 0;
+}
+
+/* Moves the database and its -wal and -shm files to PATH.corrupt-TIME: the
+ * log of the old file must not be replayed into the new one. */
+static int set_aside(const char *path, const struct stat *opened, char **ret_aside) {
+        struct stat st;
+        long long now = (long long) time(NULL);
+
+        /* Another daemon may have set it aside and made a fresh one
+         * meanwhile: never move that one. */
+        if (opened && (stat(path, &st) < 0 || st.st_dev != opened->st_dev || st.st_ino != opened->st_ino))
+                return -ESTALE;
+
+        for (unsigned i = 0; i < 100; i++) {
+                _cleanup_free_ char *aside = NULL;
+                int r = i == 0 ? asprintf(&aside, "%s.corrupt-%lld", path, now)
+                               : asprintf(&aside, "%s.corrupt-%lld.%u", path, now, i);
+                if (r < 0)
+                        return -ENOMEM;
+                r = rename_noreplace(path, aside);
+                if (r == -EEXIST)
+                        continue;
+                if (r == -ENOENT)
+                        return -ESTALE;
+                if (r < 0)
+                        return r;
+
+                static const char *const suffixes[] = { "-wal", "-shm" };
+                for (size_t j = 0; j < ELEMENTSOF(suffixes); j++) {
+                        _cleanup_free_ char *from = NULL, *to = NULL;
+                        if (asprintf(&from, "%s%s", path, suffixes[j]) < 0 ||
+                            asprintf(&to, "%s%s", aside, suffixes[j]) < 0)
+                                return -ENOMEM;
+                        r = rename_noreplace(from, to);
+                        if (r < 0 && r != -ENOENT && unlink(from) < 0 && errno != ENOENT)
+                                return -errno;
+                }
+                *ret_aside = TAKE_PTR(aside);
+                return 0;
+        }
+        return -EEXIST;
+}
+
+static void store_closep(Store **s) {
+        store_close(*s);
+}
+
+int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
+        _cleanup_(store_closep) Store *s = NULL;
+        int r;
+
+        if (!path || !path[0] || !ret)
+                return error_set(e, ERR_INVALID_ARGS, "no path for the manifest store");
+
+        r = mkdir_parents(path, 0700);
+        if (r < 0)
+                return error_set(e, ERR_INTERNAL, "cannot create the directory of %s: %s", path, strerror(-r));
+
+        s = calloc(1, sizeof(Store));
+        if (!s)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        (void) pthread_mutex_init(&s->lock, NULL);
+        s->budget = budget_bytes;
+        s->path = strdup(path);
+        if (!s->path)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+
+        /* A second round after setting a file aside; a third only when
+         * another process replaced the file under us. */
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_free_ char *aside = NULL;
+                const char *reason = NULL;
+                struct stat st;
+                bool existed = stat(path, &st) >= 0;
+
+                r = store_connect(s, &reason, e);
+                if (r <= 0) {
+                        if (r < 0)
+                                return r;
+                        break;
+                }
+                (void) sqlite3_close(s->db);
+                s->db = NULL;
+                if (attempt >= 2)
+                        return error_set(e, ERR_INTERNAL, "manifest store %s: %s, even after setting it aside", path,
+                                         reason);
+
+                r = set_aside(path, existed ? &st : NULL, &aside);
+                if (r == -ESTALE)
+                        continue;
+                if (r < 0)
+                        return error_set(e, ERR_INTERNAL,
+                                         "manifest store %s is unusable (%s) and cannot be moved aside: %s", path,
+                                         reason, strerror(-r));
+                log_error("Manifest store %s is unusable (%s): moved it to %s, starting a fresh one.", path, reason,
+                          aside);
+        }
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+Store *store_close(Store *s) {
+        if (!s)
+                return NULL;
+        (void) sqlite3_close(s->db);
+        (void) pthread_mutex_destroy(&s->lock);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+char *store_default_path(bool system) {
+        const char *dir;
+        char *p;
+
+        if (system)
+                return strdup("/var/cache/virt-diffd/manifests.sqlite");
+
+        /* The XDG spec: a relative value is invalid and to be ignored. */
+        dir = getenv("XDG_CACHE_HOME");
+        if (dir && dir[0] == '/')
+                return path_join(dir, "virt-diffd/manifests.sqlite");
+
+        dir = getenv("HOME");
+        if (!dir || dir[0] != '/') {
+                struct passwd *pw = getpwuid(getuid());
+                dir = pw ? pw->pw_dir : NULL;
+        }
+        if (!dir || dir[0] != '/')
+                return NULL;
+        if (asprintf(&p, "%s/.cache/virt-diffd/manifests.sqlite", strcmp(dir, "/") == 0 ? "" : dir) < 0)
+                return NULL;
+        return p;
+}
+
+static int bind_stat(sqlite3_stmt *q, const char *path, const FileStat *st) {
+        int rc = sqlite3_bind_blob64(q, 1, path, strlen(path), SQLITE_STATIC);
+
+        rc = rc ?: sqlite3_bind_int64(q, 2, (sqlite3_int64) st->dev);
+        rc = rc ?: sqlite3_bind_int64(q, 3, (sqlite3_int64) st->ino);
+        rc = rc ?: sqlite3_bind_int64(q, 4, (sqlite3_int64) st->size);
+        rc = rc ?: sqlite3_bind_int64(q, 5, st->mtime_ns);
+        rc = rc ?: sqlite3_bind_int64(q, 6, st->ctime_ns);
+        return rc;
+}
+
+int store_lookup_stat(Store *s, const char *path, const FileStat *st, uint8_t ret_key[FINGERPRINT_SIZE]) {
+        if (!s || !path || !st || !ret_key)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(s->db,
+                                    "SELECT key FROM stat_records WHERE path = ?1 AND dev = ?2 AND ino = ?3 "
+                                    "AND size = ?4 AND mtime_ns = ?5 AND ctime_ns = ?6",
+                                    -1, &q, NULL);
+        rc = rc ?: bind_stat(q, path, st);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return store_errno(rc);
+        /* A key of another length is damage: as good as no record. */
+        if (sqlite3_column_type(q, 0) != SQLITE_BLOB || sqlite3_column_bytes(q, 0) != FINGERPRINT_SIZE)
+                return 0;
+        memcpy(ret_key, sqlite3_column_blob(q, 0), FINGERPRINT_SIZE);
+        return 1;
+}
+
+int store_save_stat(Store *s, const char *path, const FileStat *st, const uint8_t key[FINGERPRINT_SIZE]) {
+        if (!s || !path || !st || !key)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(s->db,
+                                    "INSERT OR REPLACE INTO stat_records "
+                                    "(path, dev, ino, size, mtime_ns, ctime_ns, key) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                    -1, &q, NULL);
+        rc = rc ?: bind_stat(q, path, st);
+        rc = rc ?: sqlite3_bind_blob(q, 7, key, FINGERPRINT_SIZE, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}
+
+static int memo_lookup(void *userdata, const char *path, const FileStat *st, uint8_t ret[FINGERPRINT_SIZE]) {
+        return store_lookup_stat(userdata, path, st, ret);
+}
+
+static int memo_save(void *userdata, const char *path, const FileStat *st, const uint8_t key[FINGERPRINT_SIZE]) {
+        int r = store_save_stat(userdata, path, st, key);
+        if (r < 0)
+                log_debug("Cannot remember the key of %s.", path);
+        return r;
+}
+
+KeyMemo store_key_memo(Store *s) {
+        if (!s)
+                return (KeyMemo){0};
+        return (KeyMemo){.lookup = memo_lookup, .save = memo_save, .userdata = s};
+}
+
+int store_stats(Store *s, StoreStats *ret) {
+        if (!s || !ret)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        _cleanup_free_ char *path = strdup(s->path);
+        if (!path)
+                return -ENOMEM;
+        /* One statement: one consistent snapshot. */
+        int rc = sqlite3_prepare_v2(s->db,
+                                    "SELECT (SELECT count(*) FROM manifests), "
+                                    "(SELECT coalesce(sum(n_entries), 0) FROM manifests), "
+                                    "(SELECT coalesce(sum(bytes), 0) FROM manifests), "
+                                    "(SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'hits'), "
+                                    "(SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'misses')",
+                                    -1, &q, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+                return store_errno(rc) ?: -EIO;
+
+        *ret = (StoreStats) {
+                .manifests = (uint64_t) sqlite3_column_int64(q, 0),
+                .entries = (uint64_t) sqlite3_column_int64(q, 1),
+                .bytes = (uint64_t) sqlite3_column_int64(q, 2),
+                .budget_bytes = s->budget,
+                .hits = (uint64_t) sqlite3_column_int64(q, 3),
+                .misses = (uint64_t) sqlite3_column_int64(q, 4),
+                .path = TAKE_PTR(path),
+        };
+        return 0;
+}
+
+void store_stats_done(StoreStats *st) {
+        if (!st)
+                return;
+        free(st->path);
+        st->path = NULL;
+}
+
+void store_items_free(StoreItem *items, size_t n) {
+        if (!items)
+                return;
+        for (size_t i = 0; i < n; i++)
+                free(items[i].label);
+        free(items);
+}
+
+int store_list(Store *s, StoreItem **ret, size_t *ret_n) {
+        if (!s || !ret || !ret_n)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        StoreItem *items = NULL;
+        size_t n = 0, cap = 0;
+        int rc = sqlite3_prepare_v2(s->db,
+                                    "SELECT key, label, n_entries, bytes, created_usec, used_usec FROM manifests "
+                                    "ORDER BY used_usec DESC, id DESC",
+                                    -1, &q, NULL);
+
+        while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+                /* A damaged key cannot be named: leave that row out. */
+                if (sqlite3_column_type(q, 0) != SQLITE_BLOB || sqlite3_column_bytes(q, 0) != FINGERPRINT_SIZE) {
+                        rc = SQLITE_OK;
+                        continue;
+                }
+                if (n == cap) {
+                        size_t ncap = cap ? cap * 2 : 16;
+                        StoreItem *p = reallocarray(items, ncap, sizeof(StoreItem));
+                        if (!p) {
+                                rc = SQLITE_NOMEM;
+                                break;
+                        }
+                        items = p;
+                        cap = ncap;
+                }
+                StoreItem *it = &items[n];
+                *it = (StoreItem) {
+                        .entries = (uint64_t) sqlite3_column_int64(q, 2),
+                        .bytes = (uint64_t) sqlite3_column_int64(q, 3),
+                        .created_usec = sqlite3_column_int64(q, 4),
+                        .used_usec = sqlite3_column_int64(q, 5),
+                };
+                memcpy(it->key, sqlite3_column_blob(q, 0), FINGERPRINT_SIZE);
+                if (sqlite3_column_type(q, 1) != SQLITE_NULL) {
+                        const char *label = sqlite3_column_blob(q, 1);
+                        it->label = strndup(label ?: "", (size_t) sqlite3_column_bytes(q, 1));
+                        if (!it->label) {
+                                rc = SQLITE_NOMEM;
+                                break;
+                        }
+                }
+                n++;
+                rc = SQLITE_OK;
+        }
+        if (rc != SQLITE_DONE) {
+                store_items_free(items, n);
+                return store_errno(rc) ?: -EIO;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed) {
+        if (!s)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_rollback_ sqlite3 *txn = NULL;
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        uint64_t removed;
+        int rc;
+
+        rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_errno(rc);
+        txn = s->db;
+
+        /* The rows of manifests go with them (ON DELETE CASCADE). */
+        rc = sqlite3_prepare_v2(s->db,
+                                disk_key ? "DELETE FROM manifests WHERE id IN "
+                                           "(SELECT manifest_id FROM manifest_disks WHERE disk_key = ?)"
+                                         : "DELETE FROM manifests",
+                                -1, &q, NULL);
+        if (rc == SQLITE_OK && disk_key)
+                rc = sqlite3_bind_blob(q, 1, disk_key, FINGERPRINT_SIZE, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+                return store_errno(rc);
+        removed = (uint64_t) sqlite3_changes64(s->db);
+        if (!disk_key) {
+                rc = sqlite3_exec(s->db, "DELETE FROM stat_records; DELETE FROM contents; DELETE FROM checksums", NULL,
+                                  NULL, NULL);
+                if (rc != SQLITE_OK)
+                        return store_errno(rc);
+        }
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_errno(rc);
+
+        /* Emptied: give the space back (else only reused by later saves).
+         * Tidiness, which another connection's write may well defeat. */
+        if (!disk_key)
+                (void) sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL);
+
+        if (ret_removed)
+                *ret_removed = removed;
+        return 0;
+}
+
+/* Appends what a check found wrong to f, clearing *ret_ok if anything. */
+static int verify_run(sqlite3 *db, const char *sql, bool fk, FILE *f, bool *ret_ok) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+
+        while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+                const char *first = (const char *) sqlite3_column_text(q, 0);
+
+                rc = SQLITE_OK;
+                if (fk)
+                        fprintf(f, "%s: a row refers to a missing row of %s\n", strempty(first),
+                                strempty((const char *) sqlite3_column_text(q, 2)));
+                else if (!streq_ptr(first, "ok"))
+                        fprintf(f, "%s\n", strempty(first));
+                else
+                        continue;
+                *ret_ok = false;
+        }
+        return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int store_verify(Store *s, bool *ret_ok, char **ret_message) {
+        if (!s || !ret_ok || !ret_message)
+                return -EINVAL;
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        bool ok = true;
+        int rc;
+
+        _cleanup_fclose_ FILE *f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        rc = verify_run(s->db, "PRAGMA integrity_check", false, f, &ok);
+        rc = rc ?: verify_run(s->db, "PRAGMA foreign_key_check", true, f, &ok);
+        if (rc != SQLITE_OK)
+                return store_errno(rc);
+        if (ok)
+                fputs("ok", f);
+        if (fflush(f) != 0 || ferror(f))
+                return -ENOMEM;
+        (void) fclose(TAKE_PTR(f));
+        /* Without its last newline. */
+        if (size > 0 && buf[size - 1] == '\n')
+                buf[size - 1] = 0;
+
+        *ret_ok = ok;
+        *ret_message = TAKE_PTR(buf);
+        return 0;
+}

@@ -1,0 +1,80 @@
+/* The manifest store: an SQLite database of manifests keyed by the content
+ * key of the side they describe, plus the stat records that spare
+ * re-hashing an untouched image. Schema: schemas/store.sql.
+ *
+ * Every function is safe to call from several threads (one connection per
+ * Store, serialised by a mutex) and from several processes (WAL, busy
+ * timeout). A manifest is written in one transaction: a crash leaves it
+ * whole or absent. */
+#pragma once
+
+#include "common/errors.h"
+#include "manifest/manifest.h"
+#include "source/disk-key.h"
+#include "source/image-key.h"
+
+typedef struct Store Store;
+
+/* Opens (creating, migrating) the database at path. A file that is not a
+ * database of ours or fails its integrity check is renamed to
+ * PATH.corrupt-TIMESTAMP (never deleted) and a fresh one is made; a
+ * warning naming both files is logged. */
+int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e);
+Store *store_close(Store *s);
+
+/* The default path: $XDG_CACHE_HOME/virt-diffd/manifests.sqlite (or
+ * ~/.cache/...) for a session daemon, /var/cache/virt-diffd/... for the
+ * system one. */
+char *store_default_path(bool system);
+
+/* Stat records: the key a file had when it had this stat. */
+int store_lookup_stat(Store *s, const char *path, const FileStat *st, uint8_t ret_key[FINGERPRINT_SIZE]);
+int store_save_stat(Store *s, const char *path, const FileStat *st, const uint8_t key[FINGERPRINT_SIZE]);
+/* The stat records as disk_identify() takes them; s may be NULL (no memo). */
+KeyMemo store_key_memo(Store *s);
+
+/* Returns 1 and the manifest when cached (and marks it used), 0 when not. */
+int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret, Error *e);
+/* One disk of a side: its path when scanned and its own content key. */
+typedef struct StoreDisk {
+        const char *path;
+        const uint8_t *key; /* FINGERPRINT_SIZE bytes */
+} StoreDisk;
+
+/* Saves (replacing) a manifest with the disks it was scanned from, then
+ * evicts least recently used manifests beyond the byte budget. */
+int store_save_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], const StoreDisk *disks, size_t n_disks,
+                        const Manifest *m, Error *e);
+
+typedef struct StoreStats {
+        uint64_t manifests, entries, bytes, budget_bytes, hits, misses;
+        char *path;
+} StoreStats;
+
+typedef struct StoreItem {
+        uint8_t key[FINGERPRINT_SIZE];
+        char *label; /* the disks' paths, ", "-separated */
+        uint64_t entries, bytes;
+        int64_t created_usec, used_usec; /* CLOCK_REALTIME */
+} StoreItem;
+
+int store_stats(Store *s, StoreStats *ret);
+void store_stats_done(StoreStats *st);
+int store_list(Store *s, StoreItem **ret, size_t *ret_n);
+void store_items_free(StoreItem *items, size_t n);
+/* Removes every manifest scanned from a disk with this content key, or all
+ * manifests and stat records when disk_key is NULL. */
+int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed);
+/* Small files' contents, deduplicated by SHA-256 (for content diffs
+ * against a cached side). Load returns 1 and a NUL-terminated copy when
+ * present and intact, 0 when not; save refuses data whose hash is not
+ * sha256 or that is larger than STORE_CONTENT_MAX. */
+#define STORE_CONTENT_MAX (1024 * 1024)
+int store_load_content(Store *s, const uint8_t sha256[32], void **ret, size_t *ret_len);
+int store_save_content(Store *s, const uint8_t sha256[32], const void *data, size_t len);
+/* A content's checksum under another algorithm (md5, sha1, ...). */
+int store_load_checksum(Store *s, const uint8_t sha256[32], const char *algorithm, char **ret);
+int store_save_checksum(Store *s, const uint8_t sha256[32], const char *algorithm, const char *value);
+
+/* PRAGMA integrity_check and foreign_key_check; fills a message. */
+int store_verify(Store *s, bool *ret_ok, char **ret_message);

@@ -1,0 +1,255 @@
+#include "worker/worker.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/wire.h"
+#include "manifest/manifest-wire.h"
+#include "worker/scanner.h"
+
+const char *guest_error(guestfs_h *g) {
+        const char *m = g ? guestfs_last_error(g) : NULL;
+        return m ? m : "unknown libguestfs error";
+}
+
+typedef struct Worker {
+        int fd;
+        guestfs_h *g;
+        bool launched;
+        int send_error; /* the socket broke: stop */
+} Worker;
+
+static void send_frame(Worker *w, uint8_t type, const WireBuf *b) {
+        if (w->send_error == 0)
+                w->send_error = wire_send(w->fd, type, b);
+}
+
+static void reply_ok(Worker *w, uint32_t value) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_u32(&b, value);
+        send_frame(w, WK_OK, &b);
+}
+
+static void reply_error(Worker *w, const Error *e) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_u32(&b, (uint32_t) (e->code == ERR_OK ? ERR_INTERNAL : e->code));
+        wire_put_str(&b, e->message);
+        send_frame(w, WK_ERROR, &b);
+}
+
+static void reply_guest_error(Worker *w, ErrorCode code, const char *what) {
+        Error e = {};
+        error_set(&e, code, "%s%s%s", strempty(what), what ? ": " : "", guest_error(w->g));
+        reply_error(w, &e);
+}
+
+static int force_tcg(guestfs_h *g) {
+        _cleanup_strv_free_ char **settings = guestfs_get_backend_settings(g);
+        if (!settings)
+                return -1;
+        if (strv_contains(settings, "force_tcg"))
+                return 0;
+        size_t n = strv_length(settings);
+        _cleanup_free_ char **l = calloc(n + 2, sizeof(char *));
+        if (!l)
+                return -1;
+        memcpy(l, settings, n * sizeof(char *));
+        l[n] = (char *) "force_tcg";
+        return guestfs_set_backend_settings(g, l);
+}
+
+static void do_launch(Worker *w, WireReader *r) {
+        bool tcg = wire_get_u8(r), trace = wire_get_u8(r);
+        uint32_t n = wire_get_count(r, 4);
+        _cleanup_strv_free_ char **overlays = calloc((size_t) n + 1, sizeof(char *));
+        Error e = {};
+
+        for (uint32_t i = 0; overlays && i < n; i++)
+                overlays[i] = wire_get_str(r);
+        if (!overlays || r->failed || w->launched) {
+                error_set(&e, ERR_INTERNAL, "bad launch request");
+                return reply_error(w, &e);
+        }
+        if (trace) {
+                (void) guestfs_set_verbose(w->g, 1);
+                (void) guestfs_set_trace(w->g, 1);
+        }
+        if (guestfs_set_backend(w->g, "direct") < 0 ||
+            (tcg && force_tcg(w->g) < 0))
+                return reply_guest_error(w, ERR_APPLIANCE_FAILED, "cannot set up the appliance");
+        for (uint32_t i = 0; i < n; i++)
+                if (guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
+                        return reply_guest_error(w, ERR_INVALID_IMAGE, NULL);
+        /* Whatever happens next, the handle is no longer blank. */
+        w->launched = true;
+        if (guestfs_launch(w->g) < 0)
+                return reply_guest_error(w, ERR_APPLIANCE_FAILED, "appliance failed to start");
+        int pid = guestfs_get_pid(w->g);
+        reply_ok(w, pid > 0 ? (uint32_t) pid : 0);
+}
+
+/* Progress from the scanner, as frames to the daemon. */
+static void on_phase(void *userdata, int side, Phase p) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_u8(&b, 0);
+        wire_put_u64(&b, (uint64_t) p);
+        wire_put_u64(&b, 0);
+        send_frame(userdata, WK_PROGRESS, &b);
+}
+
+static void send_counts(Worker *w, uint8_t kind, uint64_t done, uint64_t total) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_u8(&b, kind);
+        wire_put_u64(&b, done);
+        wire_put_u64(&b, total);
+        send_frame(w, WK_PROGRESS, &b);
+}
+
+static void on_files(void *userdata, uint64_t done, uint64_t total) {
+        send_counts(userdata, 1, done, total);
+}
+
+static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
+        send_counts(userdata, 2, done, total);
+}
+
+static void do_scan(Worker *w) {
+        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes, .userdata = w};
+        _cleanup_manifest_ Manifest *m = NULL;
+        Error e = {};
+
+        if (scanner_scan(w->g, &sink, &m, &e) < 0)
+                return reply_error(w, &e);
+        _cleanup_wire_buf_ WireBuf b = {};
+        manifest_encode(m, &b);
+        if (b.failed) {
+                error_set(&e, ERR_INTERNAL, "out of memory encoding the manifest");
+                return reply_error(w, &e);
+        }
+        send_frame(w, WK_MANIFEST, &b);
+}
+
+static void do_read_file(Worker *w, WireReader *r) {
+        _cleanup_free_ char *path = wire_get_str(r);
+        Error e = {};
+        if (!path || r->failed) {
+                error_set(&e, ERR_INTERNAL, "bad read request");
+                return reply_error(w, &e);
+        }
+        size_t len = 0;
+        _cleanup_free_ char *data = guestfs_read_file(w->g, path, &len);
+        if (!data)
+                return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_bytes(&b, data, len);
+        send_frame(w, WK_DATA, &b);
+}
+
+static void do_checksum(Worker *w, WireReader *r) {
+        _cleanup_free_ char *alg = wire_get_str(r), *path = wire_get_str(r);
+        Error e = {};
+        if (!alg || !path || r->failed) {
+                error_set(&e, ERR_INTERNAL, "bad checksum request");
+                return reply_error(w, &e);
+        }
+        _cleanup_free_ char *v = guestfs_checksum(w->g, alg, path);
+        if (!v)
+                return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_str(&b, v);
+        send_frame(w, WK_DATA, &b);
+}
+
+static void do_mount_ro(Worker *w, WireReader *r) {
+        _cleanup_free_ char *device = wire_get_str(r), *mountpoint = wire_get_str(r);
+        Error e = {};
+        if (!device || !mountpoint || r->failed) {
+                error_set(&e, ERR_INTERNAL, "bad mount request");
+                return reply_error(w, &e);
+        }
+        if (guestfs_mount_ro(w->g, device, mountpoint) < 0)
+                return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
+        reply_ok(w, 0);
+}
+
+static void handle(Worker *w, uint8_t type, WireReader *r) {
+        Error e = {};
+
+        if (type != WK_LAUNCH && !w->launched) {
+                error_set(&e, ERR_INTERNAL, "the appliance is not launched");
+                return reply_error(w, &e);
+        }
+        switch (type) {
+        case WK_LAUNCH:
+                return do_launch(w, r);
+        case WK_SCAN:
+                return do_scan(w);
+        case WK_MOUNT_RO:
+                return do_mount_ro(w, r);
+        case WK_UMOUNT_ALL:
+                if (guestfs_umount_all(w->g) < 0)
+                        return reply_guest_error(w, ERR_APPLIANCE_FAILED, NULL);
+                return reply_ok(w, 0);
+        case WK_READ_FILE:
+                return do_read_file(w, r);
+        case WK_CHECKSUM:
+                return do_checksum(w, r);
+        default:
+                error_set(&e, ERR_INTERNAL, "unknown request %u", type);
+                return reply_error(w, &e);
+        }
+}
+
+int worker_main(int fd, const char *tmpdir) {
+        Worker w = {.fd = fd};
+
+        (void) prctl(PR_SET_NAME, WORKER_COMM);
+        /* A crash here holds guest data in memory: no core file of it. */
+        (void) setrlimit(RLIMIT_CORE, &(struct rlimit) {0, 0});
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        /* libguestfs' sockets go where its temporary files go (it reads
+         * this when the handle is created; as root it uses /tmp). */
+        if (setenv("XDG_RUNTIME_DIR", tmpdir, 1) < 0)
+                return 1;
+        w.g = guestfs_create_flags(GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
+        if (!w.g) {
+                log_error("worker: cannot create a libguestfs handle: %m");
+                return 1;
+        }
+        guestfs_set_error_handler(w.g, NULL, NULL);
+        if (guestfs_set_tmpdir(w.g, tmpdir) < 0) {
+                log_error("worker: %s", guest_error(w.g));
+                return 1;
+        }
+
+        _cleanup_wire_buf_ WireBuf hello = {};
+        int mb = guestfs_get_memsize(w.g);
+        wire_put_u32(&hello, WORKER_PROTOCOL);
+        wire_put_u64(&hello, mb > 0 ? (uint64_t) mb : 0);
+        send_frame(&w, WK_HELLO, &hello);
+
+        while (w.send_error == 0) {
+                uint8_t type;
+                _cleanup_free_ uint8_t *payload = NULL;
+                size_t len;
+                int r = wire_recv(fd, WORKER_REQUEST_MAX, &type, &payload, &len);
+                if (r == -ECONNRESET)
+                        break; /* the daemon is done with us */
+                if (r < 0) {
+                        log_error("worker: cannot read a request: %s", strerror(-r));
+                        break;
+                }
+                WireReader reader = {.p = payload, .left = len};
+                handle(&w, type, &reader);
+        }
+
+        /* Read-only drives: a shutdown only waits for qemu to go. */
+        if (w.launched)
+                (void) guestfs_shutdown(w.g);
+        guestfs_close(w.g);
+        return 0;
+}
