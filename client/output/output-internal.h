@@ -43,7 +43,8 @@ void xattrs_write(FILE *f, json_object *stat, char sep);
  * member (another algorithm) or its sha256; NULL for non-files. */
 const char *stat_checksum(json_object *stat);
 
-/* The writers besides the text one, each for the whole (filtered) result. */
+/* The writers, each for the whole (filtered) result. */
+int output_text(FILE *f, json_object *result, const OutputOptions *o);
 int output_csv(FILE *f, json_object *result);
 int output_ndjson(FILE *f, json_object *result);
 int output_summary(FILE *f, json_object *result);
