@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "common/names.h"
 #include "common/quote.h"
 #include "common/util.h"
 #include "output/output.h"

@@ -57,28 +57,29 @@ static int summary_count(json_object *summary, const char *key, size_t n) {
 
 /* The summary of what is left after -t, in the daemon's shape. */
 static json_object *summary_build(json_object *fss, json_object *changes) {
-        static const char *const change_kinds[] = { "added", "removed", "modified", "metadata", "type" };
-        static const char *const fs_kinds[] = { "added", "removed", "changed", "unchanged" };
         _cleanup_json_ json_object *s = json_object_new_object(), *fs = json_object_new_object();
         bool differs = json_array_length(changes) > 0;
         json_object *b;
 
         if (!s || !fs)
                 return NULL;
-        for (size_t k = 0; k < ELEMENTSOF(change_kinds); k++) {
+        for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++) {
                 size_t n = 0;
                 for (size_t i = 0; i < json_array_length(changes); i++)
-                        n += streq_ptr(json_get_string(json_object_array_get_idx(changes, i), "change"), change_kinds[k]);
-                if (summary_count(s, change_kinds[k], n) < 0)
+                        n += change_kind_from_string(json_get_string(json_object_array_get_idx(changes, i), "change")) == k;
+                if (summary_count(s, change_kind_to_string(k), n) < 0)
                         return NULL;
         }
+        /* In the order the daemon writes them. */
+        static const FsChangeKind fs_kinds[] = {FS_ADDED, FS_REMOVED, FS_CHANGED, FS_UNCHANGED};
         for (size_t k = 0; k < ELEMENTSOF(fs_kinds); k++) {
                 size_t n = 0;
                 for (size_t i = 0; i < json_array_length(fss); i++)
-                        n += streq_ptr(json_get_string(json_object_array_get_idx(fss, i), "change"), fs_kinds[k]);
-                if (summary_count(fs, fs_kinds[k], n) < 0)
+                        n += fs_change_kind_from_string(json_get_string(json_object_array_get_idx(fss, i), "change")) ==
+                             fs_kinds[k];
+                if (summary_count(fs, fs_change_kind_to_string(fs_kinds[k]), n) < 0)
                         return NULL;
-                if (n > 0 && k != ELEMENTSOF(fs_kinds) - 1)
+                if (n > 0 && fs_kinds[k] != FS_UNCHANGED)
                         differs = true;
         }
         if (json_object_object_add(s, "filesystems", fs) < 0)

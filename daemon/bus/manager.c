@@ -8,7 +8,7 @@
 #include "appliance/appliance.h"
 #include "appliance/kvm-probe.h"
 #include "bus/manager-cache.h"
-#include "bus/manager-libvirt.h"
+#include "bus/manager-disks.h"
 #include "bus/manager-limits.h"
 #include "bus/manager-pool.h"
 #include "bus/polkit.h"

@@ -1,4 +1,4 @@
-#include "bus/manager-libvirt.h"
+#include "bus/manager-disks.h"
 
 #include <fcntl.h>
 #include <pthread.h>
