@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <sys/types.h>
 
+#include "common/json-util.h"
 #include "common/util.h"
 
 /* One message, its NUL included. Past it without a NUL the peer is cut
@@ -16,12 +17,6 @@
 #define VARLINK_MESSAGE_MAX (16U << 20)
 /* Nesting of arrays and objects in one message. */
 #define VARLINK_DEPTH_MAX 32
-
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                (void) json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 typedef struct VarlinkReader {
         char *buf;
