@@ -383,6 +383,14 @@ static void test_malformed(void) {
         CHECK(sent >= VARLINK_MESSAGE_MAX && sent < VARLINK_MESSAGE_MAX + (4U << 20));
         close(fd);
 
+        /* Half a message, then nothing more. */
+        fd = connect_client(&t);
+        send_raw(fd, "{\"method\":\"org.exa", strlen("{\"method\":\"org.exa"));
+        CHECK(shutdown(fd, SHUT_WR) == 0);
+        EXPECT(&t, fd, &r, "EOF");
+        CHECK(t.close_reason == -EBADMSG);
+        close(fd);
+
         /* A handler that fails without an answer. */
         fd = connect_client(&t);
         send_msg(fd, "{\"method\":\"org.example.test.Misbehave\",\"parameters\":{\"how\":\"fail\"}}");

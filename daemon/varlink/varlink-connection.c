@@ -141,11 +141,14 @@ static void process(VarlinkConnection *c) {
                 return;
         }
         /* A client that has gone cannot take an answer: its call is over. A
-         * client done sending is done when nothing of it is left. */
-        if ((c->hup && c->current) ||
-            (c->eof && !c->current && !c->upgrade && varlink_reader_pending(&c->in) == 0 &&
-             varlink_writer_pending(&c->out) == 0)) {
+         * client done sending is done once its answers are out; what it
+         * left unfinished was never a message. */
+        if (c->hup && c->current) {
                 connection_close(c, 0);
+                return;
+        }
+        if (c->eof && !c->current && !c->upgrade && varlink_writer_pending(&c->out) == 0) {
+                connection_close(c, varlink_reader_pending(&c->in) > 0 ? -EBADMSG : 0);
                 return;
         }
         update_events(c);
