@@ -257,6 +257,34 @@ static void test_calls(void) {
         EXPECT(&t, fd, &r, "{\"parameters\":{\"n\":2}}");
         EXPECT(&t, fd, &r, "{\"parameters\":{\"text\":\"3\"}}");
 
+        /* Calls sent ahead while their answers are not taken: the server
+         * stops answering (and reading) instead of buffering without end,
+         * and goes on as the client reads. */
+        static const char describe[] = "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                                       "\"parameters\":{\"interface\":\"org.example.test\"}}";
+        /* White space after the object keeps it a call and makes it big. */
+        size_t call_size = 16384;
+        _cleanup_free_ char *call = must(malloc(call_size));
+        memset(call, ' ', call_size);
+        memcpy(call, describe, strlen(describe));
+        call[call_size - 1] = 0;
+        unsigned n_sent = 0, n_got = 0;
+        for (int turn = 0; turn < 3000; turn++) {
+                if (write(fd, call, call_size) == (ssize_t) call_size)
+                        n_sent++;
+                (void) sd_event_run(t.event, 0);
+        }
+        /* The input buffer's 16 MiB and the sockets', no more. */
+        CHECK(n_sent < 3000 && (size_t) n_sent * call_size < VARLINK_MESSAGE_MAX + (8U << 20));
+        while (n_got < n_sent) {
+                json_object *o = NULL;
+                if (receive(&t, fd, &r, &o) != 1)
+                        break;
+                json_object_put(o);
+                n_got++;
+        }
+        CHECK(n_got == n_sent);
+
         /* A call answered later holds the next one back. */
         send_msg(fd, "{\"method\":\"org.example.test.Hold\",\"more\":true}");
         send_msg(fd, "{\"method\":\"org.example.test.Echo\",\"parameters\":{\"text\":\"after\"}}");

@@ -120,7 +120,10 @@ static void process(VarlinkConnection *c) {
                 finish_upgrade(c);
                 return;
         }
-        while (c->server && !c->failed && !c->current && !c->upgrade) {
+        /* The next call waits until the client has taken the answers so
+         * far: one that sends and never reads cannot make us buffer
+         * answers without end. */
+        while (c->server && !c->failed && !c->current && !c->upgrade && varlink_writer_pending(&c->out) == 0) {
                 json_object *m = NULL;
                 int r = varlink_reader_next(&c->in, &m);
                 if (r == 0)
