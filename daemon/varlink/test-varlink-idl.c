@@ -1,8 +1,8 @@
 /* Unit test of the interface definition parser and of checking parameters
  * against it, on our own interface and on small ones made here. */
 #include "common/test-util.h"
-#include "varlink/org-varlink-service.h"
-#include "varlink/org-virtdiff-VirtDiff1.h"
+#include "org-varlink-service.h"
+#include "org-virtdiff-VirtDiff1.h"
 #include "common/json-util.h"
 #include "varlink/varlink-idl.h"
 

@@ -1,7 +1,7 @@
 /* Unit test of the replies' JSON: each builder's output, put where the
  * interface definition says it goes, passes the definition's check. */
 #include "common/test-util.h"
-#include "varlink/org-virtdiff-VirtDiff1.h"
+#include "org-virtdiff-VirtDiff1.h"
 #include "varlink/varlink-idl.h"
 #include "varlink/varlink-json.h"
 

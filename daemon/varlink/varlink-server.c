@@ -5,7 +5,7 @@
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 
-#include "varlink/org-varlink-service.h"
+#include "org-varlink-service.h"
 #include "varlink/varlink-internal.h"
 
 static int method_get_info(VarlinkCall *call, json_object *parameters, void *userdata);
