@@ -1,6 +1,7 @@
 #include "job/job-input.h"
 
 #include "common/input-limits.h"
+#include "source/disk-key.h"
 
 static int check_length(const char *what, const char *s, size_t max, Error *e) {
         if (s && strlen(s) > max)
@@ -101,4 +102,34 @@ int job_input_set_checksum(Job *j, const char *algorithm, Error *e) {
         free(j->content.checksum);
         j->content.checksum = copy;
         return 0;
+}
+
+int job_warm(Job *disks, Pool *pool, Store *store, Error *e) {
+        JobSide *s = &disks->sides[0];
+        uint8_t key[FINGERPRINT_SIZE];
+        KeyMemo memo = store_key_memo(store);
+
+        s->disk_keys = calloc(s->n_disks, FINGERPRINT_SIZE);
+        if (!s->disk_keys)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        for (size_t i = 0; i < s->n_disks; i++) {
+                s->disks[i].caller = disks->caller;
+                if (disk_validate(&s->disks[i], e) < 0 ||
+                    disk_identify(&memo, &s->disks[i], NULL, s->disk_keys[i], e) < 0)
+                        return error_set(e, ERR_INTERNAL, "%s: cannot identify the image", s->disks[i].path);
+        }
+        side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) s->disk_keys, s->n_disks, key);
+        return pool_warm(pool, s->disks, s->n_disks, key, e);
+}
+
+int job_input_check_warm(const Job *disks, Error *e) {
+        /* A snapshot is read through a qemu-nbd that lives as long as its
+         * job: nothing of it can stay warm. */
+        for (size_t i = 0; i < disks->sides[0].n_disks; i++) {
+                const Disk *d = &disks->sides[0].disks[i];
+                if (d->domain || d->snapshot || d->by_fd)
+                        return error_set(e, ERR_INVALID_ARGS,
+                                         "Warm takes image files, not libvirt domains, snapshots or file descriptors");
+        }
+        return job_input_check_side(disks, 0, e);
 }

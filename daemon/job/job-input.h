@@ -25,3 +25,11 @@ bool job_input_is_filter(const char *name);
 int job_input_add_filter(Job *j, const char *name, const char *item, Error *e);
 /* md5, sha1, sha224, sha256, sha384, sha512 or crc. */
 int job_input_set_checksum(Job *j, const char *algorithm, Error *e);
+
+/* Warm's disks (side 0 of a job that is never submitted): files only,
+ * at least one. */
+int job_input_check_warm(const Job *disks, Error *e);
+/* Validates and identifies Warm's disks and launches an appliance on them
+ * into the pool (pool_warm()'s result: 1 when one was warm already).
+ * Blocks: on a thread of its own. */
+int job_warm(Job *disks, Pool *pool, Store *store, Error *e);
