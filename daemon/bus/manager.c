@@ -49,7 +49,8 @@ void manager_update_idle(Manager *m) {
         if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
                 return;
         /* Warm appliances are kept for a reason: not idle while any is. */
-        bool busy = manager_pool_busy(m) || (m->jobs && job_table_busy(m->jobs));
+        bool busy = manager_pool_busy(m) || (m->jobs && job_table_busy(m->jobs)) ||
+                    (m->frontend_busy && m->frontend_busy(m->frontend_userdata));
         if (busy) {
                 (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
                 return;
@@ -410,7 +411,11 @@ int manager_connect(Manager *m) {
         default:
                 r = -EINVAL;
         }
-        if (r < 0)
+        if (r < 0 && m->bus_optional && m->mode != BUS_MODE_PEER) {
+                log_info("No %s bus (%s): serving varlink alone.", m->mode == BUS_MODE_SYSTEM ? "system" : "session",
+                         strerror(-r));
+                m->bus = sd_bus_unref(m->bus);
+        } else if (r < 0)
                 return r;
 
         if (!m->no_cache) {
@@ -440,6 +445,12 @@ int manager_connect(Manager *m) {
         /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
         (void) sd_event_set_watchdog(m->event, true);
 
+        if (!m->bus) {
+                (void) sd_notify(0, "READY=1");
+                manager_pool_dispatch(m); /* the first STATUS= */
+                manager_update_idle(m);
+                return 0;
+        }
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return r;

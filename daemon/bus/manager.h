@@ -45,6 +45,12 @@ typedef struct Manager {
         char *store_path;           /* NULL: the default */
         bool no_cache;
         uint64_t cache_budget;
+
+        /* Another front-end (varlink) serves too: without a bus to reach,
+         * the daemon serves that one alone; while it is busy, no idle exit. */
+        bool bus_optional;
+        bool (*frontend_busy)(void *userdata);
+        void *frontend_userdata;
 } Manager;
 
 int manager_new(Manager **ret);
