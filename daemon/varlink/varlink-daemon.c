@@ -310,8 +310,16 @@ int varlink_daemon_listen_path(VarlinkDaemon *d, const char *path) {
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
                 *slash = 0;
-                if (mkdir(dir, d->o.system ? 0755 : 0700) < 0 && errno != EEXIST)
-                        return -errno;
+                /* Each missing directory on the way, as mkdir -p. */
+                for (char *p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+                        if (p)
+                                *p = 0;
+                        if (mkdir(dir, d->o.system ? 0755 : 0700) < 0 && errno != EEXIST)
+                                return -errno;
+                        if (!p)
+                                break;
+                        *p = '/';
+                }
         }
         return varlink_server_listen_path(d->server, path, d->o.system ? 0666 : 0600);
 }
