@@ -31,7 +31,7 @@ class ProtocolError(Exception):
 
 
 class VarlinkClient:
-    def __init__(self, path, timeout=60.0, transcript=None):
+    def __init__(self, path, timeout=600.0, transcript=None):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
