@@ -149,6 +149,12 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         }
                         continue;
                 }
+                if (q < 0 && job) {
+                        fprintf(stderr, "%s%s: lost the connection to virt-diffd (its job: virt-diffctl wait %" PRIu64
+                                        ")\n",
+                                shown ? "\r\033[K" : "", prog, job);
+                        break;
+                }
                 if (q < 0) {
                         fprintf(stderr, "%s%s: lost the connection to virt-diffd\n", shown ? "\r\033[K" : "", prog);
                         break;

@@ -351,7 +351,12 @@ static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo 
 static int on_disconnected(sd_bus_message *m _unused_, void *userdata, sd_bus_error *err _unused_) {
         Follow *f = userdata;
         clear_progress(f);
-        fprintf(stderr, "%s: lost the connection to virt-diffd\n", f->prog);
+        /* A bus daemon keeps what became of the job, across a restart too. */
+        if (f->conn.peer || !f->job_path || !strrchr(f->job_path, '/'))
+                fprintf(stderr, "%s: lost the connection to virt-diffd\n", f->prog);
+        else
+                fprintf(stderr, "%s: lost the connection to virt-diffd (its job: virt-diffctl wait %s)\n", f->prog,
+                        strrchr(f->job_path, '/') + 1);
         f->exit_status = 2;
         return sd_event_exit(f->event, 0);
 }
@@ -458,6 +463,8 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                 return 2;
         }
 
+        if (args->verbose)
+                fprintf(stderr, "%s: following %s\n", prog, f.job_path);
         if (args->detach) {
                 printf("%s\n", f.job_path);
                 connection_close(&f.conn);

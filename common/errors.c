@@ -28,6 +28,7 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_LIBVIRT_UNREACHABLE] = "LibvirtUnreachable",
         [ERR_UNSUPPORTED_DISK] = "UnsupportedDisk",
         [ERR_WORKER_CRASHED] = "WorkerCrashed",
+        [ERR_JOB_LOST] = "JobLost",
         [ERR_INTERNAL] = "Internal",
 };
 
@@ -40,8 +41,11 @@ const char *error_code_to_string(ErrorCode c) {
 ErrorCode error_code_from_dbus_name(const char *name) {
         if (!name || strncmp(name, VD_ERROR_PREFIX, strlen(VD_ERROR_PREFIX)) != 0)
                 return ERR_INTERNAL;
-        name += strlen(VD_ERROR_PREFIX);
-        for (unsigned i = 1; i < _ERR_MAX; i++)
+        return error_code_from_string(name + strlen(VD_ERROR_PREFIX));
+}
+
+ErrorCode error_code_from_string(const char *name) {
+        for (unsigned i = 1; name && i < _ERR_MAX; i++)
                 if (strcmp(name, error_names[i]) == 0)
                         return (ErrorCode) i;
         return ERR_INTERNAL;

@@ -32,6 +32,7 @@ typedef enum ErrorCode {
         ERR_LIBVIRT_UNREACHABLE,
         ERR_UNSUPPORTED_DISK,
         ERR_WORKER_CRASHED,
+        ERR_JOB_LOST, /* the daemon running it is gone; or its result was not kept */
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;
@@ -39,6 +40,8 @@ typedef enum ErrorCode {
 /* "InvalidImage" etc.: the last component of the D-Bus error name. */
 const char *error_code_to_string(ErrorCode c);
 ErrorCode error_code_from_dbus_name(const char *name);
+/* The code of "InvalidImage" etc.; ERR_INTERNAL for a name not ours. */
+ErrorCode error_code_from_string(const char *name);
 
 typedef struct Error {
         ErrorCode code;

@@ -1,5 +1,6 @@
 #include "common/util.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <time.h>
 
@@ -166,6 +167,48 @@ uint64_t now_usec_monotonic(void) {
 
 uint64_t now_usec_realtime(void) {
         return now_usec(CLOCK_REALTIME);
+}
+
+int boot_id(char ret[static 37]) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        char line[64];
+        if (!f)
+                return -errno;
+        if (!fgets(line, sizeof line, f))
+                return -EIO;
+        line[strcspn(line, "\n")] = 0;
+        if (strlen(line) != 36)
+                return -EIO;
+        memcpy(ret, line, 37);
+        return 0;
+}
+
+int process_start_ticks(pid_t pid, uint64_t *ret) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = 0;
+        /* The command name may hold anything, ')' too: fields follow the last one. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        /* starttime is field 22; state (field 3) comes right after the name. */
+        unsigned long long v = 0;
+        for (int field = 3; field <= 22; field++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EIO;
+                p++;
+                if (field == 22 && sscanf(p, "%llu", &v) != 1)
+                        return -EIO;
+        }
+        *ret = v;
+        return 0;
 }
 
 static int rm_entry(const char *path, const struct stat *st _unused_, int type _unused_, struct FTW *ftw _unused_) {

@@ -35,7 +35,9 @@ static void help(void) {
                "                          cache directory, or /var/cache/virt-diffd with --system)\n"
                "      --cache-budget=SIZE Evict least recently used manifests beyond SIZE bytes\n"
                "                          (K, M, G suffixes; default 1G)\n"
-               "      --no-cache          Keep no manifests\n"
+               "      --no-cache          Keep no manifests (nor jobs across restarts)\n"
+               "      --keep-jobs=SEC     Keep a finished job readable for SEC seconds, across\n"
+               "                          restarts too (default 600)\n"
                "  -v, --verbose           Log debugging information\n"
                "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
@@ -140,7 +142,7 @@ int main(int argc, char *argv[]) {
                 return worker_main(WORKER_FD, argv[2]);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
-               ARG_NO_CACHE, ARG_VARLINK };
+               ARG_NO_CACHE, ARG_VARLINK, ARG_KEEP_JOBS };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -160,6 +162,7 @@ int main(int argc, char *argv[]) {
                 {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
                 {"varlink", optional_argument, NULL, ARG_VARLINK},
+                {"keep-jobs", required_argument, NULL, ARG_KEEP_JOBS},
                 {},
         };
         /* Freed after the manager: the job table tells it of its jobs' end. */
@@ -266,6 +269,13 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_NO_CACHE:
                         m->no_cache = true;
+                        break;
+                case ARG_KEEP_JOBS:
+                        if (parse_uint(optarg, UINT32_MAX, &v) < 0 || v == 0) {
+                                fprintf(stderr, "virt-diffd: invalid --keep-jobs '%s'\n", optarg);
+                                return 2;
+                        }
+                        m->retain_usec = v * 1000000ULL;
                         break;
                 case ARG_VARLINK:
                         if (optarg && optarg[0] != '/') {

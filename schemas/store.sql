@@ -24,7 +24,7 @@
 -- checked; a manifest that fails a check is dropped and counts as a miss.
 
 PRAGMA application_id = 1986292070;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE manifests (
         id INTEGER PRIMARY KEY,
@@ -135,3 +135,30 @@ CREATE TABLE checksums (
         value TEXT NOT NULL,
         PRIMARY KEY (sha256, algorithm)
 ) WITHOUT ROWID;
+
+-- Version 3: jobs, so that what a client may still ask about outlives the
+-- daemon (an idle exit, a crash, a restart): every job's terminal state,
+-- and the result document of a detached job that succeeded. A job's row is
+-- written when its inputs are accepted (state "running") and again when it
+-- ends. A row still "running" whose daemon is gone (daemon names it: boot
+-- id, pid and start time) is a job lost with its daemon: the next daemon
+-- marks it failed with the error JobLost. Rows expire a while after their
+-- end, the oldest go beyond a count, and results have a byte budget of
+-- their own (daemon/store/store-jobs.c). AUTOINCREMENT: a job's id is never
+-- given again by this database, even once its row is gone.
+CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        daemon TEXT NOT NULL,            -- "BOOT-ID PID START-TICKS" of the daemon that ran it
+        owner BLOB,                      -- its submitter: a unique bus name, "varlink:N"; NULL: none
+        owner_uid INTEGER,               -- the submitter's uid on the system bus, else NULL
+        detached INTEGER NOT NULL,
+        created_usec INTEGER NOT NULL,   -- CLOCK_REALTIME
+        state TEXT NOT NULL,             -- job_state_to_string(): "running" until it ends
+        differences INTEGER NOT NULL,
+        error TEXT,                      -- error_code_to_string() of a job that failed or was cancelled
+        error_message TEXT,
+        finished_usec INTEGER,           -- CLOCK_REALTIME, NULL while it runs: expiry counts from it
+        result BLOB,                     -- the result document (JSON), NULL when not kept
+        result_sha256 BLOB               -- of result, checked on load
+);
+CREATE INDEX jobs_finished ON jobs (finished_usec);

@@ -91,15 +91,13 @@ static char *cache_path(void) {
 }
 
 static char *cache_key(void) {
-        char boot_id[64] = "";
+        char boot[37];
         struct stat st = {0};
-        _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-        if (!f || !fgets(boot_id, sizeof boot_id, f))
+        if (boot_id(boot) < 0)
                 return NULL;
-        boot_id[strcspn(boot_id, "\n")] = 0;
         (void) stat("/usr/bin/qemu-system-x86_64", &st);
         char *k = NULL;
-        if (asprintf(&k, "%s %lld", boot_id, (long long) st.st_mtime) < 0)
+        if (asprintf(&k, "%s %lld", boot, (long long) st.st_mtime) < 0)
                 return NULL;
         return k;
 }

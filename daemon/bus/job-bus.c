@@ -178,7 +178,7 @@ static void on_validated(Job *j, void *userdata) {
         if (!b)
                 return;
         sd_bus_message *call = TAKE_PTR(b->pending_compare);
-        if (j->published.state == JOB_STATE_FAILED) {
+        if (!j->listed) {
                 /* Bad input: a real error reply, and no job object. */
                 Error e = job_get_error(j);
                 if (call)
@@ -302,9 +302,10 @@ static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (j->published.state != JOB_STATE_SUCCEEDED)
                 return sd_bus_error_setf(err, j->error_name ? j->error_name : VD_ERROR_PREFIX "Internal", "%s",
                                          strempty(j->error_message));
-        _cleanup_close_ int fd = job_open_result(j);
+        Error e = {0};
+        _cleanup_close_ int fd = job_open_result(j, &e);
         if (fd < 0)
-                return fd;
+                return manager_set_error(err, &e, -EIO);
         return sd_bus_reply_method_return(msg, "h", fd);
 }
 
@@ -411,6 +412,21 @@ int job_bus_adopt(Manager *m, Job *j, sd_bus_message *compare_call, const char *
         return r;
 }
 
+/* A call to a job the daemon no longer keeps (expired, or from before a
+ * restart without its store) is a NoSuchJob error, not "unknown object".
+ * Runs before the job vtable; known jobs pass through. */
+static int on_job_path(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
+        const char *path = sd_bus_message_get_path(msg), *iface = sd_bus_message_get_interface(msg);
+        if (!sd_bus_message_is_method_call(msg, NULL, NULL) || !path ||
+            strncmp(path, VD_JOB_PATH_PREFIX "/", strlen(VD_JOB_PATH_PREFIX "/")) != 0 ||
+            streq_ptr(iface, "org.freedesktop.DBus.Introspectable") || streq_ptr(iface, "org.freedesktop.DBus.Peer") ||
+            find_by_path(m, path))
+                return 0;
+        return sd_bus_error_setf(err, VD_ERROR_PREFIX "NoSuchJob", "no job %s (finished jobs are kept for %" PRIu64 " s)",
+                                 path + strlen(VD_JOB_PATH_PREFIX "/"), m->retain_usec / 1000000);
+}
+
 int job_bus_register(Manager *m) {
         static const JobListener listener_template = {
                 .added = on_added,
@@ -422,6 +438,9 @@ int job_bus_register(Manager *m) {
         JobListener l = listener_template;
         l.userdata = m;
         int r = job_table_add_listener(m->jobs, &l, &m->job_slot);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback(m->bus, NULL, VD_JOB_PATH_PREFIX, on_job_path, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(m->bus, NULL, VD_JOB_PATH_PREFIX, VD_JOB_INTERFACE, job_vtable, job_find, m);

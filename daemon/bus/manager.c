@@ -438,7 +438,8 @@ int manager_connect(Manager *m) {
         if (r < 0)
                 return r;
         JobTableOptions jo = {.limits = m->limits, .retain_usec = m->retain_usec, .pool = m->pool,
-                              .store = m->store, .counts_changed = on_job_counts, .userdata = m};
+                              .store = m->store, .persist = m->mode != BUS_MODE_PEER,
+                              .counts_changed = on_job_counts, .userdata = m};
         r = job_table_new(m->event, &jo, &m->jobs);
         if (r < 0)
                 return r;

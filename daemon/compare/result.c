@@ -62,9 +62,7 @@ static json_object *side_to_json(const ResultSide *s) {
         return o;
 }
 
-/* The text into an anonymous file, sealed: a reader can trust it never
- * changes under it. */
-static int seal_text(const char *s, size_t len, int *ret_fd, Error *e) {
+int result_seal(const char *s, size_t len, int *ret_fd, Error *e) {
         _cleanup_close_ int fd = memfd_create("virt-diffd-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return error_set(e, ERR_INTERNAL, "memfd_create: %m");
@@ -97,7 +95,7 @@ int result_write(const DiffResult *r, const ContentNote *notes, const char *chec
         size_t len;
         const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
                                                           &len);
-        int ret = s ? seal_text(s, len, ret_fd, e) : error_set(e, ERR_INTERNAL, "out of memory");
+        int ret = s ? result_seal(s, len, ret_fd, e) : error_set(e, ERR_INTERNAL, "out of memory");
         json_object_put(root);
         return ret;
 }

@@ -21,3 +21,7 @@ typedef struct ResultSide {
 /* notes may be NULL (no content stage); checksum names their algorithm. */
 int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
                  int *ret_fd, Error *e);
+
+/* A result document's text into an anonymous file, sealed: a reader can
+ * trust it never changes under it. */
+int result_seal(const char *text, size_t len, int *ret_fd, Error *e);

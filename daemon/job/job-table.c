@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 
 #include "common/log.h"
+#include "job/job-records.h"
 
 #define WATCH_INTERVAL_USEC 1000000ULL
 
@@ -17,12 +18,14 @@ struct JobTable {
         sd_event *event;
         JobContext ctx;
         uint64_t retain_usec;
+        bool persist;
+        char *daemon_name; /* in the store's job rows */
         void (*counts_changed)(void *userdata);
         void *userdata;
 
         Job **jobs; /* submission order */
         size_t n_jobs;
-        uint64_t next_id;
+        uint64_t next_id; /* when the store gives none */
         Scheduler *scheduler;
 
         JobListener listeners[JOB_MAX_FRONTENDS];
@@ -96,19 +99,22 @@ static int on_expire(sd_event_source *s _unused_, uint64_t usec _unused_, void *
         return 0;
 }
 
-/* A finished job stays readable for retain_usec (Wait, GetResult). */
+/* A finished job stays readable for retain_usec after its end (Wait,
+ * GetResult), a restored one too. */
 static void retain(JobTable *t, Job *j) {
         Retained *r = calloc(1, sizeof(*r));
         Retained **l = r ? realloc(t->retained, (t->n_retained + 1) * sizeof(Retained *)) : NULL;
-        uint64_t now;
+        uint64_t now, real = now_usec_realtime(), left = t->retain_usec;
         if (!l) {
                 free(r);
                 return; /* kept until the daemon exits */
         }
         t->retained = l;
         *r = (Retained){.table = t, .job = j};
+        if (j->finished_usec < real)
+                left = real - j->finished_usec >= left ? 0 : left - (real - j->finished_usec);
         (void) sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-        if (sd_event_add_time(t->event, &r->timer, CLOCK_MONOTONIC, now + t->retain_usec, 0, on_expire, r) < 0) {
+        if (sd_event_add_time(t->event, &r->timer, CLOCK_MONOTONIC, now + left, 0, on_expire, r) < 0) {
                 free(r);
                 return;
         }
@@ -117,6 +123,7 @@ static void retain(JobTable *t, Job *j) {
 
 static void job_finished(JobTable *t, Job *j) {
         j->finished_handled = true;
+        j->finished_usec = now_usec_realtime();
         if (j->thread_started) {
                 (void) pthread_join(j->thread, NULL);
                 j->thread_started = false;
@@ -127,9 +134,23 @@ static void job_finished(JobTable *t, Job *j) {
         else
                 log_info("Job %" PRIu64 " succeeded: %s.", j->id,
                          j->published.differences ? "differences found" : "no differences");
+        if (t->persist)
+                job_record_end(t->ctx.store, j, t->retain_usec);
         NOTIFY(t, finished, j);
         retain(t, j);
         counts_changed(t);
+}
+
+/* An id never given before: the store's, else one from the clock (in
+ * milliseconds, rising): a daemon without its store, restarted, cannot
+ * hand out an id it gave before, nor one the store gives. */
+static uint64_t new_id(JobTable *t, Job *j) {
+        uint64_t id = t->persist ? job_record_add(t->ctx.store, t->daemon_name, j) : 0;
+        if (id)
+                return id;
+        if (t->persist && t->next_id < now_usec_realtime() / 1000)
+                t->next_id = now_usec_realtime() / 1000;
+        return t->next_id++;
 }
 
 /* What one job's thread reported since the last look. Returns false when
@@ -146,7 +167,7 @@ static bool dispatch(JobTable *t, Job *j) {
                         remove_job(t, j);
                         return false;
                 }
-                j->id = t->next_id++;
+                j->id = new_id(t, j);
                 j->listed = true;
                 log_info("Job %" PRIu64 " started.", j->id);
                 NOTIFY(t, validated, j);
@@ -211,6 +232,32 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
         return 0;
 }
 
+/* The jobs the store kept from earlier daemons, finished: listed, and
+ * readable until they expire. */
+static int restore_jobs(JobTable *t) {
+        Job **restored = NULL;
+        size_t n = 0;
+        int r = job_records_restore(t->ctx.store, &t->ctx, t->retain_usec, &restored, &n);
+        if (r < 0)
+                return r;
+        Job **l = n ? realloc(t->jobs, (t->n_jobs + n) * sizeof(Job *)) : t->jobs;
+        if (n && !l) {
+                for (size_t i = 0; i < n; i++)
+                        job_free(restored[i]);
+                free(restored);
+                return -ENOMEM;
+        }
+        t->jobs = l;
+        for (size_t i = 0; i < n; i++) {
+                t->jobs[t->n_jobs++] = restored[i];
+                retain(t, restored[i]);
+        }
+        free(restored);
+        if (n)
+                log_info("%zu finished job%s kept from before the restart.", n, n == 1 ? "" : "s");
+        return 0;
+}
+
 int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         _cleanup_(job_table_freep) JobTable *t = calloc(1, sizeof(*t));
         if (!t)
@@ -219,6 +266,7 @@ int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         t->wake_fd = -1;
         t->next_id = 1;
         t->retain_usec = o->retain_usec;
+        t->persist = o->persist;
         t->counts_changed = o->counts_changed;
         t->userdata = o->userdata;
         t->ctx = (JobContext){.pool = o->pool, .store = o->store, .wake = table_wake, .userdata = t};
@@ -236,6 +284,15 @@ int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(t->watch_timer, SD_EVENT_OFF);
+        if (t->persist && t->ctx.store) {
+                t->daemon_name = job_records_daemon_name();
+                if (!t->daemon_name)
+                        log_error("Cannot name this daemon in the job records: jobs will not outlive it.");
+                /* Without them the daemon still works; what came before is lost. */
+                r = t->daemon_name ? restore_jobs(t) : 0;
+                if (r < 0)
+                        log_error("Cannot read the jobs kept in the manifest store: %s", strerror(-r));
+        }
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -251,6 +308,10 @@ JobTable *job_table_free(JobTable *t) {
         /* Cancel first so every thread returns quickly: no qemu outlives
          * the daemon. */
         job_table_cancel_all(t);
+        /* Their clients may ask after them: they end here, as lost. */
+        for (size_t i = 0; t->persist && i < t->n_jobs; i++)
+                if (t->jobs[i]->listed && job_unfinished(t->jobs[i]))
+                        job_record_lost(t->ctx.store, t->jobs[i], t->retain_usec);
         for (size_t i = 0; i < t->n_retained; i++)
                 retained_free(t->retained[i]);
         free(t->retained);
@@ -265,6 +326,7 @@ JobTable *job_table_free(JobTable *t) {
         if (t->wake_fd >= 0)
                 (void) close(t->wake_fd);
         sd_event_unref(t->event);
+        free(t->daemon_name);
         free(t);
         return NULL;
 }
@@ -274,6 +336,16 @@ int job_table_add_listener(JobTable *t, const JobListener *l, size_t *ret_slot) 
                 return -ENOSPC;
         t->listeners[t->n_listeners] = *l;
         *ret_slot = t->n_listeners++;
+        /* The jobs already there (restored ones) for the newcomer too. */
+        for (size_t i = 0; i < t->n_jobs; i++) {
+                Job *j = t->jobs[i];
+                if (l->added)
+                        l->added(j, l->userdata);
+                if (j->validated_handled && l->validated)
+                        l->validated(j, l->userdata);
+                if (j->finished_handled && l->finished)
+                        l->finished(j, l->userdata);
+        }
         return 0;
 }
 

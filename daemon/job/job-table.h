@@ -31,6 +31,9 @@ typedef struct JobListener {
 typedef struct JobTableOptions {
         SchedulerLimits limits;
         uint64_t retain_usec; /* how long a finished job stays readable */
+        /* Keep jobs in the store (job-records.h), so that they outlive this
+         * daemon; not for a private daemon, whose jobs nobody else sees. */
+        bool persist;
         Pool *pool;
         Store *store;         /* NULL: no cache */
         /* Called when the jobs' counts may have changed: one submitted,
@@ -46,7 +49,8 @@ static inline void job_table_freep(JobTable **t) {
         job_table_free(*t);
 }
 
-/* Registers a front-end; *ret_slot is its index in Job.frontend. */
+/* Registers a front-end; *ret_slot is its index in Job.frontend. It hears
+ * at once of the jobs the table holds already (restored ones). */
 int job_table_add_listener(JobTable *t, const JobListener *l, size_t *ret_slot);
 
 /* A job bound to the table's context, not submitted yet: the front-end

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "job/job-internal.h"
+#include "job/job-records.h"
 
 Job *job_new(const JobContext *ctx) {
         Job *j = calloc(1, sizeof(*j));
@@ -157,9 +158,15 @@ Error job_get_error(Job *j) {
         return e;
 }
 
-int job_open_result(Job *j) {
+int job_open_result(Job *j, Error *e) {
+        if (j->result_fd < 0 && j->restored && job_record_load_result(j, e) < 0)
+                return -1;
+        if (j->result_fd < 0)
+                return error_set(e, ERR_INTERNAL, "job %" PRIu64 " has no result", j->id);
         char path[64];
         snprintf(path, sizeof path, "/proc/self/fd/%d", j->result_fd);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        if (fd < 0)
+                return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 ": %m", j->id);
+        return fd;
 }

@@ -75,6 +75,9 @@ typedef struct Job {
         CallerCreds *caller; /* the submitter's uid and groups on the system bus, else NULL */
         uid_t owner_uid;     /* the submitter's, on the system bus: may cancel without polkit */
         bool detached;
+        /* Read back from the store after a restart (job-records.c): no
+         * thread, no disks; finished, its result read from the store. */
+        bool restored;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
         JobSide sides[2];
@@ -99,6 +102,7 @@ typedef struct Job {
         JobStatus published;
         char *error_name, *error_message; /* published */
         bool validated_handled, finished_handled;
+        uint64_t finished_usec; /* CLOCK_REALTIME, once finished_handled */
         bool listed;        /* valid, with an id: visible to every front-end */
         uint64_t admit_seq; /* order of admission, 0 while queued */
         void *frontend[JOB_MAX_FRONTENDS];
@@ -140,8 +144,10 @@ unsigned job_sync(Job *j);
 /* The error the pipeline ended with (ERR_OK while it runs or succeeded). */
 Error job_get_error(Job *j);
 
-/* A new read-only fd on the sealed JSON result, or -errno. */
-int job_open_result(Job *j);
+/* A new read-only fd on the sealed JSON result of a job that succeeded:
+ * its own, or for a restored job the one the store kept. A result that
+ * was not kept across a restart is a JobLost error (-1, e set). */
+int job_open_result(Job *j, Error *e);
 
 /* Kills the qemu of a side that has been stopped for 5 s or has used no
  * CPU for 60 s in the middle of the job: only that job fails, with

@@ -34,12 +34,9 @@ int store_load_content(Store *s, const uint8_t sha256[32], void **ret, size_t *r
         /* A damaged row is a miss, never wrong content in a diff. */
         if (!sha256_matches(data ? data : "", len, sha256))
                 return 0;
-        void *copy = malloc(len + 1);
-        if (!copy)
+        void *copy = NULL;
+        if (store_copy_blob(data, len, &copy, ret_len) < 0)
                 return -ENOMEM;
-        if (len)
-                memcpy(copy, data, len);
-        ((char *) copy)[len] = 0;
 
         sqlite3_finalizep(&q);
         q = NULL;
@@ -49,7 +46,6 @@ int store_load_content(Store *s, const uint8_t sha256[32], void **ret, size_t *r
                 (void) sqlite3_step(q);
 
         *ret = copy;
-        *ret_len = len;
         return 1;
 }
 

@@ -1,6 +1,6 @@
 /* What store.c (the database: opening), store-admin.c (stat records,
- * housekeeping), store-manifest.c and store-load.c (manifests in and out)
- * and store-content.c share. Not for other modules. */
+ * housekeeping), store-manifest.c and store-load.c (manifests in and out),
+ * store-content.c and store-jobs.c share. Not for other modules. */
 #pragma once
 
 #include <pthread.h>
@@ -42,6 +42,9 @@ int store_count(Store *s, const char *name);
 /* Why a manifest cannot be stored or used (its arrays out of order, an
  * entry on a missing filesystem...), or NULL when it is sound. */
 const char *store_manifest_invalid(const Manifest *m);
+
+/* A NUL-terminated copy of a column's bytes: 1, or -ENOMEM. */
+int store_copy_blob(const void *data, size_t len, void **ret, size_t *ret_len);
 
 /* Runs a prepared statement once and resets it; an SQLite code. */
 int store_step_once(sqlite3_stmt *q);

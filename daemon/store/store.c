@@ -10,7 +10,7 @@
 #include "store/store-internal.h"
 
 /* The user_version schemas/store.sql sets. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x76646966 /* "vdif" */
 
 /* migrations[v] takes a database of version v to v + 1 (see
@@ -22,12 +22,17 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
               "CREATE INDEX contents_used ON contents (used_usec);"
               "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
               "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
+        [2] = "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, daemon TEXT NOT NULL, owner BLOB, "
+              "owner_uid INTEGER, detached INTEGER NOT NULL, created_usec INTEGER NOT NULL, state TEXT NOT NULL, "
+              "differences INTEGER NOT NULL, error TEXT, error_message TEXT, finished_usec INTEGER, result BLOB, "
+              "result_sha256 BLOB);"
+              "CREATE INDEX jobs_finished ON jobs (finished_usec);",
 };
 
-#define STORE_N_TABLES 7
+#define STORE_N_TABLES 8
 #define STORE_TABLES_SQL                                                                                   \
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "                             \
-        "('manifests', 'manifest_disks', 'filesystems', 'trees', 'entries', 'stat_records', 'counters')"
+        "('manifests', 'manifest_disks', 'filesystems', 'trees', 'entries', 'stat_records', 'counters', 'jobs')"
 
 Store *store_lock(Store *s) {
         (void) pthread_mutex_lock(&s->lock);
@@ -449,6 +454,18 @@ char *store_default_path(bool system) {
         if (asprintf(&p, "%s/.cache/virt-diffd/manifests.sqlite", strcmp(dir, "/") == 0 ? "" : dir) < 0)
                 return NULL;
         return p;
+}
+
+int store_copy_blob(const void *data, size_t len, void **ret, size_t *ret_len) {
+        char *copy = malloc(len + 1);
+        if (!copy)
+                return -ENOMEM;
+        if (len)
+                memcpy(copy, data, len);
+        copy[len] = 0;
+        *ret = copy;
+        *ret_len = len;
+        return 1;
 }
 
 int store_step_once(sqlite3_stmt *q) {

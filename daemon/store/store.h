@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common/errors.h"
+#include "common/names.h"
 #include "manifest/manifest.h"
 #include "source/disk-key.h"
 #include "source/image-key.h"
@@ -82,3 +83,44 @@ int store_save_checksum(Store *s, const uint8_t sha256[32], const char *algorith
 
 /* PRAGMA integrity_check and foreign_key_check; fills a message. */
 int store_verify(Store *s, bool *ret_ok, char **ret_message);
+
+/* ---- jobs (store-jobs.c): what a client may still ask about once the
+ * daemon that ran a job is gone ---- */
+
+/* A result document larger than this is not kept. */
+#define STORE_RESULT_MAX (64 * 1024 * 1024)
+/* Rows kept at most, the oldest ended ones going first. */
+#define STORE_JOBS_MAX 2000
+
+typedef struct StoreJob {
+        uint64_t id;
+        char *daemon;          /* the daemon that ran it (an opaque name) */
+        char *owner;           /* NULL: none */
+        int64_t owner_uid;     /* -1: none */
+        bool detached;
+        uint64_t created_usec; /* CLOCK_REALTIME */
+        JobState state;        /* JOB_STATE_RUNNING until it ends */
+        bool differences;
+        ErrorCode error;       /* of a job that failed or was cancelled */
+        char *error_message;
+        uint64_t finished_usec; /* 0 while it runs */
+        bool has_result;
+} StoreJob;
+
+void store_jobs_free(StoreJob *jobs, size_t n);
+
+/* A new job's row, as j says (its id ignored); *ret_id is an id this
+ * database never gave before. */
+int store_job_add(Store *s, const StoreJob *j, uint64_t *ret_id);
+/* A job's end: its state, error and finished_usec from j, and its result
+ * document when result is not NULL (kept if no larger than
+ * STORE_RESULT_MAX). Then the housekeeping: rows ended more than keep_usec
+ * ago go, the oldest ended rows beyond STORE_JOBS_MAX too, and results
+ * beyond their budget (an eighth of the store's, at least
+ * STORE_RESULT_MAX) lose their document, oldest first. */
+int store_job_end(Store *s, const StoreJob *j, const void *result, size_t len, uint64_t keep_usec);
+/* Every row that has not expired (ended less than keep_usec ago, or still
+ * running), in id order, without the results. */
+int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n);
+/* 1 and the job's result document when kept and intact, 0 when not. */
+int store_job_load_result(Store *s, uint64_t id, void **ret, size_t *ret_len);

@@ -124,12 +124,17 @@ static void schedule_emit(VlJob *v) {
         }
 }
 
-/* The result document of a job that succeeded, parsed from its memfd. */
-static json_object *read_result(Job *j) {
-        _cleanup_close_ int fd = job_open_result(j);
-        _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-        if (!f)
+/* The result document of a job that succeeded, parsed from its memfd; NULL
+ * with e set when it cannot be had. */
+static json_object *read_result(Job *j, Error *e) {
+        _cleanup_close_ int fd = job_open_result(j, e);
+        if (fd < 0)
                 return NULL;
+        _cleanup_fclose_ FILE *f = fdopen(fd, "r");
+        if (!f) {
+                error_set(e, ERR_INTERNAL, "out of memory");
+                return NULL;
+        }
         TAKE_FD(fd);
         json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
         json_object *o = NULL;
@@ -143,16 +148,18 @@ static json_object *read_result(Job *j) {
         json_tokener_free(tok);
         if (err != json_tokener_success) {
                 json_object_put(o);
+                error_set(e, ERR_INTERNAL, "the result of job %" PRIu64 " cannot be read", j->id);
                 return NULL;
         }
         return o;
 }
 
-/* The final answer to a watcher. */
-static void answer(Job *j, VarlinkCall *call, json_object *result) {
+/* The final answer to a watcher; re is why a job that succeeded has no
+ * result. */
+static void answer(Job *j, VarlinkCall *call, json_object *result, const Error *re) {
         if (j->published.state == JOB_STATE_SUCCEEDED) {
                 if (!result) {
-                        (void) vd_reply_errorf(call, ERR_INTERNAL, "the result of job %" PRIu64 " cannot be read", j->id);
+                        (void) vd_reply_error(call, re);
                         return;
                 }
                 (void) varlink_call_reply(call, job_reply(j, json_object_get(result)));
@@ -177,7 +184,7 @@ static void on_validated(Job *j, void *userdata) {
         VlJob *v = vl_job(userdata, j);
         if (!v)
                 return;
-        if (j->published.state == JOB_STATE_FAILED) {
+        if (!j->listed) {
                 /* Bad input: an error reply, and no job. */
                 Error e = job_error(j);
                 while (v->n_watchers > 0) {
@@ -199,9 +206,10 @@ static void on_finished(Job *j, void *userdata) {
         VlJob *v = vl_job(userdata, j);
         if (!v || v->n_watchers == 0)
                 return;
-        _cleanup_json_ json_object *result = j->published.state == JOB_STATE_SUCCEEDED ? read_result(j) : NULL;
+        Error re = {0};
+        _cleanup_json_ json_object *result = j->published.state == JOB_STATE_SUCCEEDED ? read_result(j, &re) : NULL;
         while (v->n_watchers > 0) {
-                answer(j, v->watchers[0].call, result);
+                answer(j, v->watchers[0].call, result, &re);
                 drop_watcher(v, 0);
         }
 }
@@ -331,9 +339,10 @@ int vd_method_wait(VarlinkCall *call, json_object *parameters, void *userdata) {
         if (!j)
                 return 0;
         if (!job_unfinished(j)) {
+                Error re = {0};
                 _cleanup_json_ json_object *result =
-                        j->published.state == JOB_STATE_SUCCEEDED ? read_result(j) : NULL;
-                answer(j, call, result);
+                        j->published.state == JOB_STATE_SUCCEEDED ? read_result(j, &re) : NULL;
+                answer(j, call, result, &re);
                 return 0;
         }
         VlJob *v = vl_job(d, j);

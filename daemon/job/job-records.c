@@ -1,0 +1,216 @@
+#include "job/job-records.h"
+
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "compare/result.h"
+
+char *job_records_daemon_name(void) {
+        char boot[37];
+        uint64_t ticks;
+        char *name;
+        if (boot_id(boot) < 0 || process_start_ticks(getpid(), &ticks) < 0)
+                return NULL;
+        if (asprintf(&name, "%s %d %" PRIu64, boot, (int) getpid(), ticks) < 0)
+                return NULL;
+        return name;
+}
+
+/* Whether the daemon a row names still runs: the same boot, and its pid
+ * started at the same tick. */
+static bool daemon_alive(const char *name) {
+        char boot[37], row_boot[37];
+        int pid;
+        uint64_t ticks, now_ticks;
+        if (sscanf(name, "%36s %d %" SCNu64, row_boot, &pid, &ticks) != 3 || boot_id(boot) < 0)
+                return false;
+        return strcmp(boot, row_boot) == 0 && pid > 0 && process_start_ticks(pid, &now_ticks) >= 0 &&
+               now_ticks == ticks;
+}
+
+uint64_t job_record_add(Store *s, const char *daemon, const Job *j) {
+        if (!s || !daemon)
+                return 0;
+        StoreJob row = {
+                .daemon = (char *) daemon,
+                .owner = j->owner,
+                .owner_uid = j->caller ? (int64_t) j->owner_uid : -1,
+                .detached = j->detached,
+                .created_usec = j->created_usec,
+                .state = JOB_STATE_RUNNING,
+        };
+        uint64_t id = 0;
+        int r = store_job_add(s, &row, &id);
+        if (r < 0) {
+                log_error("Cannot keep a record of a new job in the manifest store: %s", strerror(-r));
+                return 0;
+        }
+        return id;
+}
+
+static void record_end(Store *s, const Job *j, JobState state, const Error *e, const char *result, size_t len,
+                       uint64_t keep_usec) {
+        StoreJob row = {
+                .id = j->id,
+                .state = state,
+                .differences = j->published.differences != 0,
+                .error = e->code,
+                .error_message = (char *) e->message,
+                .finished_usec = j->finished_usec,
+        };
+        int r = store_job_end(s, &row, result, len, keep_usec);
+        if (r < 0)
+                log_error("Cannot keep the end of job %" PRIu64 " in the manifest store: %s", j->id, strerror(-r));
+}
+
+/* A detached job's result: its client may come for it after a restart. */
+static char *read_result(Job *j, size_t *ret_len) {
+        if (!j->detached || j->published.state != JOB_STATE_SUCCEEDED || j->result_fd < 0)
+                return NULL;
+        struct stat st;
+        if (fstat(j->result_fd, &st) < 0 || st.st_size < 0 || (uint64_t) st.st_size > STORE_RESULT_MAX)
+                return NULL;
+        char *buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return NULL;
+        size_t got = 0;
+        while (got < (size_t) st.st_size) {
+                ssize_t n = pread(j->result_fd, buf + got, (size_t) st.st_size - got, (off_t) got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        free(buf);
+                        return NULL;
+                }
+                got += (size_t) n;
+        }
+        *ret_len = got;
+        return buf;
+}
+
+void job_record_end(Store *s, const Job *j, uint64_t keep_usec) {
+        if (!s || !j->listed)
+                return;
+        size_t len = 0;
+        _cleanup_free_ char *result = read_result((Job *) j, &len);
+        Error e = job_get_error((Job *) j);
+        record_end(s, j, j->published.state, &e, result, len, keep_usec);
+}
+
+void job_record_lost(Store *s, const Job *j, uint64_t keep_usec) {
+        if (!s || !j->listed)
+                return;
+        Error e = {0};
+        (void) error_set(&e, ERR_JOB_LOST, "job %" PRIu64 " was %s when virt-diffd stopped; run it again", j->id,
+                         j->published.state == JOB_STATE_QUEUED ? "queued" : "running");
+        record_end(s, j, JOB_STATE_FAILED, &e, NULL, 0, keep_usec);
+}
+
+/* A finished Job as the row says. */
+static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
+        _cleanup_job_ Job *j = job_new(ctx);
+        if (!j)
+                return NULL;
+        j->id = row->id;
+        j->restored = true;
+        j->listed = true;
+        j->validated = j->finished = true;
+        j->validated_handled = j->finished_handled = true;
+        j->detached = row->detached;
+        j->created_usec = row->created_usec;
+        j->finished_usec = row->finished_usec;
+        j->owner_uid = row->owner_uid >= 0 ? (uid_t) row->owner_uid : (uid_t) -1;
+        j->status.state = row->state;
+        j->status.differences = row->differences;
+        if (row->owner && !(j->owner = strdup(row->owner)))
+                return NULL;
+        if (row->error != ERR_OK) {
+                j->error.code = row->error;
+                snprintf(j->error.message, sizeof j->error.message, "%s", strempty(row->error_message));
+                if (asprintf(&j->error_name, VD_ERROR_PREFIX "%s", error_code_to_string(row->error)) < 0) {
+                        j->error_name = NULL;
+                        return NULL;
+                }
+                if (!(j->error_message = strdup(j->error.message)))
+                        return NULL;
+        }
+        j->published = j->status;
+        return TAKE_PTR(j);
+}
+
+int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job ***ret, size_t *ret_n) {
+        StoreJob *rows = NULL;
+        size_t n_rows = 0, n = 0;
+        *ret = NULL;
+        *ret_n = 0;
+        if (!s)
+                return 0;
+        int r = store_jobs_list(s, keep_usec, &rows, &n_rows);
+        if (r < 0)
+                return r;
+        Job **jobs = n_rows ? calloc(n_rows, sizeof(Job *)) : NULL;
+        if (n_rows && !jobs) {
+                store_jobs_free(rows, n_rows);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n_rows; i++) {
+                StoreJob *row = &rows[i];
+                if (daemon_alive(row->daemon))
+                        continue;
+                if (row->state == JOB_STATE_RUNNING) {
+                        char message[256];
+                        int pid = 0;
+                        (void) sscanf(row->daemon, "%*s %d", &pid);
+                        snprintf(message, sizeof message,
+                                 "job %" PRIu64 " was running when its virt-diffd (pid %d) ended unexpectedly; "
+                                 "run it again",
+                                 row->id, pid);
+                        row->state = JOB_STATE_FAILED;
+                        row->error = ERR_JOB_LOST;
+                        free(row->error_message);
+                        row->error_message = strdup(message);
+                        row->finished_usec = now_usec_realtime();
+                        r = store_job_end(s, row, NULL, 0, keep_usec);
+                        if (r < 0)
+                                log_error("Cannot mark job %" PRIu64 " lost in the manifest store: %s", row->id,
+                                          strerror(-r));
+                        else
+                                log_info("Job %" PRIu64 " was lost with the daemon that ran it.", row->id);
+                }
+                jobs[n] = job_from_row(ctx, row);
+                if (!jobs[n]) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n++;
+        }
+        store_jobs_free(rows, n_rows);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        job_free(jobs[i]);
+                free(jobs);
+                return r;
+        }
+        *ret = jobs;
+        *ret_n = n;
+        return 0;
+}
+
+int job_record_load_result(Job *j, Error *e) {
+        _cleanup_free_ void *data = NULL;
+        size_t len = 0;
+        int r = store_job_load_result(j->ctx ? j->ctx->store : NULL, j->id, &data, &len);
+        if (r < 0)
+                return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 " from the store: %s",
+                                 j->id, strerror(-r));
+        if (r == 0)
+                return error_set(e, ERR_JOB_LOST,
+                                 "the result of job %" PRIu64 " was not kept when virt-diffd restarted (only "
+                                 "detached jobs' results are)",
+                                 j->id);
+        int fd = -1;
+        if (result_seal(data, len, &fd, e) < 0)
+                return -1;
+        j->result_fd = fd;
+        return 0;
+}

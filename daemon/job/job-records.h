@@ -1,0 +1,32 @@
+/* Jobs in the store (store/store-jobs.c), so that what a client may still
+ * ask about outlives the daemon: a listed job's row is written when it is
+ * listed and again when it ends, with the result of a detached job that
+ * succeeded. A daemon that starts ends the rows its dead predecessors left
+ * running as JobLost, and brings back every row that has not expired as a
+ * finished, restored Job. Main thread; the store serialises its callers. */
+#pragma once
+
+#include "job/job.h"
+
+/* This daemon's name in the rows, "BOOT-ID PID START-TICKS": no other
+ * process will ever have it. NULL when /proc cannot tell. */
+char *job_records_daemon_name(void);
+
+/* A job just listed: its row, and an id the store never gave before; 0
+ * when the row cannot be written (the caller then picks an id). */
+uint64_t job_record_add(Store *s, const char *daemon, const Job *j);
+/* A job's end into its row: its published state and error, and the result
+ * of a detached job that succeeded. */
+void job_record_end(Store *s, const Job *j, uint64_t keep_usec);
+/* A listed job that will never end: its daemon stops under it. */
+void job_record_lost(Store *s, const Job *j, uint64_t keep_usec);
+
+/* At start: rows that the dead daemons left running are ended as JobLost,
+ * and every row of a dead daemon that has not expired comes back as a
+ * restored Job (finished, listed, in id order). Rows of daemons that still
+ * run (sharing the store) are theirs, and left alone. */
+int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job ***ret, size_t *ret_n);
+
+/* A restored job's result from the store into j->result_fd; JobLost (-1,
+ * e set) when it was not kept. */
+int job_record_load_result(Job *j, Error *e);

@@ -1,0 +1,117 @@
+/* Unit tests of job-records.c on a real store: what a daemon that starts
+ * brings back of the jobs its predecessors left (JobLost for those that
+ * were running, results of detached jobs), and what it leaves to a daemon
+ * that still runs. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "common/test-util.h"
+#include "job/job-records.h"
+
+static char tmpdir[] = "/tmp/test-job-records-XXXXXX";
+
+static uint64_t add_row(Store *s, const char *daemon, bool detached) {
+        StoreJob row = {.daemon = (char *) daemon, .owner_uid = 1000, .detached = detached,
+                        .created_usec = now_usec_realtime(), .state = JOB_STATE_RUNNING};
+        uint64_t id = 0;
+        CHECK(store_job_add(s, &row, &id) == 0);
+        return id;
+}
+
+static Job *find(Job **jobs, size_t n, uint64_t id) {
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i]->id == id)
+                        return jobs[i];
+        return NULL;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+        return remove(p);
+}
+
+int main(void) {
+        const uint64_t keep = 3600ULL * 1000000;
+        if (!mkdtemp(tmpdir))
+                return 1;
+        _cleanup_free_ char *path = must(path_join(tmpdir, "store.sqlite"));
+        _cleanup_free_ char *me = job_records_daemon_name();
+        Store *s = NULL;
+        Error e = {0};
+        CHECK(me && strlen(me) > 37);
+        CHECK(store_open(path, 1ULL << 30, &s, &e) == 0);
+        if (!s || !me)
+                return test_report();
+
+        /* A daemon of another boot, and one whose pid no longer runs. */
+        char other_boot[] = "00000000-0000-0000-0000-000000000000 1 1";
+        char dead[128];
+        snprintf(dead, sizeof dead, "%.36s %d 1", me, INT32_MAX - 1);
+        uint64_t lost = add_row(s, dead, false);
+        uint64_t mine = add_row(s, me, true);
+        uint64_t done = add_row(s, other_boot, true), plain = add_row(s, other_boot, false);
+        StoreJob end = {.id = done, .state = JOB_STATE_SUCCEEDED, .differences = true};
+        CHECK(store_job_end(s, &end, "{\"version\": 1}", 14, keep) == 0);
+        end.id = plain;
+        CHECK(store_job_end(s, &end, NULL, 0, keep) == 0);
+
+        JobContext ctx = {.store = s};
+        Job **jobs = NULL;
+        size_t n = 0;
+        CHECK(job_records_restore(s, &ctx, keep, &jobs, &n) == 0);
+        CHECK(n == 3);
+        /* A running daemon's job is its own. */
+        CHECK(!find(jobs, n, mine));
+
+        Job *j = find(jobs, n, lost);
+        CHECK(j && j->restored && j->listed && !job_unfinished(j) && j->published.state == JOB_STATE_FAILED);
+        CHECK(j && job_get_error(j).code == ERR_JOB_LOST && strstr(job_get_error(j).message, "ended unexpectedly") &&
+              streq_ptr(j->error_name, "org.virtdiff.VirtDiff1.Error.JobLost") && j->owner_uid == 1000);
+        CHECK(j && j->finished_usec > 0 && j->finished_usec <= now_usec_realtime());
+
+        j = find(jobs, n, done);
+        CHECK(j && j->published.state == JOB_STATE_SUCCEEDED && j->published.differences && j->detached);
+        int fd = j ? job_open_result(j, &e) : -1;
+        char buf[64] = "";
+        CHECK(fd >= 0 && read(fd, buf, sizeof buf - 1) == 14 && strcmp(buf, "{\"version\": 1}") == 0);
+        if (fd >= 0)
+                close(fd);
+        /* Sealed: no reader can change it under another. */
+        CHECK(j && j->result_fd >= 0 && (fcntl(j->result_fd, F_GET_SEALS) & F_SEAL_WRITE));
+
+        j = find(jobs, n, plain);
+        e = (Error){0};
+        CHECK(j && job_open_result(j, &e) < 0 && e.code == ERR_JOB_LOST);
+        for (size_t i = 0; i < n; i++)
+                job_free(jobs[i]);
+        free(jobs);
+
+        /* The loss is in the store now: the next daemon reads it as it is. */
+        CHECK(job_records_restore(s, &ctx, keep, &jobs, &n) == 0 && n == 3);
+        j = find(jobs, n, lost);
+        CHECK(j && job_get_error(j).code == ERR_JOB_LOST);
+        for (size_t i = 0; i < n; i++)
+                job_free(jobs[i]);
+        free(jobs);
+
+        /* A job this daemon lists, then loses as it stops. */
+        Job *live = job_new(&ctx);
+        live->listed = true;
+        live->published.state = JOB_STATE_RUNNING;
+        live->id = job_record_add(s, me, live);
+        CHECK(live->id > plain);
+        job_record_lost(s, live, keep);
+        StoreJob *rows = NULL;
+        CHECK(store_jobs_list(s, keep, &rows, &n) == 0);
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].id == live->id)
+                        CHECK(rows[i].state == JOB_STATE_FAILED && rows[i].error == ERR_JOB_LOST &&
+                              strstr(rows[i].error_message, "when virt-diffd stopped"));
+        store_jobs_free(rows, n);
+        job_free(live);
+
+        store_close(s);
+        if (n_failed == 0)
+                (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        return test_report();
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Nothing a client may still ask about is lost when the daemon goes away:
+# - a detached job's result outlives a SIGTERM and a new daemon (activated
+#   by the next call): virt-diffctl wait prints it byte for byte;
+# - a job that was running when the daemon was killed with SIGKILL ends
+#   with JobLost at the next daemon, never "unknown object"; the killed
+#   daemon's workers, qemu and qemu-nbd go at once;
+# - GetResult of a job that was not detached is JobLost after a restart,
+#   its state still known;
+# - job ids are never given twice across restarts, a job the daemon never
+#   listed is NoSuchJob, and ListJobs shows the kept jobs;
+# - the store's jobs survive its integrity check.
+source "$(dirname "$0")/lib.sh"
+requires dbus-daemon busctl mke2fs sqlite3
+requires_jsonschema
+ensure_fixtures
+DAEMON_ARGS="--pool-size=0"
+start_bus
+CTL=$BUILDDIR/virt-diffctl
+STORE=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite
+
+A=$FIXTURES/kinds-a.img
+B=$FIXTURES/kinds-b.img
+
+job_number() { echo "${1##*/}"; }
+
+# ---- a detached job's result across a SIGTERM ----
+job1=$("$VIRT_DIFF" --detach "$A" "$B") || fail "diff --detach failed"
+"$CTL" wait --json "$job1" >"$TEST_TMPDIR/before.json" 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
+[ $rc = 1 ] || { cat "$TEST_TMPDIR/err" >&2; fail "wait before the restart: exit status $rc"; }
+pid1=$(daemon_pid)
+restart_daemon
+"$CTL" wait --json "$job1" >"$TEST_TMPDIR/after.json" 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
+[ $rc = 1 ] || { cat "$TEST_TMPDIR/err" >&2; fail "wait after the restart: exit status $rc"; }
+[ "$(daemon_pid)" != "$pid1" ] || fail "the daemon was not restarted"
+cmp -s "$TEST_TMPDIR/before.json" "$TEST_TMPDIR/after.json" || fail "the kept result differs from the first"
+pass "detached job $(job_number "$job1"): after SIGTERM and a new daemon, wait prints the same result"
+
+# ---- a job of a client that stays: its state is kept, its result not ----
+"$VIRT_DIFF" -v -q "$A" "$B" 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
+[ $rc = 1 ] || { cat "$TEST_TMPDIR/err" >&2; fail "diff: exit status $rc"; }
+job2=$(sed -n 's/^virt-diff: following //p' "$TEST_TMPDIR/err")
+[ -n "$job2" ] || fail "virt-diff -v did not name its job: $(cat "$TEST_TMPDIR/err")"
+restart_daemon
+[ "$(busctl --user call org.virtdiff.VirtDiff1 "$job2" org.virtdiff.VirtDiff1.Job Wait)" = "ub 3 true" ] ||
+        fail "Wait on the kept job $job2 does not say succeeded with differences"
+err=$(busctl_error call org.virtdiff.VirtDiff1 "$job2" org.virtdiff.VirtDiff1.Job GetResult)
+[[ $err == org.virtdiff.VirtDiff1.Error.JobLost:*"not kept"* ]] || fail "GetResult of $job2 after a restart: $err"
+pass "job $(job_number "$job2") of a client that stayed: its state is kept, GetResult is JobLost: ${err#*: }"
+
+# ---- a running job when the daemon is killed ----
+# A cold pair (never scanned), so that the job is launching when the
+# daemon dies.
+mkdir -p "$TEST_TMPDIR/tree"
+for i in $(seq 1 50); do echo "file $i" >"$TEST_TMPDIR/tree/f$i"; done
+mke2fs -q -t ext4 -d "$TEST_TMPDIR/tree" "$TEST_TMPDIR/c.img" 32M
+job3=$("$VIRT_DIFF" --detach "$TEST_TMPDIR/c.img" "$A") || fail "diff --detach failed"
+for ((i = 0; i < 600; i++)); do
+        phase=$(busctl --user get-property org.virtdiff.VirtDiff1 "$job3" org.virtdiff.VirtDiff1.Job Phase |
+                awk '{print $2}')
+        [ "$phase" -ge 2 ] && [ -n "$(test_qemu_pids)" ] && break
+        sleep 0.1
+done
+[ -n "$(test_qemu_pids)" ] || fail "job $job3 started no qemu"
+killed=$(daemon_pid)
+workers=$(pgrep -P "$killed" -x diffd-worker | tr '\n' ' ')
+kill -KILL "$killed"
+assert_no_qemu 10
+for w in $workers; do
+        kill -0 "$w" 2>/dev/null && fail "worker $w outlived its daemon"
+done
+pass "daemon killed with SIGKILL mid-launch: its workers ($workers) and qemu went with it"
+"$CTL" wait "$job3" >/dev/null 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
+[ $rc = 2 ] || fail "wait on the lost job: exit status $rc"
+assert_lines "$TEST_TMPDIR/err" 1
+assert_contains "$TEST_TMPDIR/err" "was running when its virt-diffd (pid $killed) ended unexpectedly"
+err=$(busctl_error call org.virtdiff.VirtDiff1 "$job3" org.virtdiff.VirtDiff1.Job Wait)
+[[ $err == org.virtdiff.VirtDiff1.Error.JobLost:* ]] || fail "Wait on the lost job: $err"
+pass "job $(job_number "$job3"), running when its daemon was killed: JobLost ($(cat "$TEST_TMPDIR/err"))"
+
+# ---- ids, unknown jobs, the list ----
+job4=$("$VIRT_DIFF" --detach "$A" "$B") || fail "diff --detach failed"
+[ "$(job_number "$job4")" -gt "$(job_number "$job3")" ] || fail "job id $job4 given again after $job3"
+"$CTL" wait -q "$job4" >/dev/null 2>&1 && rc=0 || rc=$?
+[ $rc = 1 ] || fail "wait $job4: exit status $rc"
+err=$(busctl_error call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1/job/987654 org.virtdiff.VirtDiff1.Job Wait)
+[[ $err == org.virtdiff.VirtDiff1.Error.NoSuchJob:* ]] || fail "Wait on a job never listed: $err"
+list=$(busctl --user call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager ListJobs)
+for j in "$job1" "$job2" "$job3" "$job4"; do
+        grep -qF "\"$j\"" <<<"$list" || fail "ListJobs misses $j: $list"
+done
+pass "ids never given twice ($job4 after $job3), an unknown job is NoSuchJob, ListJobs shows the kept jobs"
+
+# ---- the store ----
+restart_daemon
+[ "$(sqlite3 "$STORE" 'PRAGMA integrity_check')" = ok ] || fail "the store fails its integrity check"
+rows=$(sqlite3 "$STORE" "SELECT id || ' ' || state || ' ' || coalesce(error, '-') FROM jobs ORDER BY id")
+note "jobs in the store: $(tr '\n' ',' <<<"$rows")"
+grep -qx "$(job_number "$job3") failed JobLost" <<<"$rows" || fail "the store does not hold $job3 as lost"
+pass "the store's jobs pass its integrity check"
