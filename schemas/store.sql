@@ -144,10 +144,13 @@ CREATE TABLE checksums (
 -- id, pid and start time) is a job lost with its daemon: the next daemon
 -- marks it failed with the error JobLost. Rows expire a while after their
 -- end, the oldest go beyond a count, and results have a byte budget of
--- their own (daemon/store/store-jobs.c). AUTOINCREMENT: a job's id is never
--- given again by this database, even once its row is gone.
+-- their own (daemon/store/store-jobs.c). Ids come from the counter
+-- 'job_id', which only grows: an id is never given twice, even once its
+-- row is gone. A daemon that could not write here numbers its jobs from
+-- the clock (milliseconds, far above the counter) and writes their rows
+-- later with those ids.
 CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         daemon TEXT NOT NULL,            -- "BOOT-ID PID START-TICKS" of the daemon that ran it
         owner BLOB,                      -- its submitter: a unique bus name, "varlink:N"; NULL: none
         owner_uid INTEGER,               -- the submitter's uid on the system bus, else NULL
@@ -162,3 +165,4 @@ CREATE TABLE jobs (
         result_sha256 BLOB               -- of result, checked on load
 );
 CREATE INDEX jobs_finished ON jobs (finished_usec);
+INSERT INTO counters (name, value) VALUES ('job_id', 0);

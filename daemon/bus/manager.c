@@ -423,9 +423,13 @@ int manager_connect(Manager *m) {
                 const char *path = m->store_path ? m->store_path : def;
                 Error e = {0};
                 /* Without its cache the daemon still works, only slower. */
-                if (!path || store_open(path, m->cache_budget, &m->store, &e) < 0)
+                int k = path ? store_open(path, m->cache_budget, &m->store, &e) : -1;
+                if (k < 0)
                         log_error("Cannot open the manifest cache %s, running without it: %s", strempty(path),
                                   path ? e.message : "no cache directory");
+                else if (k > 0)
+                        log_error("Cannot open the manifest cache %s, running without it until it can: %s", path,
+                                  e.message);
         }
 
         if (m->limits.max_running == 0)

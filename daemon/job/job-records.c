@@ -28,10 +28,9 @@ static bool daemon_alive(const char *name) {
                now_ticks == ticks;
 }
 
-uint64_t job_record_add(Store *s, const char *daemon, const Job *j) {
-        if (!s || !daemon)
-                return 0;
-        StoreJob row = {
+static StoreJob row_of(const char *daemon, const Job *j) {
+        return (StoreJob){
+                .id = j->id,
                 .daemon = (char *) daemon,
                 .owner = j->owner,
                 .owner_uid = j->caller ? (int64_t) j->owner_uid : -1,
@@ -39,28 +38,22 @@ uint64_t job_record_add(Store *s, const char *daemon, const Job *j) {
                 .created_usec = j->created_usec,
                 .state = JOB_STATE_RUNNING,
         };
-        uint64_t id = 0;
-        int r = store_job_add(s, &row, &id);
-        if (r < 0) {
-                log_error("Cannot keep a record of a new job in the manifest store: %s", strerror(-r));
-                return 0;
-        }
-        return id;
 }
 
-static void record_end(Store *s, const Job *j, JobState state, const Error *e, const char *result, size_t len,
-                       uint64_t keep_usec) {
-        StoreJob row = {
-                .id = j->id,
-                .state = state,
-                .differences = j->published.differences != 0,
-                .error = e->code,
-                .error_message = (char *) e->message,
-                .finished_usec = j->finished_usec,
-        };
-        int r = store_job_end(s, &row, result, len, keep_usec);
-        if (r < 0)
-                log_error("Cannot keep the end of job %" PRIu64 " in the manifest store: %s", j->id, strerror(-r));
+uint64_t job_record_add(Store *s, const char *daemon, Job *j) {
+        if (!s || !daemon)
+                return 0;
+        StoreJob row = row_of(daemon, j);
+        uint64_t id = 0;
+        row.id = 0;
+        int r = store_job_add(s, &row, &id);
+        if (r < 0) {
+                log_error("Cannot keep a record of a new job in the manifest store (kept for later): %s",
+                          strerror(-r));
+                return 0;
+        }
+        j->recorded = JOB_RECORD_ROW;
+        return id;
 }
 
 /* A detached job's result: its client may come for it after a restart. */
@@ -88,22 +81,57 @@ static char *read_result(Job *j, size_t *ret_len) {
         return buf;
 }
 
-void job_record_end(Store *s, const Job *j, uint64_t keep_usec) {
-        if (!s || !j->listed)
-                return;
-        size_t len = 0;
-        _cleanup_free_ char *result = read_result((Job *) j, &len);
-        Error e = job_get_error((Job *) j);
-        record_end(s, j, j->published.state, &e, result, len, keep_usec);
+/* The row first, when it is not there yet, then the end: state and error
+ * (e), the result of a detached job that succeeded. */
+static bool record(Store *s, const char *daemon, Job *j, JobState state, const Error *e, uint64_t keep_usec,
+                   bool quiet) {
+        int r = 0;
+        if (j->recorded == JOB_RECORD_NONE) {
+                StoreJob row = row_of(daemon, j);
+                uint64_t id;
+                r = store_job_add(s, &row, &id);
+                /* A row there already: an earlier try wrote it before failing. */
+                if (r >= 0 || r == -EEXIST)
+                        j->recorded = JOB_RECORD_ROW;
+        }
+        if (j->recorded == JOB_RECORD_ROW && state != JOB_STATE_RUNNING) {
+                size_t len = 0;
+                _cleanup_free_ char *result = read_result(j, &len);
+                StoreJob row = {
+                        .id = j->id,
+                        .state = state,
+                        .differences = j->published.differences != 0,
+                        .error = e->code,
+                        .error_message = (char *) e->message,
+                        .finished_usec = j->finished_usec ?: now_usec_realtime(),
+                };
+                r = store_job_end(s, &row, result, len, keep_usec);
+                if (r >= 0)
+                        j->recorded = JOB_RECORD_END;
+        }
+        if (r < 0 && !quiet)
+                log_error("Cannot keep a record of job %" PRIu64 " in the manifest store (kept for later): %s",
+                          j->id, strerror(-r));
+        return r >= 0;
 }
 
-void job_record_lost(Store *s, const Job *j, uint64_t keep_usec) {
-        if (!s || !j->listed)
+bool job_record_sync(Store *s, const char *daemon, Job *j, uint64_t keep_usec, bool quiet) {
+        if (!s || !daemon || !j->listed || j->recorded == JOB_RECORD_END)
+                return true;
+        if (job_unfinished(j) && j->recorded == JOB_RECORD_ROW)
+                return true;
+        Error e = job_get_error(j);
+        return record(s, daemon, j, job_unfinished(j) ? JOB_STATE_RUNNING : j->published.state, &e, keep_usec,
+                      quiet);
+}
+
+void job_record_lost(Store *s, const char *daemon, Job *j, uint64_t keep_usec) {
+        if (!s || !daemon || !j->listed || j->recorded == JOB_RECORD_END)
                 return;
         Error e = {0};
         (void) error_set(&e, ERR_JOB_LOST, "job %" PRIu64 " was %s when virt-diffd stopped; run it again", j->id,
                          j->published.state == JOB_STATE_QUEUED ? "queued" : "running");
-        record_end(s, j, JOB_STATE_FAILED, &e, NULL, 0, keep_usec);
+        (void) record(s, daemon, j, JOB_STATE_FAILED, &e, keep_usec, false);
 }
 
 /* A finished Job as the row says. */
@@ -113,6 +141,7 @@ static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
                 return NULL;
         j->id = row->id;
         j->restored = true;
+        j->recorded = JOB_RECORD_END;
         j->listed = true;
         j->validated = j->finished = true;
         j->validated_handled = j->finished_handled = true;

@@ -12,14 +12,23 @@
  * process will ever have it. NULL when /proc cannot tell. */
 char *job_records_daemon_name(void);
 
-/* A job just listed: its row, and an id the store never gave before; 0
- * when the row cannot be written (the caller then picks an id). */
-uint64_t job_record_add(Store *s, const char *daemon, const Job *j);
-/* A job's end into its row: its published state and error, and the result
- * of a detached job that succeeded. */
-void job_record_end(Store *s, const Job *j, uint64_t keep_usec);
+/* What of a job the store holds (Job.recorded). */
+enum {
+        JOB_RECORD_NONE,
+        JOB_RECORD_ROW, /* its row, as it was listed */
+        JOB_RECORD_END, /* and its end */
+};
+
+/* A job just listed: an id the store never gave before, and its row; 0
+ * when the store cannot be written (the caller then picks an id, and
+ * job_record_sync() writes the row later). */
+uint64_t job_record_add(Store *s, const char *daemon, Job *j);
+/* Writes what the store lacks of j: its row (with j->id), its end once it
+ * ended (with the result of a detached job that succeeded). True when the
+ * store holds all there is; quiet: a retry, failures are not news. */
+bool job_record_sync(Store *s, const char *daemon, Job *j, uint64_t keep_usec, bool quiet);
 /* A listed job that will never end: its daemon stops under it. */
-void job_record_lost(Store *s, const Job *j, uint64_t keep_usec);
+void job_record_lost(Store *s, const char *daemon, Job *j, uint64_t keep_usec);
 
 /* At start: rows that the dead daemons left running are ended as JobLost,
  * and every row of a dead daemon that has not expired comes back as a

@@ -6,6 +6,7 @@
 #include "job/job-records.h"
 
 #define WATCH_INTERVAL_USEC 1000000ULL
+#define RECORD_RETRY_USEC (5 * 1000000ULL) /* the store could not be written: again after this */
 
 /* A finished job's expiry timer: the table owns it, not any front-end. */
 typedef struct Retained {
@@ -19,7 +20,8 @@ struct JobTable {
         JobContext ctx;
         uint64_t retain_usec;
         bool persist;
-        char *daemon_name; /* in the store's job rows */
+        bool restore_pending; /* the store could not be read at start */
+        char *daemon_name;    /* in the store's job rows */
         void (*counts_changed)(void *userdata);
         void *userdata;
 
@@ -34,6 +36,7 @@ struct JobTable {
         int wake_fd;
         sd_event_source *wake_source;
         sd_event_source *watch_timer; /* the appliances' hang watch, each second */
+        sd_event_source *record_timer; /* records the store could not take yet */
         Retained **retained;
         size_t n_retained;
 };
@@ -121,6 +124,35 @@ static void retain(JobTable *t, Job *j) {
         t->retained[t->n_retained++] = r;
 }
 
+static int restore_jobs(JobTable *t);
+
+/* Records the store refused (read-only, full, locked) are written again
+ * every few seconds until it takes them all, and the jobs kept from before
+ * the restart are read once it can be read: nothing a client may ask about
+ * is lost to a passing fault. */
+static int on_record_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        JobTable *t = userdata;
+        if (t->restore_pending && restore_jobs(t) >= 0)
+                t->restore_pending = false;
+        bool all = !t->restore_pending;
+        for (size_t i = 0; i < t->n_jobs; i++)
+                all &= job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, true);
+        if (all)
+                log_info("The manifest store took the job records it refused before.");
+        (void) sd_event_source_set_time(s, usec + RECORD_RETRY_USEC);
+        (void) sd_event_source_set_enabled(s, all ? SD_EVENT_OFF : SD_EVENT_ON);
+        return 0;
+}
+
+static void arm_record_retry(JobTable *t) {
+        uint64_t now;
+        if (!t->record_timer || sd_event_source_get_enabled(t->record_timer, NULL) > 0)
+                return;
+        (void) sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(t->record_timer, now + RECORD_RETRY_USEC);
+        (void) sd_event_source_set_enabled(t->record_timer, SD_EVENT_ON);
+}
+
 static void job_finished(JobTable *t, Job *j) {
         j->finished_handled = true;
         j->finished_usec = now_usec_realtime();
@@ -134,8 +166,8 @@ static void job_finished(JobTable *t, Job *j) {
         else
                 log_info("Job %" PRIu64 " succeeded: %s.", j->id,
                          j->published.differences ? "differences found" : "no differences");
-        if (t->persist)
-                job_record_end(t->ctx.store, j, t->retain_usec);
+        if (t->persist && !job_record_sync(t->ctx.store, t->daemon_name, j, t->retain_usec, false))
+                arm_record_retry(t);
         NOTIFY(t, finished, j);
         retain(t, j);
         counts_changed(t);
@@ -150,6 +182,9 @@ static uint64_t new_id(JobTable *t, Job *j) {
                 return id;
         if (t->persist && t->next_id < now_usec_realtime() / 1000)
                 t->next_id = now_usec_realtime() / 1000;
+        /* Its row is written once the store takes it. */
+        if (t->persist && t->ctx.store && t->daemon_name)
+                arm_record_retry(t);
         return t->next_id++;
 }
 
@@ -249,8 +284,13 @@ static int restore_jobs(JobTable *t) {
         }
         t->jobs = l;
         for (size_t i = 0; i < n; i++) {
-                t->jobs[t->n_jobs++] = restored[i];
-                retain(t, restored[i]);
+                Job *j = restored[i];
+                t->jobs[t->n_jobs++] = j;
+                retain(t, j);
+                /* Front-ends there already hear of it as of any job. */
+                NOTIFY(t, added, j);
+                NOTIFY(t, validated, j);
+                NOTIFY(t, finished, j);
         }
         free(restored);
         if (n)
@@ -284,14 +324,22 @@ int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(t->watch_timer, SD_EVENT_OFF);
+        r = sd_event_add_time(event, &t->record_timer, CLOCK_MONOTONIC, 0, 0, on_record_retry, t);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(t->record_timer, SD_EVENT_OFF);
         if (t->persist && t->ctx.store) {
                 t->daemon_name = job_records_daemon_name();
                 if (!t->daemon_name)
                         log_error("Cannot name this daemon in the job records: jobs will not outlive it.");
                 /* Without them the daemon still works; what came before is lost. */
                 r = t->daemon_name ? restore_jobs(t) : 0;
-                if (r < 0)
-                        log_error("Cannot read the jobs kept in the manifest store: %s", strerror(-r));
+                if (r < 0) {
+                        log_error("Cannot read the jobs kept in the manifest store (tried again later): %s",
+                                  strerror(-r));
+                        t->restore_pending = true;
+                        arm_record_retry(t);
+                }
         }
         *ret = TAKE_PTR(t);
         return 0;
@@ -309,9 +357,12 @@ JobTable *job_table_free(JobTable *t) {
          * the daemon. */
         job_table_cancel_all(t);
         /* Their clients may ask after them: they end here, as lost. */
-        for (size_t i = 0; t->persist && i < t->n_jobs; i++)
-                if (t->jobs[i]->listed && job_unfinished(t->jobs[i]))
-                        job_record_lost(t->ctx.store, t->jobs[i], t->retain_usec);
+        for (size_t i = 0; t->persist && i < t->n_jobs; i++) {
+                if (job_unfinished(t->jobs[i]))
+                        job_record_lost(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec);
+                else
+                        (void) job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, false);
+        }
         for (size_t i = 0; i < t->n_retained; i++)
                 retained_free(t->retained[i]);
         free(t->retained);
@@ -322,6 +373,7 @@ JobTable *job_table_free(JobTable *t) {
         free(t->jobs);
         scheduler_free(t->scheduler);
         sd_event_source_disable_unref(t->watch_timer);
+        sd_event_source_disable_unref(t->record_timer);
         sd_event_source_disable_unref(t->wake_source);
         if (t->wake_fd >= 0)
                 (void) close(t->wake_fd);

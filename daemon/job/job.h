@@ -103,6 +103,7 @@ typedef struct Job {
         char *error_name, *error_message; /* published */
         bool validated_handled, finished_handled;
         uint64_t finished_usec; /* CLOCK_REALTIME, once finished_handled */
+        uint8_t recorded;       /* what the store holds of it (job-records.h) */
         bool listed;        /* valid, with an id: visible to every front-end */
         uint64_t admit_seq; /* order of admission, 0 while queued */
         void *frontend[JOB_MAX_FRONTENDS];

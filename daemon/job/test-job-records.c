@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "common/test-util.h"
+#include "compare/result.h"
 #include "job/job-records.h"
 
 static char tmpdir[] = "/tmp/test-job-records-XXXXXX";
@@ -99,8 +100,9 @@ int main(void) {
         live->listed = true;
         live->published.state = JOB_STATE_RUNNING;
         live->id = job_record_add(s, me, live);
-        CHECK(live->id > plain);
-        job_record_lost(s, live, keep);
+        CHECK(live->id > plain && live->recorded == JOB_RECORD_ROW);
+        job_record_lost(s, me, live, keep);
+        CHECK(live->recorded == JOB_RECORD_END);
         StoreJob *rows = NULL;
         CHECK(store_jobs_list(s, keep, &rows, &n) == 0);
         for (size_t i = 0; i < n; i++)
@@ -109,6 +111,24 @@ int main(void) {
                               strstr(rows[i].error_message, "when virt-diffd stopped"));
         store_jobs_free(rows, n);
         job_free(live);
+
+        /* One listed while the store refused it: an id from the clock, its
+         * row and its end written when the store takes them again. */
+        Job *late = job_new(&ctx);
+        late->listed = true;
+        late->detached = true;
+        late->id = now_usec_realtime() / 1000;
+        late->published.state = JOB_STATE_RUNNING;
+        CHECK(job_record_sync(s, me, late, keep, false) && late->recorded == JOB_RECORD_ROW);
+        late->finished = late->finished_handled = true;
+        late->published.state = JOB_STATE_SUCCEEDED;
+        CHECK(result_seal("{}", 2, &late->result_fd, &e) == 0);
+        CHECK(job_record_sync(s, me, late, keep, false) && late->recorded == JOB_RECORD_END);
+        void *doc = NULL;
+        size_t doc_len = 0;
+        CHECK(store_job_load_result(s, late->id, &doc, &doc_len) == 1 && doc_len == 2);
+        free(doc);
+        job_free(late);
 
         store_close(s);
         if (n_failed == 0)

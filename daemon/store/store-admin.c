@@ -19,6 +19,8 @@ int store_lookup_stat(Store *s, const char *path, const FileStat *st, uint8_t re
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return 0;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db,
                                     "SELECT key FROM stat_records WHERE path = ?1 AND dev = ?2 AND ino = ?3 "
@@ -43,6 +45,8 @@ int store_save_stat(Store *s, const char *path, const FileStat *st, const uint8_
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db,
                                     "INSERT OR REPLACE INTO stat_records "
@@ -78,6 +82,8 @@ int store_stats(Store *s, StoreStats *ret) {
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         _cleanup_free_ char *path = strdup(s->path);
         if (!path)
@@ -127,6 +133,8 @@ int store_list(Store *s, StoreItem **ret, size_t *ret_n) {
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         StoreItem *items = NULL;
         size_t n = 0, cap = 0;
@@ -184,6 +192,8 @@ int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed) {
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_rollback_ sqlite3 *txn = NULL;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         uint64_t removed;
@@ -253,6 +263,8 @@ int store_verify(Store *s, bool *ret_ok, char **ret_message) {
                 return -EINVAL;
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         bool ok = true;

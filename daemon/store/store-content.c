@@ -17,6 +17,8 @@ int store_load_content(Store *s, const uint8_t sha256[32], void **ret, size_t *r
         if (!s)
                 return 0;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return 0;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db, "SELECT data FROM contents WHERE sha256 = ?", -1, &q, NULL);
 
@@ -55,6 +57,8 @@ int store_save_content(Store *s, const uint8_t sha256[32], const void *data, siz
         if (len > STORE_CONTENT_MAX || !sha256_matches(data, len, sha256))
                 return -EINVAL;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_rollback_ sqlite3 *txn = NULL;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -97,6 +101,8 @@ int store_load_checksum(Store *s, const uint8_t sha256[32], const char *algorith
         if (!s)
                 return 0;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return 0;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM checksums WHERE sha256 = ? AND algorithm = ?", -1, &q,
                                     NULL);
@@ -123,6 +129,8 @@ int store_save_checksum(Store *s, const uint8_t sha256[32], const char *algorith
         if (!s)
                 return 0;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO checksums (sha256, algorithm, value) VALUES (?, ?, ?)",
                                     -1, &q, NULL);

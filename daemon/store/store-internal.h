@@ -13,7 +13,12 @@ struct Store {
         sqlite3 *db;
         char *path;
         uint64_t budget;
+        uint64_t retry_usec;    /* no database yet: open it again from then on */
+        uint64_t retry_interval; /* STORE_RETRY_USEC; tests shorten it */
 };
+
+/* How often a store that cannot be opened is tried again. */
+#define STORE_RETRY_USEC (10 * 1000000ULL)
 
 static inline void sqlite3_finalizep(sqlite3_stmt **st) {
         if (*st)
@@ -21,7 +26,9 @@ static inline void sqlite3_finalizep(sqlite3_stmt **st) {
 }
 #define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
 
-/* Holds s->lock for the scope of the variable. */
+/* Holds s->lock for the scope of the variable. A store that could not be
+ * opened yet is tried again first (at most every retry_interval): NULL,
+ * and no lock held, when it still cannot. */
 Store *store_lock(Store *s);
 void store_unlockp(Store **s);
 #define _cleanup_store_unlock_ _cleanup_(store_unlockp) _unused_

@@ -26,26 +26,55 @@ static int bind_text_or_null(sqlite3_stmt *q, int i, const char *s) {
 }
 
 int store_job_add(Store *s, const StoreJob *j, uint64_t *ret_id) {
-        if (!s || !j || !j->daemon || !ret_id)
+        if (!s || !j || !j->daemon || !ret_id || j->id > INT64_MAX)
                 return -EINVAL;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
+        _cleanup_rollback_ sqlite3 *txn = NULL;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
-        int rc = sqlite3_prepare_v2(s->db,
-                                    "INSERT INTO jobs (daemon, owner, owner_uid, detached, created_usec, state, "
-                                    "differences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-                                    -1, &q, NULL);
-        rc = rc ?: sqlite3_bind_text(q, 1, j->daemon, -1, SQLITE_STATIC);
-        rc = rc ?: (j->owner ? sqlite3_bind_blob64(q, 2, j->owner, strlen(j->owner), SQLITE_STATIC)
-                             : sqlite3_bind_null(q, 2));
-        rc = rc ?: (j->owner_uid >= 0 ? sqlite3_bind_int64(q, 3, j->owner_uid) : sqlite3_bind_null(q, 3));
-        rc = rc ?: sqlite3_bind_int(q, 4, j->detached);
-        rc = rc ?: sqlite3_bind_int64(q, 5, (int64_t) j->created_usec);
-        rc = rc ?: sqlite3_bind_text(q, 6, job_state_to_string(j->state), -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
+        int64_t id = (int64_t) j->id;
+        int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
                 return store_errno(rc);
-        *ret_id = (uint64_t) sqlite3_last_insert_rowid(s->db);
+        txn = s->db;
+        if (id == 0) {
+                /* The counter only grows; a lost row of the counter starts it again above every id kept. */
+                rc = sqlite3_prepare_v2(s->db,
+                                        "INSERT INTO counters (name, value) VALUES ('job_id', (SELECT coalesce(max(id), 0) "
+                                        "+ 1 FROM jobs WHERE id < 1000000000)) ON CONFLICT (name) DO UPDATE SET "
+                                        "value = value + 1 RETURNING value",
+                                        -1, &q, NULL);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_step(q);
+                if (rc != SQLITE_ROW)
+                        return store_errno(rc) ?: -EIO;
+                id = sqlite3_column_int64(q, 0);
+                sqlite3_finalizep(&q);
+                q = NULL;
+        }
+        rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO jobs (id, daemon, owner, owner_uid, detached, created_usec, state, "
+                                "differences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                                -1, &q, NULL);
+        rc = rc ?: sqlite3_bind_int64(q, 1, id);
+        rc = rc ?: sqlite3_bind_text(q, 2, j->daemon, -1, SQLITE_STATIC);
+        rc = rc ?: (j->owner ? sqlite3_bind_blob64(q, 3, j->owner, strlen(j->owner), SQLITE_STATIC)
+                             : sqlite3_bind_null(q, 3));
+        rc = rc ?: (j->owner_uid >= 0 ? sqlite3_bind_int64(q, 4, j->owner_uid) : sqlite3_bind_null(q, 4));
+        rc = rc ?: sqlite3_bind_int(q, 5, j->detached);
+        rc = rc ?: sqlite3_bind_int64(q, 6, (int64_t) j->created_usec);
+        rc = rc ?: sqlite3_bind_text(q, 7, job_state_to_string(j->state), -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = store_step_once(q);
+        if ((rc & 0xff) == SQLITE_CONSTRAINT)
+                return -EEXIST;
+        if (rc != SQLITE_OK)
+                return store_errno(rc);
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return store_errno(rc);
+        *ret_id = (uint64_t) id;
         return 0;
 }
 
@@ -90,6 +119,8 @@ int store_job_end(Store *s, const StoreJob *j, const void *result, size_t len, u
                 sha256(result, len, digest);
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_rollback_ sqlite3 *txn = NULL;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -156,6 +187,8 @@ int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n)
         if (!s || !ret || !ret_n)
                 return -EINVAL;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return -EROFS;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int64_t now = (int64_t) now_usec_realtime();
         int rc = sqlite3_prepare_v2(s->db,
@@ -197,6 +230,8 @@ int store_job_load_result(Store *s, uint64_t id, void **ret, size_t *ret_len) {
         if (!s || id == 0 || id > INT64_MAX)
                 return 0;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return 0;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int rc = sqlite3_prepare_v2(s->db, "SELECT result, result_sha256 FROM jobs WHERE id = ? AND result IS NOT NULL",
                                     -1, &q, NULL);

@@ -341,6 +341,8 @@ int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest 
                 return error_set(e, ERR_INVALID_ARGS, "no manifest key");
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked)
+                return 0; /* a miss */
         _cleanup_manifest_ Manifest *m = NULL;
         Loader l = { .store = s, .e = e };
         int r, rc;

@@ -314,6 +314,10 @@ int store_save_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], const Sto
                 return error_set(e, ERR_INVALID_ARGS, "refusing to cache a manifest with %s", bad);
 
         _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (!locked) {
+                (void) error_set(e, ERR_INTERNAL, "manifest store %s cannot be opened", s->path);
+                return -EROFS;
+        }
         _cleanup_rollback_ sqlite3 *txn = NULL;
         Saver sv = { .store = s };
 

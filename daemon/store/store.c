@@ -22,11 +22,12 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
               "CREATE INDEX contents_used ON contents (used_usec);"
               "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
               "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
-        [2] = "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, daemon TEXT NOT NULL, owner BLOB, "
+        [2] = "CREATE TABLE jobs (id INTEGER PRIMARY KEY, daemon TEXT NOT NULL, owner BLOB, "
               "owner_uid INTEGER, detached INTEGER NOT NULL, created_usec INTEGER NOT NULL, state TEXT NOT NULL, "
               "differences INTEGER NOT NULL, error TEXT, error_message TEXT, finished_usec INTEGER, result BLOB, "
               "result_sha256 BLOB);"
-              "CREATE INDEX jobs_finished ON jobs (finished_usec);",
+              "CREATE INDEX jobs_finished ON jobs (finished_usec);"
+              "INSERT OR IGNORE INTO counters (name, value) VALUES ('job_id', 0);",
 };
 
 #define STORE_N_TABLES 8
@@ -34,9 +35,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "                             \
         "('manifests', 'manifest_disks', 'filesystems', 'trees', 'entries', 'stat_records', 'counters', 'jobs')"
 
+static int store_attach(Store *s, Error *e);
+
 Store *store_lock(Store *s) {
         (void) pthread_mutex_lock(&s->lock);
-        return s;
+        if (s->db)
+                return s;
+        Error e = {0};
+        uint64_t now = now_usec_monotonic();
+        if (now >= s->retry_usec && store_attach(s, &e) >= 0) {
+                log_info("Manifest store %s opened at last.", s->path);
+                return s;
+        }
+        if (now >= s->retry_usec)
+                s->retry_usec = now + s->retry_interval;
+        (void) pthread_mutex_unlock(&s->lock);
+        return NULL;
 }
 
 void store_unlockp(Store **s) {
@@ -367,25 +381,15 @@ static void store_closep(Store **s) {
         store_close(*s);
 }
 
-int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
-        _cleanup_(store_closep) Store *s = NULL;
-        int r;
-
-        if (!path || !path[0] || !ret)
-                return error_set(e, ERR_INVALID_ARGS, "no path for the manifest store");
-
-        r = mkdir_parents(path, 0700);
-        if (r < 0)
-                return error_set(e, ERR_INTERNAL, "cannot create the directory of %s: %s", path, strerror(-r));
-
-        s = calloc(1, sizeof(Store));
-        if (!s)
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        (void) pthread_mutex_init(&s->lock, NULL);
-        s->budget = budget_bytes;
-        s->path = strdup(path);
-        if (!s->path)
-                return error_set(e, ERR_INTERNAL, "out of memory");
+/* Opens s->path, creating, migrating or setting a damaged file aside: 0,
+ * or < 0 with e set and no connection left open. */
+static int store_attach(Store *s, Error *e) {
+        const char *path = s->path;
+        int r = mkdir_parents(path, 0700);
+        if (r < 0) {
+                (void) error_set(e, ERR_INTERNAL, "cannot create the directory of %s: %s", path, strerror(-r));
+                return r;
+        }
 
         /* A second round after setting a file aside; a third only when
          * another process replaced the file under us. */
@@ -396,13 +400,12 @@ int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
                 bool existed = stat(path, &st) >= 0;
 
                 r = store_connect(s, &reason, e);
-                if (r <= 0) {
-                        if (r < 0)
-                                return r;
-                        break;
-                }
+                if (r == 0)
+                        return 0;
                 (void) sqlite3_close(s->db);
                 s->db = NULL;
+                if (r < 0)
+                        return r;
                 if (attempt >= 2)
                         return error_set(e, ERR_INTERNAL, "manifest store %s: %s, even after setting it aside", path,
                                          reason);
@@ -417,9 +420,32 @@ int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
                 log_error("Manifest store %s is unusable (%s): moved it to %s, starting a fresh one.", path, reason,
                           aside);
         }
+}
 
+int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
+        _cleanup_(store_closep) Store *s = NULL;
+
+        if (!path || !path[0] || !ret)
+                return error_set(e, ERR_INVALID_ARGS, "no path for the manifest store");
+        s = calloc(1, sizeof(Store));
+        if (!s)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        (void) pthread_mutex_init(&s->lock, NULL);
+        s->budget = budget_bytes;
+        s->retry_interval = STORE_RETRY_USEC;
+        s->path = strdup(path);
+        if (!s->path)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+
+        int r = store_attach(s, e);
+        /* A newer schema stays newer; a read-only or full disk, a locked or
+         * missing directory may not: opened again later, on use. */
+        if (r == -EPROTONOSUPPORT || r == -ENOMEM)
+                return r;
+        if (r < 0)
+                s->retry_usec = now_usec_monotonic() + s->retry_interval;
         *ret = TAKE_PTR(s);
-        return 0;
+        return r < 0 ? 1 : 0;
 }
 
 Store *store_close(Store *s) {

@@ -19,7 +19,11 @@ typedef struct Store Store;
 /* Opens (creating, migrating) the database at path. A file that is not a
  * database of ours or fails its integrity check is renamed to
  * PATH.corrupt-TIMESTAMP (never deleted) and a fresh one is made; a
- * warning naming both files is logged. */
+ * warning naming both files is logged. Returns 1 with *ret and e set when
+ * the database cannot be opened now for a reason that may pass (a
+ * read-only or full filesystem, a directory it may not write): every call
+ * then fails (loads as misses) and opens it again, at most every ten
+ * seconds, until it can. A newer schema is an error (-1, e set). */
 int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e);
 Store *store_close(Store *s);
 
@@ -109,8 +113,9 @@ typedef struct StoreJob {
 
 void store_jobs_free(StoreJob *jobs, size_t n);
 
-/* A new job's row, as j says (its id ignored); *ret_id is an id this
- * database never gave before. */
+/* A new job's row, as j says. With j->id 0 the row gets an id this
+ * database never gave before (*ret_id); else j->id, an id the daemon chose
+ * while it could not write here (-EEXIST when taken). */
 int store_job_add(Store *s, const StoreJob *j, uint64_t *ret_id);
 /* A job's end: its state, error and finished_usec from j, and its result
  * document when result is not NULL (kept if no larger than

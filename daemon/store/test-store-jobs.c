@@ -1,6 +1,7 @@
 /* Unit tests of the store's jobs table (store-jobs.c), on real SQLite
  * files: rows in and out, ids never given twice, results kept and checked,
  * expiry and the bounds, and a version 2 database migrated. */
+#include "store/store-internal.h"
 #include "store/test-store-util.h"
 
 static StoreJob running(const char *daemon, bool detached) {
@@ -60,22 +61,37 @@ static void test_round_trip(void) {
         /* A damaged document is no result at all. */
         CHECK(sql(path, "UPDATE jobs SET result = x'7b7d' WHERE id = 1") == SQLITE_OK);
         /* A row that makes no sense is skipped. */
-        CHECK(sql(path, "INSERT INTO jobs (daemon, detached, created_usec, state, differences, finished_usec) "
-                        "VALUES ('x', 0, 1, 'succeeded', 0, NULL)") == SQLITE_OK);
+        CHECK(sql(path, "INSERT INTO jobs (id, daemon, detached, created_usec, state, differences, finished_usec) "
+                        "VALUES (1000, 'x', 0, 1, 'succeeded', 0, NULL)") == SQLITE_OK);
         s = open_store(path, 1ULL << 30);
         CHECK(s && store_job_load_result(s, id1, &data, &len) == 0);
         CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 2);
         store_jobs_free(jobs, n);
 
         /* Expired rows go, and their ids are never given again. */
-        CHECK(sql(path, "UPDATE jobs SET finished_usec = 1000 WHERE id <= 3") == SQLITE_OK);
+        CHECK(sql(path, "UPDATE jobs SET finished_usec = 1000; DELETE FROM jobs WHERE id = 1000") == SQLITE_OK);
         CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 0);
         store_jobs_free(jobs, n);
-        CHECK(s && store_job_add(s, &a, &id3) == 0 && id3 == 4);
+        CHECK(s && store_job_add(s, &a, &id3) == 0 && id3 == 3);
         CHECK(s && end(s, id3, JOB_STATE_CANCELLED, ERR_CANCELLED, NULL, keep) == 0);
-        CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 1 && jobs[0].id == 4 &&
+        CHECK(sql(path, "SELECT 1") == SQLITE_OK);
+        CHECK(s && store_jobs_list(s, 0, &jobs, &n) == 0 && n == 0);
+        store_jobs_free(jobs, n);
+        CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 1 && jobs[0].id == 3 &&
               jobs[0].state == JOB_STATE_CANCELLED);
         store_jobs_free(jobs, n);
+
+        /* An id the daemon chose while it could not write here: taken as it
+         * is, once; the counter goes on below it. */
+        StoreJob c = running("daemon-a", true);
+        uint64_t got = 0;
+        c.id = 1700000000000ULL;
+        CHECK(s && store_job_add(s, &c, &got) == 0 && got == c.id);
+        CHECK(s && store_job_add(s, &c, &got) == -EEXIST);
+        CHECK(s && store_job_add(s, &a, &got) == 0 && got == 4);
+        /* A counter lost to damage starts again above the ids kept. */
+        CHECK(sql(path, "DELETE FROM counters WHERE name = 'job_id'") == SQLITE_OK);
+        CHECK(s && store_job_add(s, &a, &got) == 0 && got == 5);
         store_close(s);
 }
 
@@ -137,10 +153,43 @@ static void test_migration(void) {
 
         CHECK(s && save(s, 1, m, "/a.img", 1) == 0);
         store_close(s);
-        CHECK(sql(path, "DROP TABLE jobs; DELETE FROM sqlite_sequence; PRAGMA user_version = 2") == SQLITE_OK);
+        CHECK(sql(path, "DROP TABLE jobs; DELETE FROM counters WHERE name = 'job_id'; PRAGMA user_version = 2") ==
+              SQLITE_OK);
         s = open_store(path, 1ULL << 30);
         CHECK(s && has_manifest(s, 1));
         CHECK(s && store_job_add(s, &a, &id) == 0 && id == 1);
+        store_close(s);
+}
+
+/* A store that cannot be opened yet (its directory cannot be made): every
+ * call fails, loads miss, and it is opened as soon as it can be. */
+static void test_offline(void) {
+        _cleanup_free_ char *dir = tmp_path("not-yet"), *path = tmp_path("not-yet/jobs.sqlite");
+        StoreJob a = running("daemon-d", true), *jobs = NULL;
+        Store *s = NULL;
+        Error e = {};
+        uint64_t id = 0;
+        size_t n = 0;
+        void *data = NULL;
+        size_t len = 0;
+
+        /* A file where the directory should be. */
+        FILE *f = fopen(dir, "w");
+        CHECK(f && fclose(f) == 0);
+        CHECK(store_open(path, 1ULL << 30, &s, &e) == 1 && s && e.code != ERR_OK);
+        if (!s)
+                return;
+        CHECK(store_job_add(s, &a, &id) < 0);
+        CHECK(store_job_load_result(s, 1, &data, &len) == 0);
+        CHECK(store_jobs_list(s, 1, &jobs, &n) < 0);
+        /* Not before its time: the next try is still ahead. */
+        CHECK(unlink(dir) == 0 && mkdir(dir, 0700) == 0);
+        CHECK(store_job_add(s, &a, &id) < 0);
+        s->retry_interval = 0;
+        s->retry_usec = 0;
+        CHECK(store_job_add(s, &a, &id) == 0 && id == 1);
+        CHECK(store_jobs_list(s, 1, &jobs, &n) == 0 && n == 1);
+        store_jobs_free(jobs, n);
         store_close(s);
 }
 
@@ -150,5 +199,6 @@ int main(void) {
         test_round_trip();
         test_bounds();
         test_migration();
+        test_offline();
         return test_store_finish();
 }
