@@ -38,11 +38,14 @@ int overlay_create(const Disk *d, const char *dir, size_t index, char **ret_path
         _cleanup_free_ char *path = NULL, *backing = NULL;
         SpawnResult r = {};
 
-        if (stat(d->path, &st) < 0)
+        if (d->n_layers > 0 ? fstat(d->layers[0].fd, &st) < 0 : stat(d->path, &st) < 0)
                 return error_set(e, ERR_NO_SUCH_FILE, "%s: %m", d->path);
         snprintf(name, sizeof name, "overlay-%zu.qcow2", index);
         path = path_join(dir, name);
-        backing = d->nbd ? nbd_backing_json(d) : overlay_backing_json(d->format, d->path, S_ISBLK(st.st_mode));
+        /* The files the disk opened when it was checked, not their names. */
+        backing = d->nbd            ? nbd_backing_json(d)
+                  : d->n_layers > 0 ? disk_qemu_filename(d)
+                                    : overlay_backing_json(d->format, d->path, S_ISBLK(st.st_mode));
         if (!path || !backing)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 

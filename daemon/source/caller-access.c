@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 CallerCreds *caller_creds_free(CallerCreds *c) {
@@ -148,24 +149,71 @@ int caller_creds_from_message(sd_bus_message *msg, CallerCreds **ret) {
         return 0;
 }
 
-static int open_check(const char *path) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        (void) close(fd);
-        return 0;
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+static int open_self(const char *path) {
+        int fd = open(path, OPEN_FLAGS);
+        return fd < 0 ? -errno : fd;
 }
 
-int caller_may_read(const CallerCreds *c, const char *path) {
+/* The child's end: its open()'s errno, or the fd itself. */
+static void send_result(int sock, int fd, int err) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = {.iov_base = &err, .iov_len = sizeof err};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof control.buf;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        (void) !sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+static int receive_result(int sock) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        int err = EIO;
+        struct iovec iov = {.iov_base = &err, .iov_len = sizeof err};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                            .msg_controllen = sizeof control.buf};
+        ssize_t n;
+        while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+                ;
+        if (n != (ssize_t) sizeof err)
+                return -EPERM; /* the child could not become the caller: refused */
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c), sizeof(int));
+                return fd;
+        }
+        return err > 0 ? -err : -EIO;
+}
+
+int caller_open(const CallerCreds *c, const char *path) {
         if (!c || (c->uid == geteuid() && geteuid() != 0))
-                return open_check(path);
+                return open_self(path);
         if (geteuid() != 0)
                 return -EPERM;
         if (c->uid == 0)
-                return open_check(path);
+                return open_self(path);
 
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        _cleanup_close_ int mine = sv[0], theirs = sv[1];
         /* Only async-signal-safe calls between fork() and _exit(): the
-         * daemon has threads. */
+         * daemon has threads. The file is opened there, as the caller, and
+         * that very open file comes back: nothing to swap in between. */
         pid_t pid = fork();
         if (pid < 0)
                 return -errno;
@@ -173,14 +221,25 @@ int caller_may_read(const CallerCreds *c, const char *path) {
                 if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
                     setresuid(c->uid, c->uid, c->uid) < 0)
                         _exit(255);
-                int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                _exit(fd < 0 ? (errno > 0 && errno < 255 ? errno : EIO) : 0);
+                int fd = open(path, OPEN_FLAGS);
+                send_result(theirs, fd, fd < 0 ? errno : 0);
+                _exit(0);
         }
-        int status;
+        close(TAKE_FD(theirs));
+        int status, fd = receive_result(mine);
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
+                if (errno != EINTR) {
+                        if (fd >= 0)
+                                close(fd);
                         return -errno;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
-                return -EPERM; /* could not become the caller: refused */
-        return -WEXITSTATUS(status);
+                }
+        return fd;
+}
+
+int caller_may_read(const CallerCreds *c, const char *path) {
+        int fd = caller_open(c, path);
+        if (fd < 0)
+                return fd;
+        (void) close(fd);
+        return 0;
 }

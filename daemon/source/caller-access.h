@@ -35,7 +35,12 @@ int caller_creds_from_uid(uid_t uid, CallerCreds **ret);
  * kernel), the user database's. */
 int caller_creds_from_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, CallerCreds **ret);
 
-/* 0 if the caller may open path for reading, else -errno (-EACCES,
- * -ENOENT, ...). NULL creds: the daemon's own rights. A daemon that is not
- * root cannot act as another user: -EPERM, refused. */
+/* Opens path for reading as the caller would (O_RDONLY, O_NONBLOCK,
+ * close-on-exec): the fd, else -errno (-EACCES, -ENOENT, ...). NULL creds:
+ * the daemon's own rights. For another user a short-lived child becomes
+ * the caller, opens, and sends the open file back, so what was allowed is
+ * exactly what is read. A daemon that is not root cannot act as another
+ * user: -EPERM, refused. */
+int caller_open(const CallerCreds *c, const char *path);
+/* 0 if the caller may open path for reading, else -errno as above. */
 int caller_may_read(const CallerCreds *c, const char *path);

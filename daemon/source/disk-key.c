@@ -2,19 +2,21 @@
 
 #include "source/snapshot.h"
 
-/* One file's key: remembered by its stat record, else hashed. */
-static int file_key(const KeyMemo *memo, const char *path, const ProgressSink *progress,
+/* One file's key: remembered by its stat record, else hashed. The record
+ * goes by the file's name; what is stat'ed and read is the file the disk
+ * opened (open_path, /proc/self/fd/N), whatever the name holds now. */
+static int file_key(const KeyMemo *memo, const char *name, const char *open_path, const ProgressSink *progress,
                     uint8_t ret[FINGERPRINT_SIZE], Error *e) {
         FileStat st;
 
-        if (memo && memo->lookup && fingerprint_stat(path, &st) >= 0 &&
-            memo->lookup(memo->userdata, path, &st, ret) > 0)
+        if (memo && memo->lookup && fingerprint_stat(open_path, &st) >= 0 &&
+            memo->lookup(memo->userdata, name, &st, ret) > 0)
                 return 0;
-        if (fingerprint_file(path, progress, ret, &st, e) < 0)
+        if (fingerprint_file(open_path, progress, ret, &st, e) < 0)
                 return -1;
         /* Forgetting costs only speed next time. */
         if (memo && memo->save)
-                (void) memo->save(memo->userdata, path, &st, ret);
+                (void) memo->save(memo->userdata, name, &st, ret);
         return 0;
 }
 
@@ -30,12 +32,16 @@ int disk_identify(const KeyMemo *memo, const Disk *d, const ProgressSink *progre
          * what the guest sees through the overlay. */
         for (size_t i = 0; i < n; i++) {
                 const char *path = i == 0 ? d->path : d->backing_chain[i - 1];
+                char open_path[64];
+                if (i < d->n_layers)
+                        snprintf(open_path, sizeof open_path, "/proc/self/fd/%d", d->layers[i].fd);
                 /* The live file keeps changing under a snapshot that does
                  * not: the snapshot has its own key. */
                 /* A passed fd's /proc path means nothing next time: hash it,
                  * remember nothing by its name. */
                 if (i == 0 && d->snapshot ? snapshot_key(d, keys[i], e) < 0
-                                          : file_key(d->by_fd ? NULL : memo, path, progress, keys[i], e) < 0)
+                                          : file_key(d->by_fd ? NULL : memo, path,
+                                                     i < d->n_layers ? open_path : path, progress, keys[i], e) < 0)
                         return -1;
                 labels[i] = i > 0 ? "backing" : d->snapshot ? "qcow2-snapshot" : d->format;
         }

@@ -24,7 +24,53 @@ void disk_done(Disk *d) {
         free(d->snapshot);
         if (d->by_fd && d->fd >= 0)
                 (void) close(d->fd);
+        disk_layers_free(d->layers, d->n_layers);
         memset(d, 0, sizeof(*d));
+}
+
+const char *disk_open_path(const Disk *d, char buf[static 64]) {
+        if (d->n_layers == 0)
+                return d->path;
+        snprintf(buf, 64, "/proc/self/fd/%d", d->layers[0].fd);
+        return buf;
+}
+
+char *disk_qemu_filename(const Disk *d) {
+        return disk_layers_json(d->layers, d->n_layers, getpid());
+}
+
+/* qemu-img's message with our /proc/PID/fd/N names turned back into the
+ * files they stand for. */
+static char *name_layers(const Disk *d, const char *msg) {
+        char prefix[64];
+        int plen = snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int) getpid());
+        size_t cap = strlen(msg) + 1, len = 0;
+        for (size_t i = 0; i < d->n_layers; i++)
+                cap += strlen(d->layers[i].path) * 4;
+        char *out = malloc(cap);
+        if (!out)
+                return NULL;
+        for (const char *p = msg; *p;) {
+                char *end;
+                if (strncmp(p, prefix, (size_t) plen) == 0) {
+                        long fd = strtol(p + plen, &end, 10);
+                        const char *name = NULL;
+                        for (size_t i = 0; end != p + plen && i < d->n_layers; i++)
+                                if (d->layers[i].fd == fd)
+                                        name = d->layers[i].path;
+                        if (name && len + strlen(name) < cap) {
+                                memcpy(out + len, name, strlen(name));
+                                len += strlen(name);
+                                p = end;
+                                continue;
+                        }
+                }
+                if (len + 1 < cap)
+                        out[len++] = *p;
+                p++;
+        }
+        out[len] = 0;
+        return out;
 }
 
 static int strdup_or_null(char **ret, const char *s) {
@@ -96,7 +142,9 @@ static char *failed_file(const char *err) {
         return q ? strndup(p, (size_t) (q - p)) : NULL;
 }
 
-static int classify_qemu_img_error(Disk *d, char *err, Error *e) {
+static int classify_qemu_img_error(Disk *d, char *raw, Error *e) {
+        _cleanup_free_ char *named = name_layers(d, raw);
+        char *err = named ? named : raw;
         _cleanup_free_ char *file = failed_file(err);
 
         if (strstr(err, "lock"))
@@ -115,31 +163,29 @@ static int classify_qemu_img_error(Disk *d, char *err, Error *e) {
                          qemu_img_message(err));
 }
 
-static int read_backing_chain(Disk *d, const char *json, Error *e) {
-        json_object *root = json_tokener_parse(json);
-        if (!root || !json_object_is_type(root, json_type_array)) {
+/* The image's virtual size from qemu-img info (one image, an object); the
+ * chain's files are the layers we opened, named as their headers name
+ * them. */
+static int read_info(Disk *d, const char *json, Error *e) {
+        json_object *root = json_tokener_parse(json), *v;
+        if (!root || !json_object_is_type(root, json_type_object)) {
                 json_object_put(root);
                 return error_set(e, ERR_INTERNAL, "%s: cannot parse qemu-img info output", d->path);
         }
-        size_t n = 0, len = json_object_array_length(root);
-        for (size_t i = 0; i < len; i++) {
-                json_object *img = json_object_array_get_idx(root, i), *v;
-                if (i == 0 && json_object_object_get_ex(img, "virtual-size", &v))
-                        d->virtual_size = (uint64_t) json_object_get_int64(v);
-                if (i > 0 && json_object_object_get_ex(img, "filename", &v) &&
-                    strv_extend(&d->backing_chain, &n, json_object_get_string(v)) < 0) {
-                        json_object_put(root);
-                        return error_set(e, ERR_INTERNAL, "out of memory");
-                }
-        }
+        if (json_object_object_get_ex(root, "virtual-size", &v))
+                d->virtual_size = (uint64_t) json_object_get_int64(v);
         json_object_put(root);
+        size_t n = 0;
+        for (size_t i = 1; i < d->n_layers; i++)
+                if (strv_extend(&d->backing_chain, &n, d->layers[i].path) < 0)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
         return 0;
 }
 
 /* qcow2 keeps its tables anywhere in the file: a cut copy still opens, and
  * only qemu-img check sees clusters referenced past its end. */
-static int check_qcow2(Disk *d, Error *e) {
-        char *argv[] = {"qemu-img", "check", "--output=json", "-f", "qcow2", d->path, NULL};
+static int check_qcow2(Disk *d, char *filename, Error *e) {
+        char *argv[] = {"qemu-img", "check", "--output=json", filename, NULL};
         SpawnResult r = {0};
 
         if (spawn_capture(argv, QEMU_IMG_TIMEOUT_USEC, 1 << 20, &r) < 0)
@@ -197,13 +243,16 @@ int disk_validate(Disk *d, Error *e) {
         if (!d->snapshot && !d->domain && snapshot_split_path(d) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
-        _cleanup_close_ int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        /* Opened once, here: what is checked below is what is read later. */
+        _cleanup_close_ int fd = d->open_as_caller ? caller_open(d->caller, d->path)
+                                                   : open(d->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-                if (errno == ENOENT || errno == ENOTDIR)
+                int k = d->open_as_caller ? -fd : errno;
+                if (k == ENOENT || k == ENOTDIR)
                         return error_set(e, ERR_NO_SUCH_FILE, "%s: no such file", d->path);
-                if (errno == EACCES || errno == EPERM)
+                if (k == EACCES || k == EPERM)
                         return error_set(e, ERR_ACCESS_DENIED, "%s: permission denied", d->path);
-                return error_set(e, ERR_INVALID_IMAGE, "%s: cannot open: %m", d->path);
+                return error_set(e, ERR_INVALID_IMAGE, "%s: cannot open: %s", d->path, strerror(k));
         }
         if (fstat(fd, &st) < 0)
                 return error_set(e, ERR_INVALID_IMAGE, "%s: cannot stat: %m", d->path);
@@ -237,14 +286,22 @@ int disk_validate(Disk *d, Error *e) {
                 return -1;
 
         /* Before qemu follows the chain: it must not open what the caller
-         * may not read, nor probe a format. */
-        if (backing_chain_check(d->path, d->format, d->caller, e) < 0)
+         * may not read, nor probe a format. Each file is opened once. */
+        disk_layers_free(d->layers, d->n_layers);
+        d->layers = NULL;
+        d->n_layers = 0;
+        if (backing_chain_open(TAKE_FD(fd), d->path, d->format, d->caller, &d->layers, &d->n_layers, e) < 0)
                 return -1;
+        /* qemu-img info and check read the image alone (they open no
+         * backing file of a json: image spelling one out); the chain's files
+         * were checked above, and the appliance reads them all. */
+        _cleanup_free_ char *filename = disk_layers_json(d->layers, 1, getpid());
+        if (!filename)
+                return error_set(e, ERR_INTERNAL, "out of memory");
 
-        /* Opening through qemu-img checks the header, the backing chain and
-         * the image lock the way the appliance's qemu will. */
-        char *argv[] = {"qemu-img", "info", "--backing-chain", "--output=json", "-f", d->format, d->path,
-                        d->live ? "-U" : NULL, NULL};
+        /* Opening through qemu-img checks the header the way the
+         * appliance's qemu will, on the same open file. */
+        char *argv[] = {"qemu-img", "info", "--output=json", filename, d->live ? "-U" : NULL, NULL};
         SpawnResult r = {0};
         if (spawn_capture(argv, QEMU_IMG_TIMEOUT_USEC, 4 << 20, &r) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot run qemu-img: %m");
@@ -254,13 +311,13 @@ int disk_validate(Disk *d, Error *e) {
         else if (r.status != 0)
                 ret = classify_qemu_img_error(d, r.err, e);
         else
-                ret = read_backing_chain(d, r.out, e);
+                ret = read_info(d, r.out, e);
         spawn_result_done(&r);
         if (ret < 0)
                 return ret;
 
         /* A running qemu's image is mid-write: its check would not hold. */
-        if (strcmp(d->format, "qcow2") == 0 && S_ISREG(st.st_mode) && !d->live && check_qcow2(d, e) < 0)
+        if (strcmp(d->format, "qcow2") == 0 && S_ISREG(st.st_mode) && !d->live && check_qcow2(d, filename, e) < 0)
                 return -1;
         return d->snapshot ? snapshot_validate(d, e) : 0;
 }

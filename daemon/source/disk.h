@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/errors.h"
+#include "source/backing-chain.h"
 #include "source/caller-access.h"
 
 typedef struct NbdServer NbdServer;
@@ -25,6 +26,13 @@ typedef struct Disk {
         bool domain_running;
         NbdServer *nbd;        /* serving it while its side's appliance runs */
         const CallerCreds *caller; /* whose rights its backing chain needs; NULL: ours */
+        bool open_as_caller;       /* the image itself too (a varlink caller of the system daemon) */
+
+        /* The image and its backing chain as disk_validate() opened and
+         * checked them, nearest first: everything after reads these
+         * (disk_open_path(), disk_layers_json()), never the names again. */
+        DiskLayer *layers;
+        size_t n_layers;
 
         /* Opened by the caller and passed on the bus (disk-fd.c): path is
          * then /proc/PID/fd/FD of the daemon's own copy. */
@@ -39,6 +47,13 @@ void disk_done(Disk *d);
  * backing chain is complete, and it is not locked for writing by a running
  * qemu. Fills the derived fields. */
 int disk_validate(Disk *d, Error *e);
+
+/* Where this process reads the validated image (its first layer):
+ * "/proc/self/fd/N", or the path before validation. */
+const char *disk_open_path(const Disk *d, char buf[static 64]);
+/* The validated chain as a qemu json: filename for a child of this process
+ * (qemu-img, qemu-nbd, the appliance's qemu); NULL when out of memory. */
+char *disk_qemu_filename(const Disk *d);
 
 /* Sets the libvirt fields of a disk given on the bus; takes nothing. */
 int disk_set_source(Disk *d, const char *domain, const char *uri, const char *snapshot);

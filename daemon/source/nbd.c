@@ -141,11 +141,13 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         if (d->snapshot && (!name || asprintf(&load, "snapshot.name=%s", name) < 0))
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
-        /* -r: read-only; -t: stay up across the appliance's reconnects. A
-         * running domain's qemu holds its image locked: this qemu-nbd (7.2
-         * has no --force-share) opens it with locking off instead. */
-        _cleanup_free_ char *opts = d->live ? image_opts(d) : NULL;
-        if (d->live && !opts)
+        /* -r: read-only; -t: stay up across the appliance's reconnects. The
+         * files it reads are those the disk opened when it was checked
+         * (with locking off: a running domain's qemu holds its image
+         * locked, and this qemu-nbd, 7.2, has no --force-share). */
+        _cleanup_free_ char *pinned = d->n_layers > 0 ? disk_qemu_filename(d) : NULL;
+        _cleanup_free_ char *opts = !pinned && d->live ? image_opts(d) : NULL;
+        if ((d->n_layers > 0 && !pinned) || (!pinned && d->live && !opts))
                 return error_set(e, ERR_INTERNAL, "out of memory");
         char *argv[16];
         size_t k = 0;
@@ -154,7 +156,7 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         argv[k++] = "-t";
         if (opts)
                 argv[k++] = "--image-opts";
-        else {
+        else if (!pinned) {
                 argv[k++] = "-f";
                 argv[k++] = d->format;
         }
@@ -165,7 +167,7 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         argv[k++] = "-k";
         argv[k++] = s->socket;
         argv[k++] = "--";
-        argv[k++] = opts ? opts : d->path;
+        argv[k++] = pinned ? pinned : opts ? opts : d->path;
         argv[k] = NULL;
 
         pid_t parent = getpid();

@@ -130,7 +130,8 @@ static int qcow2_find_snapshot(Qcow2 *q, const char *name, SnapshotEntry *ret) {
 }
 
 static int entry_lookup(const Disk *d, SnapshotEntry *ret, Qcow2 *q, Error *e) {
-        int r = qcow2_open(d->path, q);
+        char buf[64];
+        int r = qcow2_open(disk_open_path(d, buf), q);
         if (r < 0)
                 return error_set(e, ERR_INVALID_IMAGE, "%s: cannot read its qcow2 header: %s", d->path,
                                  strerror(-r));

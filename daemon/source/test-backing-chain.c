@@ -1,7 +1,7 @@
 /* Backing chains walked before qemu opens anything: the qcow2 header
  * parser, the caller's access check in a child that drops to the caller's
- * uid (run as root: to nobody), and the chain rules on crafted and on
- * qemu-img made images. */
+ * uid (run as root: to nobody), the chain rules on crafted and on qemu-img
+ * made images, and files swapped between the check and qemu's open. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -228,6 +228,8 @@ static void test_real_chain(void) {
         Disk d = {.path = tmp_path("top.qcow2")};
         Error e = {0};
         CHECK(disk_validate(&d, &e) == 0);
+        if (e.code)
+                fprintf(stderr, "%s\n", e.message);
         CHECK(strv_length(d.backing_chain) == 2);
         disk_done(&d);
 
@@ -235,6 +237,73 @@ static void test_real_chain(void) {
         d = (Disk){.path = tmp_path("shadow.img")};
         e = (Error){0};
         CHECK(disk_validate(&d, &e) < 0 && e.code == ERR_UNSUPPORTED_FORMAT);
+        disk_done(&d);
+}
+
+/* What qemu reads through the validated disk, as raw bytes, into out. */
+static int qemu_read(const char *filename, const char *out) {
+        _cleanup_free_ char *cmd = NULL;
+        if (asprintf(&cmd, "qemu-img convert -O raw '%s' '%s'", filename, out) < 0)
+                return -1;
+        return system(cmd);
+}
+
+static bool file_starts_with(const char *path, const char *text) {
+        char buf[64] = "";
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, strlen(text)) : -1;
+        if (fd >= 0)
+                close(fd);
+        return n == (ssize_t) strlen(text) && memcmp(buf, text, strlen(text)) == 0;
+}
+
+/* The check-then-open race: the caller checks out a chain it may read, then
+ * swaps a file under it (a backing file renamed over, the image's name
+ * re-pointed) before qemu opens anything. What qemu reads is still what
+ * was checked: the files the validation opened. */
+static void test_swap(void) {
+        _cleanup_free_ char *cmd = NULL, *out = tmp_path("read.raw"), *link = tmp_path("swap-link.qcow2");
+        _cleanup_(caller_creds_freep) CallerCreds *nobody = NULL;
+        if (system("command -v qemu-img >/dev/null") != 0) {
+                printf("# no qemu-img: the swap is not tested\n");
+                return;
+        }
+        CHECK(asprintf(&cmd,
+                       "cd %s && printf 'ORIGINAL' >swap-base.raw && truncate -s 1M swap-base.raw && "
+                       "printf 'SECRET!!' >swap-secret.raw && truncate -s 1M swap-secret.raw && "
+                       "cp swap-secret.raw swap-secret2.raw && "
+                       "chmod 0644 swap-base.raw && chmod 0600 swap-secret.raw swap-secret2.raw && "
+                       "qemu-img create -q -f qcow2 -b swap-base.raw -F raw swap-top.qcow2 && "
+                       "qemu-img create -q -f qcow2 -b swap-secret2.raw -F raw swap-evil.qcow2 && "
+                       "chmod 0644 swap-top.qcow2 swap-evil.qcow2 && ln -sf swap-top.qcow2 swap-link.qcow2",
+                       tmpdir) > 0);
+        CHECK(system(cmd) == 0);
+        bool as_nobody = geteuid() == 0 && caller_creds_from_uid(NOBODY, &nobody) == 0;
+        Disk d = {.path = strdup(link), .caller = nobody, .open_as_caller = as_nobody};
+        Error e = {0};
+        CHECK(disk_validate(&d, &e) == 0 && d.n_layers == 2);
+        /* The caller may not read the secret: refused, by name. */
+        Disk evil = {.path = tmp_path("swap-evil.qcow2"), .caller = nobody, .open_as_caller = as_nobody};
+        Error ee = {0};
+        CHECK(!as_nobody || (disk_validate(&evil, &ee) < 0 && ee.code == ERR_ACCESS_DENIED));
+        disk_done(&evil);
+
+        /* Now the swap: the secret renamed over the checked backing file.
+         * By name, qemu would read the secret; through the validated disk
+         * it reads what was checked. */
+        _cleanup_free_ char *base = tmp_path("swap-base.raw"), *secret = tmp_path("swap-secret.raw");
+        _cleanup_free_ char *pinned = disk_qemu_filename(&d);
+        CHECK(rename(secret, base) == 0);
+        CHECK(qemu_read(link, out) == 0 && file_starts_with(out, "SECRET!!"));
+        CHECK(pinned && qemu_read(pinned, out) == 0 && file_starts_with(out, "ORIGINAL"));
+        /* And the image's own name pointed at another chain. */
+        CHECK(unlink(link) == 0 && symlink("swap-evil.qcow2", link) == 0);
+        CHECK(qemu_read(link, out) == 0 && file_starts_with(out, "SECRET!!"));
+        CHECK(pinned && qemu_read(pinned, out) == 0 && file_starts_with(out, "ORIGINAL"));
+        /* So does the disk's own reader (snapshots, keys). */
+        char buf[64];
+        const char *own = disk_open_path(&d, buf);
+        CHECK(strncmp(own, "/proc/self/fd/", 14) == 0);
         disk_done(&d);
 }
 
@@ -252,6 +321,7 @@ int main(void) {
                 printf("# not root: the access check as another user is not tested\n");
         test_chains();
         test_real_chain();
+        test_swap();
         rm_rf(tmpdir);
         return test_report();
 }

@@ -26,7 +26,7 @@ bool vd_caller_is_root(VarlinkDaemon *d, VarlinkCall *call);
 int vd_parse_disks(Job *j, int side, json_object *disks, Error *e);
 /* On the system instance, may the caller read what these disks name?
  * AccessDenied or NoSuchFile when not. */
-int vd_check_access(VarlinkDaemon *d, const Job *j, const CallerCreds *creds, Error *e);
+int vd_check_access(VarlinkDaemon *d, Job *j, const CallerCreds *creds, Error *e);
 
 void vd_notify_busy(VarlinkDaemon *d);
 

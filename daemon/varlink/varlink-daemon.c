@@ -93,12 +93,15 @@ static int check_path(const CallerCreds *creds, const char *path, Error *e) {
         return 0;
 }
 
-int vd_check_access(VarlinkDaemon *d, const Job *j, const CallerCreds *creds, Error *e) {
+int vd_check_access(VarlinkDaemon *d, Job *j, const CallerCreds *creds, Error *e) {
         if (!d->o.system || !creds || creds->uid == 0)
                 return 0;
         for (int s = 0; s < 2; s++)
                 for (size_t i = 0; i < j->sides[s].n_disks; i++) {
-                        const Disk *disk = &j->sides[s].disks[i];
+                        Disk *disk = &j->sides[s].disks[i];
+                        /* Checked here for an early answer; the job opens
+                         * it as the caller too, and reads that open file. */
+                        disk->open_as_caller = true;
                         if (disk->domain)
                                 return error_set(e, ERR_ACCESS_DENIED,
                                                  "%s: only root may read libvirt domains through the system socket",
