@@ -169,7 +169,11 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         break;
                 }
                 json_object *v = NULL, *p = json_object_object_get(r.parameters, "progress");
+                uint64_t was = job;
                 job = json_object_get_uint64(json_object_object_get(r.parameters, "job"));
+                if (args->verbose && job && !was && !args->detach)
+                        fprintf(stderr, "%s%s: following /org/virtdiff/VirtDiff1/job/%" PRIu64 "\n",
+                                shown ? "\r\033[K" : "", prog, job);
                 if (args->detach) {
                         printf("/org/virtdiff/VirtDiff1/job/%" PRIu64 "\n", job);
                         status = fflush(stdout) == 0 ? 0 : 2;

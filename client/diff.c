@@ -18,6 +18,7 @@ typedef struct Follow {
         sd_event *event;
         char *job_path;
         bool show_progress, progress_shown, cancelling;
+        bool daemon_gone; /* the daemon went away before answering Wait */
         int exit_status;
 } Follow;
 
@@ -316,7 +317,13 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 
         clear_progress(f);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        if (e) {
+        if (e && !f->conn.peer && (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) ||
+                                   sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED))) {
+                /* Stopped or killed under us: what became of the job is
+                 * for its successor to say. */
+                f->daemon_gone = true;
+                f->exit_status = 2;
+        } else if (e) {
                 print_error(f->prog, e, 0);
                 f->exit_status = 2;
         } else {
@@ -395,15 +402,38 @@ static int follow_job(Follow *f) {
         return sd_event_loop(f->event);
 }
 
-/* Follows f's job to its end, prints its result, and frees f. */
+#define WAIT_RETRIES 5
+
+/* Follows f's job to its end, prints its result, and frees f. A daemon
+ * that goes away under "wait JOB" is followed by the one the bus starts
+ * next, which knows the job from its store; under a diff, the job went
+ * with it. */
 static int follow_to_end(Follow *f) {
-        int r = follow_job(f);
-        if (r < 0) {
-                fprintf(stderr, "%s: %s\n", f->prog, strerror(-r));
-                f->exit_status = 2;
+        for (unsigned attempt = 0;; attempt++) {
+                f->daemon_gone = false;
+                int r = follow_job(f);
+                if (r < 0) {
+                        fprintf(stderr, "%s: %s\n", f->prog, strerror(-r));
+                        f->exit_status = 2;
+                }
+                clear_progress(f);
+                f->event = sd_event_unref(f->event);
+                if (!f->daemon_gone)
+                        break;
+                if (!f->args->job || attempt >= WAIT_RETRIES) {
+                        fprintf(stderr, "%s: lost the connection to virt-diffd (its job: virt-diffctl wait %s)\n",
+                                f->prog, strrchr(f->job_path, '/') + 1);
+                        break;
+                }
+                if (f->args->verbose)
+                        fprintf(stderr, "%s: virt-diffd went away, asking the next one\n", f->prog);
+                connection_close(&f->conn);
+                (void) usleep(200 * 1000);
+                if (connection_open_or_say(&f->conn, f->args->connect == CONNECT_AUTO ? CONNECT_SESSION
+                                                                                     : f->args->connect,
+                                           true, f->prog) < 0)
+                        break;
         }
-        clear_progress(f);
-        f->event = sd_event_unref(f->event);
         connection_close(&f->conn);
         free(f->job_path);
         return f->exit_status;

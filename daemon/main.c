@@ -319,6 +319,7 @@ int main(int argc, char *argv[]) {
                         return 1;
         }
         r = manager_run(m);
+        manager_stop(m);
         if (r < 0) {
                 log_error("Event loop failed: %s", strerror(-r));
                 return 1;

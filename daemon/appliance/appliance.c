@@ -30,13 +30,15 @@ static const char *tmpdir_base(void) {
         return d && *d ? d : "/tmp";
 }
 
-/* Kills every qemu whose command line names our private directory: the
- * way to the qemu of a launch that has not reported its pid yet, should
- * it have left the worker's process group. */
-static void kill_by_tmpdir(const char *tmpdir) {
+/* The qemu whose command line names our private directory: the way to the
+ * qemu of a launch that has not reported its pid yet. With kill, every
+ * such qemu is killed (should one have left the worker's process group);
+ * returns the first found, or 0. */
+static pid_t find_by_tmpdir(const char *tmpdir, bool kill_them) {
         DIR *d = opendir("/proc");
+        pid_t found = 0;
         if (!d)
-                return;
+                return 0;
         size_t tl = strlen(tmpdir);
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -54,10 +56,16 @@ static void kill_by_tmpdir(const char *tmpdir) {
                         if (buf[i] == 0)
                                 buf[i] = ' ';
                 buf[n] = 0;
-                if (memmem(buf, (size_t) n, tmpdir, tl))
-                        (void) kill((pid_t) atoi(de->d_name), SIGKILL);
+                if (!memmem(buf, (size_t) n, tmpdir, tl))
+                        continue;
+                if (!found)
+                        found = (pid_t) atoi(de->d_name);
+                if (!kill_them)
+                        break;
+                (void) kill((pid_t) atoi(de->d_name), SIGKILL);
         }
         closedir(d);
+        return found;
 }
 
 void appliance_kill(Appliance *a) {
@@ -72,7 +80,7 @@ void appliance_kill(Appliance *a) {
         if (qemu > 0)
                 (void) kill(qemu, SIGKILL);
         else if (a->tmpdir)
-                kill_by_tmpdir(a->tmpdir);
+                (void) find_by_tmpdir(a->tmpdir, true);
 }
 
 /* Waits (at most timeout_usec, then kills) until the worker has exited,
@@ -376,9 +384,16 @@ int appliance_checksum(Appliance *a, const char *algorithm, const char *path, ch
         return 0;
 }
 
-/* The state letter and utime + stime of the qemu, from /proc/PID/stat. */
+/* The state letter and utime + stime of the qemu, from /proc/PID/stat;
+ * while it launches (its pid not reported yet), the one found by our
+ * directory: a qemu stopped in the middle of its boot hangs the launch. */
 static int qemu_stat(Appliance *a, char *ret_state, uint64_t *ret_ticks) {
         pid_t pid = a ? __atomic_load_n(&a->qemu_pid, __ATOMIC_SEQ_CST) : 0;
+        if (pid <= 0 && a && a->tmpdir && a->worker_pid > 0 && !__atomic_load_n(&a->exited, __ATOMIC_SEQ_CST)) {
+                pid_t known = __atomic_load_n(&a->launching_pid, __ATOMIC_SEQ_CST);
+                pid = known > 0 && kill(known, 0) == 0 ? known : find_by_tmpdir(a->tmpdir, false);
+                __atomic_store_n(&a->launching_pid, pid, __ATOMIC_SEQ_CST);
+        }
         if (pid <= 0)
                 return -1;
         char path[64], buf[1024];

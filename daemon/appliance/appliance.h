@@ -19,6 +19,7 @@ typedef struct Appliance {
         char **overlays;
         uint64_t memsize_mb;
         pid_t qemu_pid;   /* 0 until launched; read by other threads */
+        pid_t launching_pid; /* its qemu found while it launches (the hang watch's) */
         bool killed;      /* appliance_kill() ran: set from any thread */
         uint64_t kill_usec;
         bool exited;      /* the worker is known to have exited... */

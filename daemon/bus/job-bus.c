@@ -423,8 +423,14 @@ static int on_job_path(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
             streq_ptr(iface, "org.freedesktop.DBus.Introspectable") || streq_ptr(iface, "org.freedesktop.DBus.Peer") ||
             find_by_path(m, path))
                 return 0;
+        const char *id = path + strlen(VD_JOB_PATH_PREFIX "/");
+        if (!job_table_records_readable(m->jobs))
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "NoSuchJob",
+                                         "job %s is not known now: the daemon cannot read its job records (its "
+                                         "manifest store cannot be opened); try again later",
+                                         id);
         return sd_bus_error_setf(err, VD_ERROR_PREFIX "NoSuchJob", "no job %s (finished jobs are kept for %" PRIu64 " s)",
-                                 path + strlen(VD_JOB_PATH_PREFIX "/"), m->retain_usec / 1000000);
+                                 id, m->retain_usec / 1000000);
 }
 
 int job_bus_register(Manager *m) {

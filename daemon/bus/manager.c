@@ -482,3 +482,16 @@ int manager_connect(Manager *m) {
 int manager_run(Manager *m) {
         return sd_event_loop(m->event);
 }
+
+void manager_stop(Manager *m) {
+        /* What runs now is lost: say so in the store before anything else,
+         * so that the daemon activated next reads it as such. */
+        if (m->jobs)
+                job_table_stop(m->jobs);
+        /* Calls from now on activate a new daemon at once, instead of
+         * waiting on this one's teardown (appliances shutting down). */
+        if (m->bus && m->mode != BUS_MODE_PEER) {
+                (void) sd_bus_release_name(m->bus, VD_BUS_NAME);
+                (void) sd_bus_flush(m->bus);
+        }
+}

@@ -61,6 +61,9 @@ static inline void manager_freep(Manager **m) {
 
 int manager_connect(Manager *m);
 int manager_run(Manager *m);
+/* The loop ended (SIGTERM, idle): the jobs still running are recorded as
+ * lost and the bus name is given up, before the teardown. */
+void manager_stop(Manager *m);
 
 /* Thread-safe: makes the main loop look at the pool and the Warm calls. */
 void manager_wake(Manager *m);

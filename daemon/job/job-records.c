@@ -167,9 +167,39 @@ static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
         return TAKE_PTR(j);
 }
 
+/* A row of a dead daemon as a restored Job; one it left running is lost,
+ * and the store says so from now on. NULL: a live daemon's (or no memory:
+ * *ret_oom). */
+static Job *restore_row(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row, bool *ret_oom) {
+        if (daemon_alive(row->daemon))
+                return NULL;
+        if (row->state == JOB_STATE_RUNNING) {
+                char message[256];
+                int pid = 0;
+                (void) sscanf(row->daemon, "%*s %d", &pid);
+                snprintf(message, sizeof message,
+                         "job %" PRIu64 " was running when its virt-diffd (pid %d) ended unexpectedly; run it again",
+                         row->id, pid);
+                row->state = JOB_STATE_FAILED;
+                row->error = ERR_JOB_LOST;
+                free(row->error_message);
+                row->error_message = strdup(message);
+                row->finished_usec = now_usec_realtime();
+                int r = store_job_end(s, row, NULL, 0, keep_usec);
+                if (r < 0)
+                        log_error("Cannot mark job %" PRIu64 " lost in the manifest store: %s", row->id, strerror(-r));
+                else
+                        log_info("Job %" PRIu64 " was lost with the daemon that ran it.", row->id);
+        }
+        Job *j = job_from_row(ctx, row);
+        *ret_oom = !j;
+        return j;
+}
+
 int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job ***ret, size_t *ret_n) {
         StoreJob *rows = NULL;
         size_t n_rows = 0, n = 0;
+        bool oom = false;
         *ret = NULL;
         *ret_n = 0;
         if (!s)
@@ -178,51 +208,31 @@ int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job
         if (r < 0)
                 return r;
         Job **jobs = n_rows ? calloc(n_rows, sizeof(Job *)) : NULL;
-        if (n_rows && !jobs) {
-                store_jobs_free(rows, n_rows);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n_rows; i++) {
-                StoreJob *row = &rows[i];
-                if (daemon_alive(row->daemon))
-                        continue;
-                if (row->state == JOB_STATE_RUNNING) {
-                        char message[256];
-                        int pid = 0;
-                        (void) sscanf(row->daemon, "%*s %d", &pid);
-                        snprintf(message, sizeof message,
-                                 "job %" PRIu64 " was running when its virt-diffd (pid %d) ended unexpectedly; "
-                                 "run it again",
-                                 row->id, pid);
-                        row->state = JOB_STATE_FAILED;
-                        row->error = ERR_JOB_LOST;
-                        free(row->error_message);
-                        row->error_message = strdup(message);
-                        row->finished_usec = now_usec_realtime();
-                        r = store_job_end(s, row, NULL, 0, keep_usec);
-                        if (r < 0)
-                                log_error("Cannot mark job %" PRIu64 " lost in the manifest store: %s", row->id,
-                                          strerror(-r));
-                        else
-                                log_info("Job %" PRIu64 " was lost with the daemon that ran it.", row->id);
-                }
-                jobs[n] = job_from_row(ctx, row);
-                if (!jobs[n]) {
-                        r = -ENOMEM;
-                        break;
-                }
-                n++;
+        for (size_t i = 0; jobs && i < n_rows && !oom; i++) {
+                jobs[n] = restore_row(s, ctx, keep_usec, &rows[i], &oom);
+                if (jobs[n])
+                        n++;
         }
         store_jobs_free(rows, n_rows);
-        if (r < 0) {
+        if (oom || (n_rows && !jobs)) {
                 for (size_t i = 0; i < n; i++)
                         job_free(jobs[i]);
                 free(jobs);
-                return r;
+                return -ENOMEM;
         }
         *ret = jobs;
         *ret_n = n;
         return 0;
+}
+
+Job *job_records_restore_one(Store *s, const JobContext *ctx, uint64_t keep_usec, uint64_t id) {
+        StoreJob row;
+        bool oom = false;
+        if (!s || store_job_get(s, id, keep_usec, &row) <= 0)
+                return NULL;
+        Job *j = restore_row(s, ctx, keep_usec, &row, &oom);
+        store_job_done(&row);
+        return j;
 }
 
 int job_record_load_result(Job *j, Error *e) {

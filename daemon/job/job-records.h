@@ -36,6 +36,10 @@ void job_record_lost(Store *s, const char *daemon, Job *j, uint64_t keep_usec);
  * run (sharing the store) are theirs, and left alone. */
 int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job ***ret, size_t *ret_n);
 
+/* The one row of that id as a restored Job, when it has not expired and
+ * its daemon is gone (one that was stopping when this one started, say). */
+Job *job_records_restore_one(Store *s, const JobContext *ctx, uint64_t keep_usec, uint64_t id);
+
 /* A restored job's result from the store into j->result_fd; JobLost (-1,
  * e set) when it was not kept. */
 int job_record_load_result(Job *j, Error *e);

@@ -267,32 +267,46 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
         return 0;
 }
 
-/* The jobs the store kept from earlier daemons, finished: listed, and
- * readable until they expire. */
+static Job *listed_job(JobTable *t, uint64_t id) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i]->listed && t->jobs[i]->id == id)
+                        return t->jobs[i];
+        return NULL;
+}
+
+/* A job the store kept, finished, into the table: listed, and readable
+ * until it expires. Front-ends there already hear of it as of any job. */
+static int adopt_restored(JobTable *t, Job *j) {
+        Job **l = realloc(t->jobs, (t->n_jobs + 1) * sizeof(Job *));
+        if (!l) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        t->jobs = l;
+        t->jobs[t->n_jobs++] = j;
+        retain(t, j);
+        NOTIFY(t, added, j);
+        NOTIFY(t, validated, j);
+        NOTIFY(t, finished, j);
+        return 0;
+}
+
+/* The jobs the store kept from earlier daemons. */
 static int restore_jobs(JobTable *t) {
         Job **restored = NULL;
         size_t n = 0;
         int r = job_records_restore(t->ctx.store, &t->ctx, t->retain_usec, &restored, &n);
         if (r < 0)
                 return r;
-        Job **l = n ? realloc(t->jobs, (t->n_jobs + n) * sizeof(Job *)) : t->jobs;
-        if (n && !l) {
-                for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++)
+                /* One read back by its id already (job_table_find()) stays. */
+                if (r >= 0 && !listed_job(t, restored[i]->id))
+                        r = adopt_restored(t, restored[i]);
+                else
                         job_free(restored[i]);
-                free(restored);
-                return -ENOMEM;
-        }
-        t->jobs = l;
-        for (size_t i = 0; i < n; i++) {
-                Job *j = restored[i];
-                t->jobs[t->n_jobs++] = j;
-                retain(t, j);
-                /* Front-ends there already hear of it as of any job. */
-                NOTIFY(t, added, j);
-                NOTIFY(t, validated, j);
-                NOTIFY(t, finished, j);
-        }
         free(restored);
+        if (r < 0)
+                return r;
         if (n)
                 log_info("%zu finished job%s kept from before the restart.", n, n == 1 ? "" : "s");
         return 0;
@@ -355,14 +369,7 @@ JobTable *job_table_free(JobTable *t) {
                 return NULL;
         /* Cancel first so every thread returns quickly: no qemu outlives
          * the daemon. */
-        job_table_cancel_all(t);
-        /* Their clients may ask after them: they end here, as lost. */
-        for (size_t i = 0; t->persist && i < t->n_jobs; i++) {
-                if (job_unfinished(t->jobs[i]))
-                        job_record_lost(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec);
-                else
-                        (void) job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, false);
-        }
+        job_table_stop(t);
         for (size_t i = 0; i < t->n_retained; i++)
                 retained_free(t->retained[i]);
         free(t->retained);
@@ -427,10 +434,32 @@ int job_table_submit(JobTable *t, Job *j) {
 }
 
 Job *job_table_find(JobTable *t, uint64_t id) {
-        for (size_t i = 0; i < t->n_jobs; i++)
-                if (t->jobs[i]->listed && t->jobs[i]->id == id)
-                        return t->jobs[i];
-        return NULL;
+        Job *found = listed_job(t, id);
+        if (found)
+                return found;
+        /* Not ours: a job of a daemon that was still stopping when this one
+         * started may be in the store by now. */
+        Job *j = t->persist && t->daemon_name ? job_records_restore_one(t->ctx.store, &t->ctx, t->retain_usec, id)
+                                              : NULL;
+        if (!j || adopt_restored(t, j) < 0)
+                return NULL;
+        log_info("Job %" PRIu64 " read back from the manifest store.", id);
+        return j;
+}
+
+void job_table_stop(JobTable *t) {
+        /* Their clients may ask after them: they end here, as lost. */
+        for (size_t i = 0; t->persist && i < t->n_jobs; i++) {
+                if (job_unfinished(t->jobs[i]))
+                        job_record_lost(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec);
+                else
+                        (void) job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, false);
+        }
+        job_table_cancel_all(t);
+}
+
+bool job_table_records_readable(JobTable *t) {
+        return !t->persist || !t->ctx.store || store_online(t->ctx.store);
 }
 
 Job *const *job_table_jobs(JobTable *t, size_t *ret_n) {

@@ -60,13 +60,20 @@ Job *job_table_new_job(JobTable *t);
  * room (TooManyJobs). */
 int job_table_submit(JobTable *t, Job *j);
 
-/* The listed job of that id, or NULL. */
+/* The listed job of that id, or NULL; one that only the store knows (its
+ * daemon gone) is read back first. */
 Job *job_table_find(JobTable *t, uint64_t id);
+/* False while the jobs kept in the store cannot be read (it cannot be
+ * opened now): a job not found may still be there. */
+bool job_table_records_readable(JobTable *t);
 /* All jobs, listed or still validating, in submission order. */
 Job *const *job_table_jobs(JobTable *t, size_t *ret_n);
 Scheduler *job_table_scheduler(JobTable *t);
 
 /* Cancels every job; their threads end quickly. */
 void job_table_cancel_all(JobTable *t);
+/* The daemon stops: every job not finished is recorded as lost (a client
+ * may ask after it), then all are cancelled. */
+void job_table_stop(JobTable *t);
 /* Any job not finished yet? */
 bool job_table_busy(JobTable *t);

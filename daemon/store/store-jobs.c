@@ -8,7 +8,7 @@
 #include "common/util.h"
 #include "store/store-internal.h"
 
-static void store_job_done(StoreJob *j) {
+void store_job_done(StoreJob *j) {
         free(j->daemon);
         free(j->owner);
         free(j->error_message);
@@ -183,8 +183,9 @@ static bool read_row(sqlite3_stmt *q, StoreJob *j, bool *ret_oom) {
                       : j->state == JOB_STATE_RUNNING && j->finished_usec == 0);
 }
 
-int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n) {
-        if (!s || !ret || !ret_n)
+/* The rows that have not expired, all or the one of that id. */
+static int jobs_select(Store *s, uint64_t keep_usec, uint64_t id, StoreJob **ret, size_t *ret_n) {
+        if (!s || !ret || !ret_n || id > INT64_MAX)
                 return -EINVAL;
         _cleanup_store_unlock_ Store *locked = store_lock(s);
         if (!locked)
@@ -194,9 +195,11 @@ int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n)
         int rc = sqlite3_prepare_v2(s->db,
                                     "SELECT id, daemon, owner, owner_uid, detached, created_usec, state, differences, "
                                     "error, error_message, coalesce(finished_usec, 0), result IS NOT NULL FROM jobs "
-                                    "WHERE finished_usec IS NULL OR finished_usec >= ? ORDER BY id",
+                                    "WHERE (finished_usec IS NULL OR finished_usec >= ?1) AND (?2 = 0 OR id = ?2) "
+                                    "ORDER BY id",
                                     -1, &q, NULL);
         rc = rc ?: sqlite3_bind_int64(q, 1, keep_usec > (uint64_t) now ? 0 : now - (int64_t) keep_usec);
+        rc = rc ?: sqlite3_bind_int64(q, 2, (int64_t) id);
         if (rc != SQLITE_OK)
                 return store_errno(rc);
 
@@ -224,6 +227,24 @@ int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n)
         *ret = jobs;
         *ret_n = n;
         return 0;
+}
+
+int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n) {
+        return jobs_select(s, keep_usec, 0, ret, ret_n);
+}
+
+int store_job_get(Store *s, uint64_t id, uint64_t keep_usec, StoreJob *ret) {
+        StoreJob *rows = NULL;
+        size_t n = 0;
+        if (id == 0)
+                return 0;
+        int r = jobs_select(s, keep_usec, id, &rows, &n);
+        if (r < 0)
+                return r;
+        if (n == 1)
+                *ret = rows[0];
+        free(rows);
+        return n == 1;
 }
 
 int store_job_load_result(Store *s, uint64_t id, void **ret, size_t *ret_len) {

@@ -258,6 +258,12 @@ static int store_connect(Store *s, const char **ret_reason, Error *e) {
         }
         (void) sqlite3_extended_result_codes(s->db, 1);
         (void) sqlite3_busy_timeout(s->db, 5000);
+        /* SQLite opens a file it may not write read-only, silently: a
+         * store that takes nothing, and holds the file. Not now, then. */
+        if (sqlite3_db_readonly(s->db, "main") == 1) {
+                (void) error_set(e, ERR_INTERNAL, "cannot open the manifest store %s for writing", s->path);
+                return -EROFS;
+        }
 
         rc = db_classify(s->db, &state, &version, ret_reason);
         if (rc_is_damage(rc)) {
@@ -375,6 +381,12 @@ static int set_aside(const char *path, const struct stat *opened, char **ret_asi
                 return 0;
         }
         return -EEXIST;
+}
+
+bool store_online(Store *s) {
+        Store *locked = store_lock(s);
+        store_unlockp(&locked);
+        return locked != NULL;
 }
 
 static void store_closep(Store **s) {

@@ -27,6 +27,10 @@ typedef struct Store Store;
 int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e);
 Store *store_close(Store *s);
 
+/* Whether the database can be used now (opening it when it could not be
+ * opened before, at most every ten seconds). */
+bool store_online(Store *s);
+
 /* The default path: $XDG_CACHE_HOME/virt-diffd/manifests.sqlite (or
  * ~/.cache/...) for a session daemon, /var/cache/virt-diffd/... for the
  * system one. */
@@ -127,5 +131,9 @@ int store_job_end(Store *s, const StoreJob *j, const void *result, size_t len, u
 /* Every row that has not expired (ended less than keep_usec ago, or still
  * running), in id order, without the results. */
 int store_jobs_list(Store *s, uint64_t keep_usec, StoreJob **ret, size_t *ret_n);
+/* 1 and the row of that id when it has not expired (its strings freed by
+ * store_job_done()), 0 when there is none. */
+int store_job_get(Store *s, uint64_t id, uint64_t keep_usec, StoreJob *ret);
+void store_job_done(StoreJob *j);
 /* 1 and the job's result document when kept and intact, 0 when not. */
 int store_job_load_result(Store *s, uint64_t id, void **ret, size_t *ret_len);

@@ -328,7 +328,12 @@ int vd_method_compare(VarlinkCall *call, json_object *parameters, void *userdata
 static Job *find_job(VarlinkDaemon *d, VarlinkCall *call, json_object *parameters) {
         int64_t id = json_object_get_int64(json_object_object_get(parameters, "job"));
         Job *j = id > 0 ? job_table_find(d->o.jobs, (uint64_t) id) : NULL;
-        if (!j)
+        if (!j && !job_table_records_readable(d->o.jobs))
+                (void) vd_reply_errorf(call, ERR_NO_SUCH_JOB,
+                                       "job %" PRId64 " is not known now: the daemon cannot read its job records "
+                                       "(its manifest store cannot be opened); try again later",
+                                       id);
+        else if (!j)
                 (void) vd_reply_errorf(call, ERR_NO_SUCH_JOB, "no job %" PRId64, id);
         return j;
 }
