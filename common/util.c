@@ -195,8 +195,11 @@ int process_start_ticks(pid_t pid, uint64_t *ret) {
         buf[n] = 0;
         /* The command name may hold anything, ')' too: fields follow the last one. */
         char *p = strrchr(buf, ')');
-        if (!p)
+        if (!p || !p[1] || !p[2])
                 return -EIO;
+        /* A zombie has ended, whoever has not reaped it yet. */
+        if (p[2] == 'Z' || p[2] == 'X')
+                return -ESRCH;
         /* starttime is field 22; state (field 3) comes right after the name. */
         unsigned long long v = 0;
         for (int field = 3; field <= 22; field++) {

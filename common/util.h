@@ -98,5 +98,6 @@ uint64_t now_usec_realtime(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id, 36 characters). */
 int boot_id(char ret[static 37]);
 /* When a process started, in clock ticks after boot (/proc/PID/stat): with
- * the boot id and the pid, a name no other process will ever have. */
+ * the boot id and the pid, a name no other process will ever have. -ESRCH
+ * for one that has ended (a zombie too). */
 int process_start_ticks(pid_t pid, uint64_t *ret);

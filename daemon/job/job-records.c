@@ -167,11 +167,12 @@ static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
         return TAKE_PTR(j);
 }
 
-/* A row of a dead daemon as a restored Job; one it left running is lost,
- * and the store says so from now on. NULL: a live daemon's (or no memory:
- * *ret_oom). */
+/* A row as a restored Job: an ended one as it is, one that a dead daemon
+ * left running as lost (and the store says so from now on). NULL: a job a
+ * live daemon runs (or no memory: *ret_oom). */
 static Job *restore_row(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row, bool *ret_oom) {
-        if (daemon_alive(row->daemon))
+        /* An ended row is final, whoever wrote it (a daemon still stopping). */
+        if (row->state == JOB_STATE_RUNNING && daemon_alive(row->daemon))
                 return NULL;
         if (row->state == JOB_STATE_RUNNING) {
                 char message[256];

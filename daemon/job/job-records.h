@@ -31,9 +31,9 @@ bool job_record_sync(Store *s, const char *daemon, Job *j, uint64_t keep_usec, b
 void job_record_lost(Store *s, const char *daemon, Job *j, uint64_t keep_usec);
 
 /* At start: rows that the dead daemons left running are ended as JobLost,
- * and every row of a dead daemon that has not expired comes back as a
- * restored Job (finished, listed, in id order). Rows of daemons that still
- * run (sharing the store) are theirs, and left alone. */
+ * and every row that has ended and not expired comes back as a restored
+ * Job (finished, listed, in id order). Jobs that daemons still running
+ * (sharing the store) run are theirs, and left alone. */
 int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job ***ret, size_t *ret_n);
 
 /* The one row of that id as a restored Job, when it has not expired and
