@@ -259,6 +259,19 @@ static void name_passed_images(json_object *root, const DiffArgs *a) {
         }
 }
 
+/* --html=FILE: the report beside whatever went to stdout. */
+static int write_html_report(Follow *f, json_object *root) {
+        OutputOptions o = f->args->output;
+
+        if (!o.html_path)
+                return 0;
+        o.format = OUTPUT_HTML;
+        int r = output_write_file(o.html_path, root, &o);
+        if (r < 0)
+                fprintf(stderr, "%s: cannot write the report %s: %s\n", f->prog, o.html_path, strerror(-r));
+        return r;
+}
+
 static int print_result(Follow *f, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "GetResult",
@@ -295,13 +308,14 @@ static int print_result(Follow *f, sd_bus_error *err) {
         bool differ = false;
         r = output_write_view(stdout, root, &f->args->output, &differ);
         bool unread = report_unread_filesystems(f->prog, root);
+        int report = r >= 0 ? write_html_report(f, root) : 0;
         json_object_put(root);
         if (r < 0)
                 return r;
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
         /* A filesystem that could not be read may hide differences. */
-        f->exit_status = unread ? 2 : differ ? 1 : 0;
+        f->exit_status = unread || report < 0 ? 2 : differ ? 1 : 0;
         return 0;
 }
 

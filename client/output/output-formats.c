@@ -45,7 +45,7 @@ static void csv_fields(FILE *f, json_object *fields) {
         csv_string(f, buf, false);
 }
 
-int output_csv(FILE *f, json_object *result) {
+int output_csv(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);
         char num[32];
@@ -102,7 +102,7 @@ static int ndjson_line(FILE *f, const char *record, json_object *value) {
         return 0;
 }
 
-int output_ndjson(FILE *f, json_object *result) {
+int output_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         static const char *const sides[] = {"a", "b"};
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);
@@ -121,7 +121,7 @@ int output_ndjson(FILE *f, json_object *result) {
         return ferror(f) ? -EIO : 0;
 }
 
-int output_summary(FILE *f, json_object *result) {
+int output_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         json_object *s = json_get(result, "summary", json_type_object);
         int64_t n[5];
         static const char *const keys[] = {"added", "removed", "modified", "metadata", "type"};

@@ -12,6 +12,8 @@ typedef enum OutputFormat {
         OUTPUT_NDJSON,  /* one {"RECORD": value} object a line */
         OUTPUT_SUMMARY, /* "N added, N removed, N modified, N metadata" */
         OUTPUT_VIRT_DIFF, /* libguestfs virt-diff's "+ - 0644 SIZE PATH" lines */
+        OUTPUT_MARKDOWN, /* for pull requests and tickets; max_bytes cuts it */
+        OUTPUT_HTML,     /* one self-contained page: tree, filters, chart */
         _OUTPUT_FORMAT_MAX,
 } OutputFormat;
 
@@ -40,11 +42,20 @@ typedef struct OutputOptions {
         bool unified;      /* -u: show content diffs the daemon attached */
         TimeFormat time_format;
         int64_t now;       /* seconds since the epoch for relative times; 0: now */
+        uint64_t max_bytes; /* --max-bytes: Markdown cut at a whole line to fit (0: no limit) */
+        char *html_path;   /* --html=FILE: an HTML report there too */
 } OutputOptions;
+
+/* The smallest --max-bytes: what a cut report always keeps (its title,
+ * summary and the note saying what was left out) fits in it. */
+#define OUTPUT_MIN_MAX_BYTES 1024
 
 /* Writes the result; returns 0 or a negative errno. */
 int output_write(FILE *f, json_object *result, const OutputOptions *o);
 /* The same, also telling whether what was shown (after -t) differs: the
  * exit status. */
 int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool *ret_differs);
+/* output_write() into a new file at path, which replaces an older one only
+ * once it is whole. */
+int output_write_file(const char *path, json_object *result, const OutputOptions *o);
 
