@@ -8,6 +8,8 @@ between the daemon and the client's writers.
   make-result.py big N FILE        N changes in a guest-like tree, with
                                    some -u diffs (seeded: always the same)
   make-result.py small FILE        a handful of changes, for the pictures
+  make-result.py manifest FILE     an exported manifest (schemas/manifest.schema.json)
+                                   with hostile names, every kind of entry
 
 With --check SCHEMA the document is validated first (python3-jsonschema).
 """
@@ -243,8 +245,44 @@ def small():
                              ["xattrs"], tree="/"))
     changes.append(change(b"/data.txt", "file", "added", None, stat(size=5_000_000, sha=sha(15)),
                           tree="/dev/sda3", fs="/dev/sda3"))
-    return document(side(b"/var/lib/libvirt/images/web01-golden.qcow2", KEY_A, cached=True),
-                    side(b"/var/lib/libvirt/images/web01.qcow2", KEY_B), fss, changes)
+    return document(side(b"/var/lib/libvirt/images/web01-golden.qcow2", sha(101), cached=True),
+                    side(b"/var/lib/libvirt/images/web01.qcow2", sha(102)), fss, changes)
+
+
+def manifest():
+    fs = filesystem("/dev/sda1")
+    data = filesystem("/dev/sdb1", label=b"data", mountpoint=None, size=10 << 20)
+    entries = [
+        (b"/", stat("directory", 4096, 0o755)),
+        (b"/bin", stat("symlink", 7, 0o777, target=b"usr/bin")),
+        (b"/dev", stat("directory", 4096, 0o755)),
+        (b"/dev/null", stat("char", 0, 0o666, rdev=(1 << 8) | 3)),
+        (b"/dev/sda", stat("block", 0, 0o660, gid=6, rdev=(8 << 8) | 0)),
+        (b"/etc", stat("directory", 4096, 0o755)),
+        (b"/etc/hostname", stat(size=6, sha=sha(1))),
+        (b"/etc/shadow", stat(size=1024, mode=0o640, gid=42, sha=sha(2))),
+        (b"/run", stat("directory", 4096, 0o755)),
+        (b"/run/fifo", stat("fifo", 0, 0o600)),
+        (b"/run/sock", stat("socket", 0, 0o777)),
+        (b"/srv", stat("directory", 4096, 0o1777, mtime=-1_500_000_000)),
+    ] + [(p, stat(size=i, sha=sha(10 + i), target=b"\xff<x> y", xattrs=[(b"user.\n", b"\0\xff")]))
+         for i, p in enumerate(sorted(b"/srv/" + h[5:].replace(b"/", b"_") for h in HOSTILE + [b"/srv/*?[#glob"]))]
+    entries.append((b"/srv/link \xff", stat("symlink", 9, 0o777, target=b"a b\\c\n\xff")))
+    entries.sort(key=lambda e: e[0].split(b"/"))
+
+    def entry(p, st, device):
+        e = {"filesystem": device}
+        e.update(name_fields("path", p))
+        e.update(st)
+        return e
+    doc = {"format": "virt-diff-manifest", "version": 1, "key": KEY_A,
+           "images": side(b"/var/lib/libvirt/images/web01.qcow2", KEY_A)["images"],
+           "exported_at": "2026-12-05T10:00:00Z", "inspected": True, "os": "Debian GNU/Linux 12",
+           "filesystems": [fs, data],
+           "trees": [{"tree": "/", "entries": [entry(p, st, "/dev/sda1") for p, st in entries]},
+                     {"tree": "/dev/sdb1", "entries": [entry(b"/", stat("directory", 4096, 0o755), "/dev/sdb1"),
+                                                       entry(b"/data.txt", stat(size=5, sha=sha(99)), "/dev/sdb1")]}]}
+    return doc
 
 
 def main(argv):
@@ -256,6 +294,8 @@ def main(argv):
         doc, out = hostile(), argv[2]
     elif len(argv) >= 3 and argv[1] == "small":
         doc, out = small(), argv[2]
+    elif len(argv) >= 3 and argv[1] == "manifest":
+        doc, out = manifest(), argv[2]
     elif len(argv) >= 4 and argv[1] == "big":
         doc, out = big(int(argv[2])), argv[3]
     else:

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The reports (--output=markdown, --output=html), with no daemon and no
+# The reports (--output=markdown, --output=html) and the manifest writers
+# (virt-diffctl manifest --output=csv|mtree), with no daemon and no
 # appliance: result documents made by tests/make-result.py (the result
 # JSON is the interface) are written by the client's writers
 # (render-result) and checked against golden Markdown files, at the
@@ -73,6 +74,35 @@ for doc in small hostile; do
         "$PYTHON" "$SRCDIR/tests/check-report.py" $doc "$TEST_TMPDIR/$doc.json" "$TEST_TMPDIR/$doc.html" "$ARTIFACTS" ||
                 fail "the $doc report in chromium"
 done
+
+# ---- manifests: CSV and mtree, read back by other tools ----
+"$PYTHON" "$SRCDIR/tests/make-result.py" --check "$SRCDIR/schemas/manifest.schema.json" manifest \
+        "$TEST_TMPDIR/manifest.json" || fail "make-result.py manifest"
+"$RENDER" --manifest=mtree "$TEST_TMPDIR/manifest.json" >"$TEST_TMPDIR/manifest.mtree" || fail "render-result --manifest=mtree"
+cmp -s "$GOLDEN/manifest.mtree" "$TEST_TMPDIR/manifest.mtree" || {
+        diff -u "$GOLDEN/manifest.mtree" "$TEST_TMPDIR/manifest.mtree" >&2 || true
+        fail "the mtree form differs from tests/golden/manifest.mtree"
+}
+"$RENDER" --manifest=csv "$TEST_TMPDIR/manifest.json" >"$TEST_TMPDIR/manifest.csv" || fail "render-result --manifest=csv"
+"$PYTHON" "$SRCDIR/tests/check-manifest.py" csv "$TEST_TMPDIR/manifest.json" "$TEST_TMPDIR/manifest.csv" ||
+        fail "the manifest as CSV"
+if command -v bsdtar >/dev/null; then
+        # In an empty directory: bsdtar would take the content of a file
+        # the spec names from the working directory.
+        mkdir "$TEST_TMPDIR/empty"
+        (cd "$TEST_TMPDIR/empty" && bsdtar -cf "$TEST_TMPDIR/manifest.tar" "@$TEST_TMPDIR/manifest.mtree") \
+                2>"$TEST_TMPDIR/bsdtar.err" || { cat "$TEST_TMPDIR/bsdtar.err" >&2; fail "bsdtar -cf - @manifest.mtree"; }
+        "$PYTHON" "$SRCDIR/tests/check-manifest.py" tar "$TEST_TMPDIR/manifest.json" "$TEST_TMPDIR/manifest.tar" ||
+                fail "the mtree as bsdtar reads it"
+else
+        note "bsdtar is not installed (libarchive-tools): the mtree form not read back"
+fi
+if command -v mtree >/dev/null; then
+        n=$(mtree -C -f "$TEST_TMPDIR/manifest.mtree" | wc -l) || fail "mtree -C -f manifest.mtree"
+        want=$(grep -vc '^#' "$TEST_TMPDIR/manifest.mtree")
+        [ "$n" = "$want" ] || fail "mtree -C read $n entries, expected $want"
+        pass "mtree(8) reads the mtree form: $n entries"
+fi
 
 # 100,000 changes: how long the page takes is printed, not asserted.
 "$PYTHON" "$SRCDIR/tests/make-result.py" big 100000 "$TEST_TMPDIR/big.json" || fail "make-result.py big"

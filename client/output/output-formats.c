@@ -9,7 +9,7 @@
 
 /* RFC 4180: quoted when it holds a comma, a quote or a line break, quotes
  * doubled. Names are written as their exact bytes. */
-static void csv_field(FILE *f, const char *s, size_t len, bool last) {
+void csv_field(FILE *f, const char *s, size_t len, bool last) {
         if (s && strcspn(s, ",\"\r\n") < len) {
                 fputc('"', f);
                 for (size_t i = 0; i < len; i++) {
@@ -23,11 +23,11 @@ static void csv_field(FILE *f, const char *s, size_t len, bool last) {
         fputc(last ? '\n' : ',', f);
 }
 
-static void csv_string(FILE *f, const char *s, bool last) {
+void csv_string(FILE *f, const char *s, bool last) {
         csv_field(f, s, s ? strlen(s) : 0, last);
 }
 
-static void csv_bytes(FILE *f, json_object *o, const char *key, bool last) {
+void csv_bytes(FILE *f, json_object *o, const char *key, bool last) {
         _cleanup_free_ char *b = NULL;
         size_t n = 0;
         if (o && json_get_bytes(o, key, &b, &n) < 0)

@@ -46,6 +46,12 @@ const char *stat_checksum(json_object *stat);
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);
 
+/* CSV fields (RFC 4180), each followed by ',' or, when last, a newline:
+ * bytes as they are, a string, o's KEY as its exact bytes (output-formats.c). */
+void csv_field(FILE *f, const char *s, size_t len, bool last);
+void csv_string(FILE *f, const char *s, bool last);
+void csv_bytes(FILE *f, json_object *o, const char *key, bool last);
+
 /* The writers, one per format, each for the whole (filtered) result. */
 int output_text(FILE *f, json_object *result, const OutputOptions *o);
 int output_csv(FILE *f, json_object *result, const OutputOptions *o);

@@ -59,3 +59,18 @@ int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool
  * once it is whole. */
 int output_write_file(const char *path, json_object *result, const OutputOptions *o);
 
+
+/* ---- manifests (virt-diffctl manifest): the exported manifest document
+ * (schemas/manifest.schema.json) as it is, as CSV, or as a BSD mtree
+ * specification ---- */
+
+typedef enum ManifestFormat {
+        MANIFEST_JSON,
+        MANIFEST_CSV,   /* a header row, then one row an entry */
+        MANIFEST_MTREE, /* mtree(5): type, mode, uid, gid, nlink, time, size, link, device, sha256digest */
+        _MANIFEST_FORMAT_MAX,
+} ManifestFormat;
+
+const char *manifest_format_to_string(ManifestFormat f);
+int manifest_format_from_string(const char *s); /* -EINVAL when unknown */
+int manifest_output_write(FILE *f, json_object *manifest, ManifestFormat format);

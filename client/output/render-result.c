@@ -1,6 +1,8 @@
 /* A test helper: writes a saved result document (virt-diff --json) in
  * another format, as virt-diff would have, with no daemon and no image.
  *   render-result [--output=FORMAT] [--max-bytes=N] [-t TYPE] [-u] [FILE]
+ * or an exported manifest as virt-diffctl manifest would:
+ *   render-result --manifest=json|csv|mtree [FILE]
  * Reads stdin without FILE; exit status 0, or 2 with one line on stderr. */
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,11 +17,12 @@ int main(int argc, char *argv[]) {
                 {"max-bytes", required_argument, NULL, 'M'},
                 {"type", required_argument, NULL, 't'},
                 {"unified", no_argument, NULL, 'u'},
+                {"manifest", required_argument, NULL, 'm'},
                 {},
         };
         OutputOptions o = {.now = 1700000000};
         char *types[2] = {};
-        int c, r;
+        int c, r, manifest = -1;
 
         while ((c = getopt_long(argc, argv, "t:u", options, NULL)) >= 0)
                 switch (c) {
@@ -41,6 +44,13 @@ int main(int argc, char *argv[]) {
                 case 'u':
                         o.unified = true;
                         break;
+                case 'm':
+                        manifest = manifest_format_from_string(optarg);
+                        if (manifest < 0) {
+                                fprintf(stderr, "render-result: unknown manifest format '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
                 default:
                         return 2;
                 }
@@ -50,7 +60,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "render-result: cannot read the result: %s\n", json_util_get_last_err());
                 return 2;
         }
-        r = output_write(stdout, result, &o);
+        r = manifest >= 0 ? manifest_output_write(stdout, result, (ManifestFormat) manifest)
+                          : output_write(stdout, result, &o);
         json_object_put(result);
         if (r < 0) {
                 fprintf(stderr, "render-result: %s\n", strerror(-r));
