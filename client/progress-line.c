@@ -1,6 +1,5 @@
 #include "progress-line.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -54,36 +53,22 @@ static int mkdir_parents(const char *path) {
 }
 
 int phase_times_save(const PhaseTimes *t, const char *path) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd, r;
+        char *tmp;
+        FILE *f;
+        int r;
 
         if (!path)
                 return -EINVAL;
         r = mkdir_parents(path);
         if (r < 0)
                 return r;
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                (void) close(fd);
-                (void) unlink(tmp);
+        r = fopen_temporary(path, &f, &tmp);
+        if (r < 0)
                 return r;
-        }
         for (Phase p = PHASE_NONE + 1; p < _PHASE_MAX; p++)
                 if (t->usec[p])
                         fprintf(f, "%s %.2f\n", phase_to_string(p), (double) t->usec[p] / 1e6);
-        r = fclose(TAKE_PTR(f)) == 0 ? 0 : -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
+        return fclose_and_rename(f, tmp, path, ferror(f) ? -EIO : 0);
 }
 
 void progress_line_init(ProgressLine *l, const PhaseTimes *last, uint64_t now) {

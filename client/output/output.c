@@ -3,10 +3,8 @@
 #include "output/output.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/util.h"
 #include "output/output-internal.h"
@@ -81,35 +79,11 @@ int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool
 }
 
 int output_write_file(const char *path, json_object *result, const OutputOptions *o) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd, k;
+        char *tmp;
+        FILE *f;
+        int k = fopen_temporary(path, &f, &tmp);
 
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        /* Written beside its final name and renamed: a reader never sees
-         * half a report, and an old one stays until the new one is whole. */
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                k = -errno;
-                (void) close(fd);
-                (void) unlink(tmp);
-                return k;
-        }
-        /* mkostemp makes it 0600; a report is as readable as any output. */
-        mode_t mask = umask(0);
-        umask(mask);
-        (void) fchmod(fd, 0666 & ~mask);
-
-        k = output_write(f, result, o);
-        if (k >= 0 && fclose(TAKE_PTR(f)) != 0)
-                k = -errno;
-        if (k >= 0 && rename(tmp, path) < 0)
-                k = -errno;
         if (k < 0)
-                (void) unlink(tmp);
-        return k;
+                return k;
+        return fclose_and_rename(f, tmp, path, output_write(f, result, o));
 }
