@@ -504,9 +504,10 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         /* Better now than after a long diff. */
         if (a->output.html_path && report_dir_check(a->output.html_path, prog) < 0)
                 return -EINVAL;
-        if (a->output.unified && (of == OUTPUT_CSV || of == OUTPUT_SUMMARY)) {
-                fprintf(stderr, "%s: conflicting options -u and %s (diffs go in text, virt-diff, json or ndjson)\n",
-                        prog, format_choice.set_by);
+        /* With --html the diffs have a place to go. */
+        if (a->output.unified && (of == OUTPUT_CSV || of == OUTPUT_SUMMARY) && !a->output.html_path) {
+                fprintf(stderr, "%s: conflicting options -u and %s (diffs go in text, virt-diff, json, ndjson, "
+                        "markdown or html, or --html)\n", prog, format_choice.set_by);
                 return -EINVAL;
         }
 

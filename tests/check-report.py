@@ -7,6 +7,8 @@ name in the hostile fixture made an element or ran a script.
   check-report.py small RESULT.json REPORT.html ARTIFACTS-DIR
   check-report.py hostile RESULT.json REPORT.html ARTIFACTS-DIR
   check-report.py big RESULT.json REPORT.html ARTIFACTS-DIR   (prints times)
+  check-report.py result RESULT.json REPORT.html ARTIFACTS-DIR
+                                   any result: counts, every name, no error
   check-report.py markdown RESULT.json REPORT.md      (rendered by cmark-gfm,
                                                        GitHub's own renderer)
 
@@ -241,6 +243,18 @@ def hostile(result, html, artifacts):
     print("ok - hostile names: shown as text with and without scripting, no element made, no script run")
 
 
+def result(result, html, artifacts):
+    with Browser() as b:
+        b.open("file://" + html)
+        b.wait_for(READY)
+        common_checks(b, result, "result")
+        open_all(b)
+        check(titles(b) == expected_titles(result), "result: names %s" % titles(b))
+        b.screenshot(os.path.join(artifacts, "report-result.png"), full_page=True)
+        check(not b.problems(), "result: %s" % b.problems())
+    print("ok - the report in chromium: its counts and every change's name")
+
+
 def big(result, html, artifacts):
     n = len(result["changes"])
     size = os.path.getsize(html)
@@ -330,7 +344,7 @@ def main(argv):
         with open(argv[2], encoding="utf-8") as f:
             markdown(json.load(f), argv[3])
         return 0
-    if len(argv) != 5 or argv[1] not in ("small", "hostile", "big"):
+    if len(argv) != 5 or argv[1] not in ("small", "hostile", "big", "result"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     with open(argv[2], encoding="utf-8") as f:

@@ -32,6 +32,8 @@ golden() { # NAME RESULT ARGS...
         shift 2
         "$RENDER" --output=markdown "$@" "$TEST_TMPDIR/$doc.json" >"$TEST_TMPDIR/$name.md" ||
                 fail "render-result --output=markdown $* $doc"
+        # UPDATE_GOLDEN=1: take this run's output as the new golden file.
+        [ -z "${UPDATE_GOLDEN:-}" ] || cp "$TEST_TMPDIR/$name.md" "$GOLDEN/report-$name.md"
         if ! cmp -s "$GOLDEN/report-$name.md" "$TEST_TMPDIR/$name.md"; then
                 diff -u "$GOLDEN/report-$name.md" "$TEST_TMPDIR/$name.md" >&2 || true
                 fail "markdown $* of $doc differs from tests/golden/report-$name.md"
