@@ -3,19 +3,9 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "command.h"
 #include "common/names.h"
-#include "connect.h"
 
-
-static void cache_help(const char *prog) {
-        printf("Usage: %s [--session|--system|--private] stats|list|purge [IMAGE]|verify\n\n"
-               "  stats          Size, budget, hits and misses of the manifest cache\n"
-               "  list           Cached manifests, most recently used first\n"
-               "  purge [IMAGE]  Forget the manifests of IMAGE's current content, or all\n"
-               "  verify         Check the cache database's integrity\n"
-               "Exit status: 0 success, 1 verify found a problem, 2 trouble.\n",
-               prog);
-}
 
 static void format_time(int64_t usec, char buf[static 32]) {
         time_t t = (time_t) (usec / 1000000);
@@ -24,7 +14,7 @@ static void format_time(int64_t usec, char buf[static 32]) {
                 snprintf(buf, 32, "-");
 }
 
-static int do_stats(const char *prog, Connection *c, sd_bus_error *err) {
+static int do_stats(Connection *c, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(c->bus, c->destination, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, "CacheStats", err,
                                    &reply, NULL);
@@ -59,7 +49,6 @@ static int do_stats(const char *prog, Connection *c, sd_bus_error *err) {
                 if (r < 0)
                         return r;
         }
-        (void) prog;
         return r < 0 ? r : 0;
 }
 
@@ -86,16 +75,11 @@ static int do_list(Connection *c, sd_bus_error *err) {
 
 static int do_purge(Connection *c, const char *image, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *abs = NULL;
-        if (image && image[0] != '/') {
-                _cleanup_free_ char *cwd = getcwd(NULL, 0);
-                abs = cwd ? path_join(cwd, image) : NULL;
-                if (!abs)
-                        return -ENOMEM;
-                image = abs;
-        }
+        _cleanup_free_ char *abs = image ? command_absolute_path(image) : NULL;
+        if (image && !abs)
+                return -ENOMEM;
         int r = sd_bus_call_method(c->bus, c->destination, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, "CachePurge", err,
-                                   &reply, "s", image ? image : "");
+                                   &reply, "s", strempty(abs));
         if (r < 0)
                 return r;
         uint64_t removed;
@@ -106,7 +90,7 @@ static int do_purge(Connection *c, const char *image, sd_bus_error *err) {
         return 0;
 }
 
-static int do_verify(Connection *c, sd_bus_error *err, bool *ok) {
+static int do_verify(Connection *c, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = sd_bus_call_method(c->bus, c->destination, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, "CacheVerify", err,
                                    &reply, NULL);
@@ -117,60 +101,44 @@ static int do_verify(Connection *c, sd_bus_error *err, bool *ok) {
         r = sd_bus_message_read(reply, "bs", &b, &message);
         if (r < 0)
                 return r;
-        *ok = b;
         printf("%s%s%s\n", b ? "ok" : "damaged", message[0] ? ": " : "", message);
-        return 0;
+        return b ? 0 : 1;
+}
+
+static const char *check_verb(char **operands, int n) {
+        const char *verb = operands[0];
+        bool known = streq_ptr(verb, "stats") || streq_ptr(verb, "list") || streq_ptr(verb, "purge") ||
+                     streq_ptr(verb, "verify");
+        if (!known || n > (streq_ptr(verb, "purge") ? 2 : 1))
+                return "expected stats, list, purge [IMAGE] or verify";
+        return NULL;
+}
+
+static int cache_run(Connection *c, char **operands, int n, void *userdata _unused_, sd_bus_error *err) {
+        const char *verb = operands[0];
+        if (streq_ptr(verb, "stats"))
+                return do_stats(c, err);
+        if (streq_ptr(verb, "list"))
+                return do_list(c, err);
+        if (streq_ptr(verb, "purge"))
+                return do_purge(c, n > 1 ? operands[1] : NULL, err);
+        return do_verify(c, err);
 }
 
 int cache_command(const char *prog, int argc, char *argv[]) {
-        static const struct option options[] = {
-                {"help", no_argument, NULL, 'h'},
-                CONNECT_LONG_OPTIONS,
-                {},
+        static const Command cmd = {
+                .usage = "[--session|--system|--private] stats|list|purge [IMAGE]|verify",
+                .help = "\n"
+                        "  stats          Size, budget, hits and misses of the manifest cache\n"
+                        "  list           Cached manifests, most recently used first\n"
+                        "  purge [IMAGE]  Forget the manifests of IMAGE's current content, or all\n"
+                        "  verify         Check the cache database's integrity\n"
+                        "Exit status: 0 success, 1 verify found a problem, 2 trouble.\n",
+                .min_operands = 1,
+                .max_operands = -1,
+                .operands_error = "expected stats, list, purge [IMAGE] or verify",
+                .check_operands = check_verb,
+                .run = cache_run,
         };
-        ConnectMode mode = CONNECT_AUTO;
-        int c;
-
-        opterr = 0;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        cache_help(prog);
-                        return 0;
-                default:
-                        if (connection_mode_option(c, &mode))
-                                break;
-                        fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
-                        return 2;
-                }
-
-        const char *verb = optind < argc ? argv[optind] : NULL;
-        int extra = argc - optind - 1;
-        if (!verb || (strcmp(verb, "purge") == 0 ? extra > 1 : extra > 0) ||
-            !(strcmp(verb, "stats") == 0 || strcmp(verb, "list") == 0 || strcmp(verb, "purge") == 0 ||
-              strcmp(verb, "verify") == 0)) {
-                fprintf(stderr, "%s: expected stats, list, purge [IMAGE] or verify (try --help)\n", prog);
-                return 2;
-        }
-
-        Connection conn;
-        int r = connection_open_or_say(&conn, mode, false, prog);
-        if (r < 0)
-                return 2;
-        sd_bus_error err = SD_BUS_ERROR_NULL;
-        bool ok = true;
-        if (strcmp(verb, "stats") == 0)
-                r = do_stats(prog, &conn, &err);
-        else if (strcmp(verb, "list") == 0)
-                r = do_list(&conn, &err);
-        else if (strcmp(verb, "purge") == 0)
-                r = do_purge(&conn, extra == 1 ? argv[optind + 1] : NULL, &err);
-        else
-                r = do_verify(&conn, &err, &ok);
-        if (r < 0)
-                fprintf(stderr, "%s: %s\n", prog, sd_bus_error_is_set(&err) ? err.message : strerror(-r));
-        sd_bus_error_free(&err);
-        connection_close(&conn);
-        return r < 0 ? 2 : ok ? 0 : 1;
+        return command_run(&cmd, prog, argc, argv, NULL);
 }

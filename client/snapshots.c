@@ -3,20 +3,9 @@
 #include <getopt.h>
 #include <time.h>
 
+#include "command.h"
 #include "common/names.h"
-#include "connect.h"
 
-
-static void snapshots_help(const char *prog) {
-        printf("Usage: %s [-c URI] [--session|--system|--private] DOMAIN\n\n"
-               "Lists the snapshots of a libvirt domain, oldest first: name, creation time,\n"
-               "the domain's state when taken, internal or external, parent, and '*' for\n"
-               "the current one.\n\n"
-               "  -c, --connect URI  Libvirt URI (default: libvirt's)\n"
-               "  -h, --help         Show this help\n"
-               "Exit status: 0 success, 2 trouble.\n",
-               prog);
-}
 
 static int list(Connection *c, const char *uri, const char *domain, sd_bus_error *err) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -44,50 +33,43 @@ static int list(Connection *c, const char *uri, const char *domain, sd_bus_error
         return r;
 }
 
+static bool snapshots_option(int c, const char *arg, void *userdata) {
+        if (c != 'c')
+                return false;
+        *(const char **) userdata = arg;
+        return true;
+}
+
+static const char *check_domain(char **operands _unused_, int n) {
+        return n != 1 ? "expected one DOMAIN" : NULL;
+}
+
+static int snapshots_run(Connection *c, char **operands, int n _unused_, void *userdata, sd_bus_error *err) {
+        return list(c, *(const char **) userdata, operands[0], err);
+}
+
 int snapshots_command(const char *prog, int argc, char *argv[]) {
         static const struct option options[] = {
-                {"help", no_argument, NULL, 'h'},
                 {"connect", required_argument, NULL, 'c'},
-                CONNECT_LONG_OPTIONS,
                 {},
         };
-        ConnectMode mode = CONNECT_AUTO;
+        static const Command cmd = {
+                .usage = "[-c URI] [--session|--system|--private] DOMAIN",
+                .help = "\nLists the snapshots of a libvirt domain, oldest first: name, creation time,\n"
+                        "the domain's state when taken, internal or external, parent, and '*' for\n"
+                        "the current one.\n\n"
+                        "  -c, --connect URI  Libvirt URI (default: libvirt's)\n"
+                        "  -h, --help         Show this help\n"
+                        "Exit status: 0 success, 2 trouble.\n",
+                .options = options,
+                .short_options = "c:",
+                .option = snapshots_option,
+                .min_operands = 1,
+                .max_operands = -1,
+                .operands_error = "expected one DOMAIN",
+                .check_operands = check_domain,
+                .run = snapshots_run,
+        };
         const char *uri = NULL;
-        int c;
-
-        opterr = 0;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "+:hc:", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        snapshots_help(prog);
-                        return 0;
-                case 'c':
-                        uri = optarg;
-                        break;
-                case ':':
-                        fprintf(stderr, "%s: option '%s' needs an argument (try --help)\n", prog, argv[optind - 1]);
-                        return 2;
-                default:
-                        if (connection_mode_option(c, &mode))
-                                break;
-                        fprintf(stderr, "%s: unknown option '%s' (try --help)\n", prog, argv[optind - 1]);
-                        return 2;
-                }
-        if (argc - optind != 1) {
-                fprintf(stderr, "%s: expected one DOMAIN (try --help)\n", prog);
-                return 2;
-        }
-
-        Connection conn;
-        int r = connection_open_or_say(&conn, mode, false, prog);
-        if (r < 0)
-                return 2;
-        sd_bus_error err = SD_BUS_ERROR_NULL;
-        r = list(&conn, uri, argv[optind], &err);
-        if (r < 0)
-                fprintf(stderr, "%s: %s\n", prog, sd_bus_error_is_set(&err) ? err.message : strerror(-r));
-        sd_bus_error_free(&err);
-        connection_close(&conn);
-        return r < 0 ? 2 : 0;
+        return command_run(&cmd, prog, argc, argv, &uri);
 }

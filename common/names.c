@@ -139,3 +139,7 @@ const char *fs_field_to_string(unsigned bit_index) {
 ChangeKind change_kind_from_string(const char *s) {
         return (ChangeKind) lookup(change_kind_table, _CHANGE_KIND_MAX, s, _CHANGE_KIND_MAX);
 }
+
+FsChangeKind fs_change_kind_from_string(const char *s) {
+        return (FsChangeKind) lookup(fs_change_kind_table, _FS_CHANGE_KIND_MAX, s, _FS_CHANGE_KIND_MAX);
+}

@@ -107,6 +107,7 @@ typedef enum FsChangeKind {
 } FsChangeKind;
 
 const char *fs_change_kind_to_string(FsChangeKind k);
+FsChangeKind fs_change_kind_from_string(const char *s); /* _FS_CHANGE_KIND_MAX if none */
 
 typedef enum FsField {
         FS_FIELD_TYPE = 1u << 0,

@@ -3,6 +3,7 @@
 
 #include "bus/manager.h"
 #include "common/log.h"
+#include "worker/protocol.h"
 #include "worker/worker.h"
 
 static void help(void) {
@@ -144,21 +145,21 @@ int main(int argc, char *argv[]) {
                                 fprintf(stderr, "virt-diffd: invalid --max-running '%s'\n", optarg);
                                 return 2;
                         }
-                        m->max_running = (unsigned) v;
+                        m->limits.max_running = (unsigned) v;
                         break;
                 case ARG_MAX_QUEUE:
                         if (parse_uint(optarg, 100000, &v) < 0) {
                                 fprintf(stderr, "virt-diffd: invalid --max-queue '%s'\n", optarg);
                                 return 2;
                         }
-                        m->max_queue = (unsigned) v;
+                        m->limits.max_queue = (unsigned) v;
                         break;
                 case ARG_MAX_PER_CALLER:
                         if (parse_uint(optarg, 100000, &v) < 0 || v == 0) {
                                 fprintf(stderr, "virt-diffd: invalid --max-jobs-per-caller '%s'\n", optarg);
                                 return 2;
                         }
-                        m->max_jobs_per_caller = (unsigned) v;
+                        m->limits.max_jobs_per_caller = (unsigned) v;
                         break;
                 case ARG_POOL_SIZE:
                         if (parse_uint(optarg, 1000, &v) < 0) {

@@ -1,4 +1,4 @@
--- The manifest store of virt-diffd (daemon/store.c): every manifest the
+-- The manifest store of virt-diffd (daemon/store/store.c): every manifest the
 -- daemon scanned, keyed by the content key of the side it describes, and
 -- the stat records that spare re-hashing an untouched image.
 --
@@ -6,8 +6,8 @@
 -- application_id (0x76646966, "vdif") marks the file as ours. This file is
 -- always the whole current schema; the daemon runs it, in one transaction,
 -- on an empty database only. To change the schema: edit this file, raise
--- user_version below and STORE_SCHEMA_VERSION in daemon/store.c together,
--- and append to migrations[] in daemon/store.c the statements that take a
+-- user_version below and STORE_SCHEMA_VERSION in daemon/store/store.c together,
+-- and append to migrations[] in daemon/store/store.c the statements that take a
 -- database of the previous version to the new one. On open, an older
 -- database runs every step from its version on, all in one transaction
 -- (each step followed by its user_version); a newer one is refused and left
@@ -120,7 +120,7 @@ INSERT INTO counters (name, value) VALUES ('hits', 0), ('misses', 0);
 -- shared by every manifest, image and path with that content, and so that
 -- a diff against a cached reference needs no appliance. Only small files
 -- are kept, and contents are evicted least recently used first beyond
--- their own budget (daemon/store-content.c).
+-- their own budget (daemon/store/store-content.c).
 CREATE TABLE contents (
         id INTEGER PRIMARY KEY,
         sha256 BLOB UNIQUE NOT NULL,     -- of data, checked on load

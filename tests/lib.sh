@@ -229,24 +229,24 @@ daemon_log() {
 # and works around it; once the bug is gone the test FAILS, asking for the
 # name to be deleted here, which turns it into an ordinary assertion again.
 #
-# owner-gone-spin: daemon/manager.c on_owner_gone() returns 0; sd-bus then
+# owner-gone-spin: daemon/bus/job-bus.c on_owner_gone() returns 0; sd-bus then
 #   puts the job's emptied sd_bus_track back on its queue and calls the
 #   handler again, forever: once the client that submitted a job has left,
 #   the daemon spins at 100% CPU in sd_event_run() and never reads the bus
 #   again (callers time out) until its idle timer ends it.
 #
-# os-tree-prefix: client/output.c change_label() prefixes every path with
+# os-tree-prefix: client/output/output-text.c output_change_label() prefixes every path with
 #   "TREE:" once changes come from more than one tree, also for the
 #   inspected OS's tree "/": "/:/boot/grub.cfg: File modified" where the
 #   guest path "/boot/grub.cfg" is meant (PRODUCT.md, Paths).
 #
-# truncated-as-corrupt: daemon/image-source.c check_qcow2() finds a
+# truncated-as-corrupt: daemon/source/disk.c check_qcow2() finds a
 #   truncated qcow2 by "image-end-offset > file size", but qemu-img check
 #   (7.2) reports the end of a cut file as its size and counts the clusters
 #   past it as corruptions: a truncated copy is refused as CorruptImage
 #   ("corrupt qcow2 image: 7 corruptions"), never as TruncatedImage.
 #
-# backing-not-named: daemon/image-source.c classify_qemu_img_error() spots a
+# backing-not-named: daemon/source/disk.c classify_qemu_img_error() spots a
 #   missing backing file by the word "backing" in qemu-img's message, which
 #   qemu-img 7.2 does not print ("Could not open 'base.qcow2': ... No such
 #   file or directory"): the overlay is refused as InvalidImage, "not a

@@ -54,7 +54,7 @@ int output_csv(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         for (size_t i = 0; i < json_array_length(fss); i++) {
                 json_object *fs = json_object_array_get_idx(fss, i), *side = present_side(fs);
                 const char *change = json_get_string(fs, "change");
-                if (!change || strcmp(change, "unchanged") == 0)
+                if (fs_change_kind_from_string(change) == FS_UNCHANGED || !change)
                         continue;
                 csv_string(f, "filesystem", false);
                 csv_string(f, change, false);
@@ -123,16 +123,13 @@ int output_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_)
 
 int output_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         json_object *s = json_get(result, "summary", json_type_object);
-        int64_t n[5];
-        static const char *const keys[] = {"added", "removed", "modified", "metadata", "type"};
 
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                n[i] = json_object_get_int64(json_get(s, keys[i], json_type_int));
-        fprintf(f, "%" PRIi64 " added, %" PRIi64 " removed, %" PRIi64 " modified, %" PRIi64 " metadata", n[0], n[1],
-                n[2], n[3]);
-        /* Type changes are rare: named only when there are some. */
-        if (n[4] > 0)
-                fprintf(f, ", %" PRIi64 " type", n[4]);
+        for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++) {
+                int64_t n = json_object_get_int64(json_get(s, change_kind_to_string(k), json_type_int));
+                /* Type changes are rare: named only when there are some. */
+                if (k != CHANGE_TYPE || n > 0)
+                        fprintf(f, "%s%" PRIi64 " %s", k > 0 ? ", " : "", n, change_kind_to_string(k));
+        }
         fputc('\n', f);
         return ferror(f) ? -EIO : 0;
 }

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "common/names.h"
 #include "common/quote.h"
 #include "common/util.h"
 #include "output/output.h"
@@ -60,10 +61,6 @@ int output_summary(FILE *f, json_object *result, const OutputOptions *o);
 int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o);
 int output_markdown(FILE *f, json_object *result, const OutputOptions *o);
 int output_html(FILE *f, json_object *result, const OutputOptions *o);
-
-/* -t: a new result holding only what passes the filter, the elements
- * shared with the original by reference (output-filter.c). */
-int output_result_filter(json_object *result, const OutputOptions *o, json_object **ret);
 
 /* ---- what the reports share (output-report.c) ---- */
 

@@ -1,14 +1,9 @@
-/* The text writer: one line a filesystem or entry, as virt-diff users
- * know it; -l adds kinds, sizes and fields, -u the content diffs. */
+/* The text writer: one line a change, in the style of virt-diff's
+ * listing, with -l (long), -m (mount points) and the field options. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "common/base64.h"
 #include "common/quote.h"
-#include "common/util.h"
 #include "output/output-internal.h"
 
 /* Quotes the bytes of o's KEY; NULL when absent or out of memory. */
@@ -53,7 +48,7 @@ static int filesystem_write(FILE *f, json_object *fs, const OutputOptions *o) {
 
         if (!device)
                 return -EINVAL;
-        if (streq_ptr(change, "unchanged"))
+        if (fs_change_kind_from_string(change) == FS_UNCHANGED)
                 return 0;
 
         fprintf(f, "%s: Filesystem %s", device, strempty(change));
@@ -175,14 +170,15 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
         json_object *old = json_get(c, "old", json_type_object), *new = json_get(c, "new", json_type_object);
         const char *old_kind = json_get_string(old, "kind") ?: kind, *new_kind = json_get_string(new, "kind") ?: kind;
 
+        ChangeKind ck = change_kind_from_string(change);
         if (!label)
                 return -EINVAL;
 
         fprintf(f, "%s: ", label);
         if (!o->long_listing) {
-                if (streq_ptr(change, "type"))
+                if (ck == CHANGE_TYPE)
                         fprintf(f, "Type changed (%s -> %s)", strempty(old_kind), strempty(new_kind));
-                else if (streq_ptr(change, "metadata")) {
+                else if (ck == CHANGE_METADATA) {
                         fprintf(f, "%s metadata changed (", kind_noun(kind));
                         fields_write(f, fields, ", ");
                         fputc(')', f);
@@ -197,11 +193,11 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
         char size[32];
         format_size(size, json_object_get_uint64(json_get(c, "size", json_type_int)), o->human);
         fprintf(f, "%s, size: %s", change, size);
-        if (streq_ptr(change, "type"))
+        if (ck == CHANGE_TYPE)
                 fprintf(f, ", kind: %s -> %s", strempty(old_kind), strempty(new_kind));
         else if (!streq_ptr(kind, "file"))
                 fprintf(f, ", kind: %s", strempty(kind));
-        if (streq_ptr(change, "metadata") || (streq_ptr(change, "modified") && fields_beyond_content(fields))) {
+        if (ck == CHANGE_METADATA || (ck == CHANGE_MODIFIED && fields_beyond_content(fields))) {
                 fputs(", fields: ", f);
                 fields_write(f, fields, ",");
         }

@@ -135,7 +135,7 @@ int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o) {
                 _cleanup_free_ char *dev = NULL, *q = NULL;
                 size_t n;
 
-                if (!change || streq_ptr(change, "unchanged") || json_get_bytes(fs, "device", &dev, &n) < 0)
+                if (!change || fs_change_kind_from_string(change) == FS_UNCHANGED || json_get_bytes(fs, "device", &dev, &n) < 0)
                         continue;
                 q = quote_bytes(dev, n);
                 fprintf(f, "# filesystem %s: %s\n", change, q ? q : "?");

@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "manifest/manifest-wire.h"
-#include "worker/worker.h"
+#include "worker/protocol.h"
 
 extern char **environ;
 

@@ -1,10 +1,10 @@
-/* The Job object on the bus: properties published from the worker's
- * reports at most ten times a second, a unicast Completed signal, Wait(),
- * Cancel() and GetResult(). */
+/* The Job objects on the bus, one per listed job of the job table
+ * (whichever front-end started it): properties published from the job's
+ * reports at most ten times a second to its owner, a unicast Completed
+ * signal, Wait(), Cancel() and GetResult(). */
 #include "bus/manager.h"
 #include "bus/polkit.h"
 #include "common/log.h"
-#include "job/job.h"
 
 #define EMIT_INTERVAL_USEC (100 * 1000ULL)
 
@@ -69,13 +69,40 @@ static int append_status(sd_bus_message *m, const Job *j, const char *name, bool
         return -ENOENT;
 }
 
+/* The bus's own state for a job, in j->frontend[m->job_slot]. */
+typedef struct BusJob {
+        Manager *manager;
+        Job *job;
+        char *path;
+        bool ours;                   /* started by a Compare call on this bus */
+        sd_bus_message *pending_compare;
+        sd_bus_message **waiters;
+        size_t n_waiters;
+        sd_event_source *emit_timer;
+        uint64_t last_emit_usec;
+        uint32_t emitted_state;      /* the State last sent */
+        sd_bus_track *track;
+} BusJob;
+
+static BusJob *bus_job(Manager *m, Job *j) {
+        return j->frontend[m->job_slot];
+}
+
+char *job_bus_path(const Job *j) {
+        char *path;
+        return asprintf(&path, VD_JOB_PATH_PREFIX "/%" PRIu64, j->id) < 0 ? NULL : path;
+}
+
 /* PropertiesChanged, but addressed to the job's owner only: a job's
- * progress is nobody else's business. */
-static int emit_status(Job *j) {
-        sd_bus *bus = j->manager->bus;
+ * progress is nobody else's business. Jobs of other front-ends have no
+ * owner on this bus: nothing is sent for them. */
+static int emit_status(BusJob *b) {
+        Job *j = b->job;
+        sd_bus *bus = b->manager->bus;
+        if (!b->ours || !b->path)
+                return 0;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r = sd_bus_message_new_signal(bus, &m, j->object_path, "org.freedesktop.DBus.Properties",
-                                          "PropertiesChanged");
+        int r = sd_bus_message_new_signal(bus, &m, b->path, "org.freedesktop.DBus.Properties", "PropertiesChanged");
         if (r < 0)
                 return r;
         if (j->owner && (r = sd_bus_message_set_destination(m, j->owner)) < 0)
@@ -101,31 +128,29 @@ static int emit_status(Job *j) {
                 r = sd_bus_message_append(m, "as", 0);
         if (r < 0)
                 return r;
-        j->last_emit_usec = now_usec_monotonic();
-        j->emitted_state = j->published.state;
+        b->last_emit_usec = now_usec_monotonic();
+        b->emitted_state = j->published.state;
         return sd_bus_send(bus, m, NULL);
 }
 
 static int on_emit_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        Job *j = userdata;
-        if (j->exported)
-                (void) emit_status(j);
+        (void) emit_status(userdata);
         return 0;
 }
 
-static void schedule_emit(Job *j) {
-        uint64_t due = j->last_emit_usec + EMIT_INTERVAL_USEC;
+static void schedule_emit(BusJob *b) {
+        uint64_t due = b->last_emit_usec + EMIT_INTERVAL_USEC;
         /* A state change is never held back: it flushes the counters with it. */
-        if (now_usec_monotonic() >= due || j->published.state != j->emitted_state) {
-                (void) emit_status(j);
+        if (now_usec_monotonic() >= due || b->job->published.state != b->emitted_state) {
+                (void) emit_status(b);
                 return;
         }
-        if (!j->emit_timer)
-                (void) sd_event_add_time(j->manager->event, &j->emit_timer, CLOCK_MONOTONIC, due, 0,
-                                         on_emit_timer, j);
-        else if (sd_event_source_get_enabled(j->emit_timer, NULL) <= 0) {
-                (void) sd_event_source_set_time(j->emit_timer, due);
-                (void) sd_event_source_set_enabled(j->emit_timer, SD_EVENT_ONESHOT);
+        if (!b->emit_timer)
+                (void) sd_event_add_time(b->manager->event, &b->emit_timer, CLOCK_MONOTONIC, due, 0, on_emit_timer,
+                                         b);
+        else if (sd_event_source_get_enabled(b->emit_timer, NULL) <= 0) {
+                (void) sd_event_source_set_time(b->emit_timer, due);
+                (void) sd_event_source_set_enabled(b->emit_timer, SD_EVENT_ONESHOT);
         }
 }
 
@@ -136,125 +161,142 @@ static int reply_wait(Job *j, sd_bus_message *call) {
                                           "%s", strempty(j->error_message));
 }
 
-static int on_expire(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        Job *j = userdata;
-        log_debug("Forgetting finished job %" PRIu64 ".", j->id);
-        manager_remove_job(j->manager, j);
-        return 0;
+/* ---- the job table's news ---- */
+
+static void on_added(Job *j, void *userdata) {
+        Manager *m = userdata;
+        BusJob *b = calloc(1, sizeof(*b));
+        if (!b)
+                return; /* invisible on this bus; the job runs all the same */
+        *b = (BusJob){.manager = m, .job = j};
+        j->frontend[m->job_slot] = b;
 }
 
-static void job_finished(Job *j) {
-        Manager *m = j->manager;
-
-        j->finished_handled = true;
-        if (j->thread_started) {
-                (void) pthread_join(j->thread, NULL);
-                j->thread_started = false;
+static void on_validated(Job *j, void *userdata) {
+        Manager *m = userdata;
+        BusJob *b = bus_job(m, j);
+        if (!b)
+                return;
+        sd_bus_message *call = TAKE_PTR(b->pending_compare);
+        if (j->published.state == JOB_STATE_FAILED) {
+                /* Bad input: a real error reply, and no job object. */
+                Error e = job_get_error(j);
+                if (call)
+                        (void) manager_reply_error(call, &e);
+                sd_bus_message_unref(call);
+                return;
         }
-        if (j->error_message)
-                log_info("Job %" PRIu64 " %s: %s", j->id, job_state_to_string(j->published.state),
-                         j->error_message);
-        else
-                log_info("Job %" PRIu64 " succeeded: %s.", j->id,
-                         j->published.differences ? "differences found" : "no differences");
+        b->path = job_bus_path(j);
+        if (call) {
+                if (b->path)
+                        (void) sd_bus_reply_method_return(call, "o", b->path);
+                else
+                        (void) sd_bus_reply_method_errorf(call, VD_ERROR_PREFIX "Internal", "out of memory");
+        }
+        sd_bus_message_unref(call);
+        if (!b->path)
+                job_cancel(j);
+}
 
+static void on_changed(Job *j, void *userdata) {
+        BusJob *b = bus_job(userdata, j);
+        if (b && b->path)
+                schedule_emit(b);
+}
+
+static void on_finished(Job *j, void *userdata) {
+        Manager *m = userdata;
+        BusJob *b = bus_job(m, j);
+        if (!b || !b->path)
+                return;
         /* Final properties first, then the signal, then the replies. */
-        (void) emit_status(j);
+        (void) emit_status(b);
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *sig = NULL;
-        if (sd_bus_message_new_signal(m->bus, &sig, j->object_path, VD_JOB_INTERFACE, "Completed") >= 0 &&
+        if (b->ours && sd_bus_message_new_signal(m->bus, &sig, b->path, VD_JOB_INTERFACE, "Completed") >= 0 &&
             (!j->owner || sd_bus_message_set_destination(sig, j->owner) >= 0) &&
             sd_bus_message_append(sig, "ubss", j->published.state, j->published.differences,
                                   strempty(j->error_name), strempty(j->error_message)) >= 0)
                 (void) sd_bus_send(m->bus, sig, NULL);
 
-        for (size_t i = 0; i < j->n_waiters; i++) {
-                (void) reply_wait(j, j->waiters[i]);
-                j->waiters[i] = sd_bus_message_unref(j->waiters[i]);
+        for (size_t i = 0; i < b->n_waiters; i++) {
+                (void) reply_wait(j, b->waiters[i]);
+                b->waiters[i] = sd_bus_message_unref(b->waiters[i]);
         }
-        j->n_waiters = 0;
-
-        uint64_t now;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        (void) sd_event_add_time(m->event, &j->expire_timer, CLOCK_MONOTONIC, now + m->retain_usec, 0,
-                                 on_expire, j);
-        manager_update_idle(m);
+        b->n_waiters = 0;
 }
 
-void job_dispatch(Job *j) {
-        unsigned changed = job_sync(j);
-
-        if (changed & JOB_CHANGED_VALIDATED) {
-                j->validated_handled = true;
-                sd_bus_message *call = TAKE_PTR(j->pending_compare);
-                if (j->published.state == JOB_STATE_FAILED) {
-                        /* Bad input: a real error reply, and no job object. */
-                        Error e = {0};
-                        pthread_mutex_lock(&j->lock);
-                        e = j->error;
-                        pthread_mutex_unlock(&j->lock);
-                        log_info("Rejected comparison: %s", e.message);
-                        if (call)
-                                (void) manager_reply_error(call, &e);
-                        sd_bus_message_unref(call);
-                        manager_remove_job(j->manager, j);
-                        return;
-                }
-                if (job_set_id(j, j->manager->next_id) < 0) {
-                        if (call)
-                                (void) sd_bus_reply_method_errorf(call, VD_ERROR_PREFIX "Internal", "out of memory");
-                        sd_bus_message_unref(call);
-                        job_cancel(j);
-                        manager_remove_job(j->manager, j);
-                        return;
-                }
-                j->manager->next_id++;
-                j->exported = true;
-                if (call)
-                        (void) sd_bus_reply_method_return(call, "o", j->object_path);
-                sd_bus_message_unref(call);
-                log_info("Job %" PRIu64 " started.", j->id);
-        }
-        if (!j->exported)
+static void on_removed(Job *j, void *userdata) {
+        Manager *m = userdata;
+        BusJob *b = bus_job(m, j);
+        if (!b)
                 return;
-        if (changed & JOB_CHANGED_FINISHED)
-                job_finished(j);
-        else if (changed & JOB_CHANGED_STATUS)
-                schedule_emit(j);
+        j->frontend[m->job_slot] = NULL;
+        sd_bus_message_unref(b->pending_compare);
+        for (size_t i = 0; i < b->n_waiters; i++)
+                sd_bus_message_unref(b->waiters[i]);
+        free(b->waiters);
+        sd_event_source_disable_unref(b->emit_timer);
+        sd_bus_track_unref(b->track);
+        free(b->path);
+        free(b);
 }
 
-/* ---- methods ---- */
+/* ---- methods: their userdata is the BusJob ---- */
+
+/* The BusJob of an object path, when its job is listed. */
+static BusJob *find_by_path(Manager *m, const char *path) {
+        const char *id = path && strncmp(path, VD_JOB_PATH_PREFIX "/", strlen(VD_JOB_PATH_PREFIX "/")) == 0
+                                 ? path + strlen(VD_JOB_PATH_PREFIX "/")
+                                 : NULL;
+        char *end;
+        if (!id || !*id || *id < '1' || *id > '9')
+                return NULL;
+        errno = 0;
+        unsigned long long v = strtoull(id, &end, 10);
+        if (errno || *end)
+                return NULL;
+        Job *j = job_table_find(m->jobs, v);
+        BusJob *b = j ? bus_job(m, j) : NULL;
+        return b && b->path ? b : NULL;
+}
+
+/* For polkit: the job may be gone by the time it answers. */
+static void *find_again(sd_bus_message *call, void *userdata) {
+        return find_by_path(userdata, sd_bus_message_get_path(call));
+}
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
-        Job *j = userdata;
+        BusJob *b = userdata;
+        Manager *m = b->manager;
+        Job *j = b->job;
         /* One's own job needs nothing; someone else's needs polkit. */
         uid_t uid;
-        if (j->manager->mode == BUS_MODE_SYSTEM && (polkit_sender_uid(msg, &uid) < 0 || uid != j->owner_uid)) {
-                int r = polkit_check(j->manager, msg, POLKIT_ACTION_CANCEL_OTHER, POLKIT_TARGET_JOB, method_cancel,
-                                     err);
+        if (m->mode == BUS_MODE_SYSTEM && (polkit_sender_uid(msg, &uid) < 0 || uid != j->owner_uid)) {
+                int r = polkit_check(&m->polkit, msg, POLKIT_ACTION_CANCEL_OTHER, find_again, m, method_cancel, err);
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
         /* Idempotent: cancelling a finished job is not an error. */
-        if (!j->finished_handled)
+        if (job_unfinished(j))
                 job_cancel(j);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *err _unused_) {
-        Job *j = userdata;
-        if (j->finished_handled)
-                return reply_wait(j, msg);
-        sd_bus_message **w = realloc(j->waiters, (j->n_waiters + 1) * sizeof(*w));
+        BusJob *b = userdata;
+        if (!job_unfinished(b->job))
+                return reply_wait(b->job, msg);
+        sd_bus_message **w = realloc(b->waiters, (b->n_waiters + 1) * sizeof(*w));
         if (!w)
                 return -ENOMEM;
-        j->waiters = w;
-        j->waiters[j->n_waiters++] = sd_bus_message_ref(msg);
+        b->waiters = w;
+        b->waiters[b->n_waiters++] = sd_bus_message_ref(msg);
         return 1;
 }
 
 static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
-        Job *j = userdata;
-        if (!j->finished_handled)
+        Job *j = ((BusJob *) userdata)->job;
+        if (job_unfinished(j))
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "NotFinished", "job %" PRIu64 " is still running",
                                          j->id);
         if (j->published.state != JOB_STATE_SUCCEEDED)
@@ -269,7 +311,7 @@ static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *
 static int property_get(sd_bus *bus _unused_, const char *path _unused_, const char *interface _unused_,
                         const char *property, sd_bus_message *reply, void *userdata,
                         sd_bus_error *err _unused_) {
-        Job *j = userdata;
+        Job *j = ((BusJob *) userdata)->job;
 
         if (strcmp(property, "Id") == 0)
                 return sd_bus_message_append(reply, "t", j->id);
@@ -284,7 +326,7 @@ static int property_get(sd_bus *bus _unused_, const char *path _unused_, const c
 
 #define JOB_PROPERTY(name, sig, flags) SD_BUS_PROPERTY(name, sig, property_get, 0, flags)
 
-const sd_bus_vtable job_vtable[] = {
+static const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         JOB_PROPERTY("Id", "t", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("Owner", "s", SD_BUS_VTABLE_PROPERTY_CONST),
@@ -314,3 +356,76 @@ const sd_bus_vtable job_vtable[] = {
                                 0),
         SD_BUS_VTABLE_END,
 };
+
+static int job_find(sd_bus *bus _unused_, const char *path, const char *interface _unused_, void *userdata,
+                    void **found, sd_bus_error *err _unused_) {
+        BusJob *b = find_by_path(userdata, path);
+        if (!b)
+                return 0;
+        *found = b;
+        return 1;
+}
+
+static int job_enumerate(sd_bus *bus _unused_, const char *prefix _unused_, void *userdata, char ***nodes,
+                         sd_bus_error *err _unused_) {
+        Manager *m = userdata;
+        size_t n_jobs, n = 0;
+        Job *const *jobs = job_table_jobs(m->jobs, &n_jobs);
+        char **l = calloc(n_jobs + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_jobs; i++) {
+                BusJob *b = bus_job(m, jobs[i]);
+                if (b && b->path && !(l[n++] = strdup(b->path))) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 1;
+}
+
+/* A client that submitted a job and left: cancel it unless detached. */
+static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
+        BusJob *b = userdata;
+        /* An empty track stays queued and would call us again and again. */
+        b->track = sd_bus_track_unref(b->track);
+        if (!b->job->detached && job_unfinished(b->job)) {
+                log_info("Client of job %" PRIu64 " disconnected, cancelling it.", b->job->id);
+                job_cancel(b->job);
+        }
+        return 0;
+}
+
+int job_bus_adopt(Manager *m, Job *j, sd_bus_message *compare_call, const char *owner) {
+        BusJob *b = bus_job(m, j);
+        if (!b)
+                return -ENOMEM;
+        b->ours = true;
+        b->pending_compare = sd_bus_message_ref(compare_call);
+        if (!owner)
+                return 0;
+        int r = sd_bus_track_new(m->bus, &b->track, on_owner_gone, b);
+        if (r >= 0)
+                r = sd_bus_track_add_name(b->track, owner);
+        return r;
+}
+
+int job_bus_register(Manager *m) {
+        static const JobListener listener_template = {
+                .added = on_added,
+                .validated = on_validated,
+                .changed = on_changed,
+                .finished = on_finished,
+                .removed = on_removed,
+        };
+        JobListener l = listener_template;
+        l.userdata = m;
+        int r = job_table_add_listener(m->jobs, &l, &m->job_slot);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, VD_JOB_PATH_PREFIX, VD_JOB_INTERFACE, job_vtable, job_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, VD_JOB_PATH_PREFIX, job_enumerate, m);
+}

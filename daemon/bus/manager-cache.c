@@ -32,7 +32,7 @@ int method_cache_list(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
         StoreItem *items = NULL;
         size_t n = 0;
-        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_list, err);
+        int r = polkit_check(&m->polkit, msg, POLKIT_ACTION_MANAGE_CACHE, NULL, m, method_cache_list, err);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = require_store(m, err);
@@ -97,7 +97,7 @@ int method_cache_purge(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
         const char *path;
         uint64_t removed = 0;
-        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_purge, err);
+        int r = polkit_check(&m->polkit, msg, POLKIT_ACTION_MANAGE_CACHE, NULL, m, method_cache_purge, err);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = require_store(m, err);
@@ -129,7 +129,7 @@ int method_cache_verify(sd_bus_message *msg, void *userdata, sd_bus_error *err) 
         Manager *m = userdata;
         bool ok = false;
         _cleanup_free_ char *message = NULL;
-        int r = polkit_check(m, msg, POLKIT_ACTION_MANAGE_CACHE, POLKIT_TARGET_MANAGER, method_cache_verify, err);
+        int r = polkit_check(&m->polkit, msg, POLKIT_ACTION_MANAGE_CACHE, NULL, m, method_cache_verify, err);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = require_store(m, err);

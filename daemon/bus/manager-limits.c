@@ -39,20 +39,13 @@ int manager_query_caller(Manager *m, sd_bus_message *msg, CallerCreds **ret, sd_
 }
 
 int limits_check_caller_jobs(Manager *m, const char *sender, const CallerCreds *caller, sd_bus_error *err) {
-        unsigned n = 0;
-
         if (!sender)
                 return 0;
-        for (size_t i = 0; i < m->n_jobs; i++) {
-                const Job *j = m->jobs[i];
-                if (j->finished_handled)
-                        continue;
-                if (caller ? j->caller && j->caller->uid == caller->uid : streq_ptr(j->owner, sender))
-                        n++;
-        }
-        if (n >= m->max_jobs_per_caller)
+        Scheduler *sched = job_table_scheduler(m->jobs);
+        unsigned n = scheduler_count_caller(sched, sender, caller), max = scheduler_limits(sched)->max_jobs_per_caller;
+        if (n >= max)
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
                                          "too many jobs of this caller: %u queued or running already (at most %u)",
-                                         n, m->max_jobs_per_caller);
+                                         n, max);
         return 0;
 }

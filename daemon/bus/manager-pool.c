@@ -8,7 +8,6 @@
 #include "bus/manager.h"
 #include "bus/polkit.h"
 #include "common/log.h"
-#include "job/scheduler.h"
 #include "source/disk-key.h"
 
 #define EXPIRE_CHECK_USEC (2 * 1000000ULL)
@@ -66,7 +65,7 @@ static void *warm_thread(void *userdata) {
 
 int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
-        if (m->n_warms >= m->max_running + m->max_queue)
+        if (m->n_warms >= m->limits.max_running + m->limits.max_queue)
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs", "too many Warm calls at once");
 
         WarmRequest *w = calloc(1, sizeof(*w));
@@ -74,7 +73,7 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
                 return -ENOMEM;
         _cleanup_(warm_freep) WarmRequest *owned = w;
         w->manager = m;
-        w->disks = job_new(m);
+        w->disks = manager_new_job(m);
         if (!w->disks)
                 return -ENOMEM;
         int r = manager_parse_side(msg, w->disks, 0, err);
@@ -92,7 +91,7 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
                         return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
                                                  "Warm takes image files, not libvirt domains, snapshots or file descriptors");
         }
-        r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_warm, err);
+        r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method_warm, err);
         if (r <= 0)
                 return r < 0 ? r : 1;
         WarmRequest **nw = realloc(m->warms, (m->n_warms + 1) * sizeof(WarmRequest *));
@@ -185,9 +184,10 @@ static void arm_expiry(Manager *m, bool needed) {
 }
 
 static void update_status(Manager *m, size_t warm) {
-        unsigned running, queued;
+        unsigned running = 0, queued = 0;
         char status[128];
-        scheduler_counts(m, &running, &queued);
+        if (m->jobs)
+                scheduler_counts(job_table_scheduler(m->jobs), &running, &queued);
         snprintf(status, sizeof status, "STATUS=%u running, %u queued, %zu warm", running, queued, warm);
         if (strcmp(status, m->status) == 0)
                 return;

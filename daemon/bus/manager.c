@@ -8,7 +8,7 @@
 #include "appliance/appliance.h"
 #include "appliance/kvm-probe.h"
 #include "bus/manager-cache.h"
-#include "bus/manager-libvirt.h"
+#include "bus/manager-disks.h"
 #include "bus/manager-limits.h"
 #include "bus/manager-pool.h"
 #include "bus/polkit.h"
@@ -26,59 +26,8 @@ void manager_wake(Manager *m) {
         (void) !write(m->wake_fd, &one, sizeof one);
 }
 
-Job *manager_find_job_by_path(Manager *m, const char *path) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (streq_ptr(m->jobs[i]->object_path, path))
-                        return m->jobs[i];
-        return NULL;
-}
-
-void manager_remove_job(Manager *m, Job *j) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i] == j) {
-                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
-                        m->n_jobs--;
-                        break;
-                }
-        _cleanup_free_ char *owner = j->owner ? strdup(j->owner) : NULL;
-        job_free(j);
-        scheduler_forget_owner(m, owner);
-        manager_update_idle(m);
-}
-
-bool manager_has_job(Manager *m, const Job *j) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i] == j)
-                        return true;
-        return false;
-}
-
-static bool any_running(Manager *m) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
-                        return true;
-        return false;
-}
-
-static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i]->admit_seq && !m->jobs[i]->finished_handled)
-                        job_watch_appliances(m->jobs[i], usec);
-        (void) sd_event_source_set_time(s, usec + 1000000ULL);
-        /* Nothing to watch: no wakeups until a job runs again. */
-        (void) sd_event_source_set_enabled(s, any_running(m) ? SD_EVENT_ON : SD_EVENT_OFF);
-        return 0;
-}
-
-/* After the scheduler: the hang watch runs while any job does. */
-static void arm_watch(Manager *m) {
-        uint64_t now;
-        if (!m->watch_timer || !any_running(m) || sd_event_source_get_enabled(m->watch_timer, NULL) > 0)
-                return;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        (void) sd_event_source_set_time(m->watch_timer, now + 1000000ULL);
-        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ON);
+Job *manager_new_job(Manager *m) {
+        return job_table_new_job(m->jobs);
 }
 
 static int on_idle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
@@ -91,10 +40,7 @@ void manager_update_idle(Manager *m) {
         if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
                 return;
         /* Warm appliances are kept for a reason: not idle while any is. */
-        bool busy = manager_pool_busy(m);
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (!m->jobs[i]->finished_handled)
-                        busy = true;
+        bool busy = manager_pool_busy(m) || (m->jobs && job_table_busy(m->jobs));
         if (busy) {
                 (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
                 return;
@@ -114,25 +60,13 @@ static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused
         Manager *m = userdata;
         uint64_t v;
         (void) !read(fd, &v, sizeof v);
-        /* job_dispatch may remove the job: walk a copy. */
-        size_t n = m->n_jobs;
-        Job **copy = n ? malloc(n * sizeof(Job *)) : NULL;
-        if (n && !copy)
-                return 0;
-        if (n)
-                memcpy(copy, m->jobs, n * sizeof(Job *));
-        for (int pass = 0; pass < 2; pass++) {
-                for (size_t i = 0; i < n; i++)
-                        if (manager_has_job(m, copy[i]))
-                                job_dispatch(copy[i]);
-                /* Then once more, to publish what the scheduler changed. */
-                if (pass == 0)
-                        scheduler_run(m);
-        }
-        arm_watch(m);
-        free(copy);
         manager_pool_dispatch(m);
         return 0;
+}
+
+/* The idle timer and the status line count jobs. */
+static void on_job_counts(void *userdata) {
+        manager_pool_dispatch(userdata);
 }
 
 int manager_new(Manager **ret) {
@@ -141,10 +75,11 @@ int manager_new(Manager **ret) {
                 return -ENOMEM;
         m->peer_fd = -1;
         m->wake_fd = -1;
-        m->next_id = 1;
-        m->max_running = 0; /* set from the appliance's memory size by manager_connect() */
-        m->max_queue = 64;
-        m->max_jobs_per_caller = MAX_JOBS_PER_CALLER;
+        m->limits = (SchedulerLimits){
+                .max_running = 0, /* set from the appliance's memory size by manager_connect() */
+                .max_queue = 64,
+                .max_jobs_per_caller = MAX_JOBS_PER_CALLER,
+        };
         m->idle_timeout_usec = 120 * 1000000ULL;
         m->retain_usec = 600 * 1000000ULL;
         m->cache_budget = 1ULL << 30;
@@ -185,21 +120,15 @@ fail:
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        /* Cancel first so every worker thread returns quickly; no qemu
+        /* Cancel first so every job's thread returns quickly; no qemu
          * outlives the daemon. */
-        for (size_t i = 0; i < m->n_jobs; i++)
-                job_cancel(m->jobs[i]);
+        if (m->jobs)
+                job_table_cancel_all(m->jobs);
         if (m->pool)
                 pool_kill_all(m->pool);
-        for (size_t i = 0; i < m->n_jobs; i++)
-                job_free(m->jobs[i]);
-        free(m->jobs);
+        m->jobs = job_table_free(m->jobs);
         manager_pool_done(m);
-        for (size_t i = 0; i < m->n_turns; i++)
-                free(m->turns[i].owner);
-        free(m->turns);
         sd_event_source_disable_unref(m->idle_timer);
-        sd_event_source_disable_unref(m->watch_timer);
         sd_event_source_disable_unref(m->wake_source);
         if (m->wake_fd >= 0)
                 (void) close(m->wake_fd);
@@ -345,17 +274,6 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
         return sd_bus_message_exit_container(msg);
 }
 
-static int on_owner_gone(sd_bus_track *t _unused_, void *userdata) {
-        Job *j = userdata;
-        /* An empty track stays queued and would call us again and again. */
-        j->track = sd_bus_track_unref(j->track);
-        if (!j->detached && !j->finished_handled) {
-                log_info("Client of job %" PRIu64 " disconnected, cancelling it.", j->id);
-                job_cancel(j);
-        }
-        return 0;
-}
-
 static bool job_all_disks_by_fd(const Job *j) {
         for (int s = 0; s < 2; s++)
                 for (size_t i = 0; i < j->sides[s].n_disks; i++)
@@ -367,12 +285,12 @@ static bool job_all_disks_by_fd(const Job *j) {
 static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
 
-        if (!scheduler_has_room(m))
+        if (!scheduler_has_room(job_table_scheduler(m->jobs)))
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
-                                         "too many jobs: %u running and %u queued already", m->max_running,
-                                         m->max_queue);
+                                         "too many jobs: %u running and %u queued already", m->limits.max_running,
+                                         m->limits.max_queue);
 
-        _cleanup_job_ Job *j = job_new(m);
+        _cleanup_job_ Job *j = manager_new_job(m);
         if (!j)
                 return -ENOMEM;
         int r = manager_parse_side(msg, j, 0, err);
@@ -385,7 +303,7 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         /* Paths and domains are read as the daemon's user; fds were opened
          * by the caller. */
         if (!job_all_disks_by_fd(j)) {
-                r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_compare, err);
+                r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method_compare, err);
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
@@ -404,29 +322,23 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        const char *sender = sd_bus_message_get_sender(msg);
-        if (sender && m->mode != BUS_MODE_PEER) {
-                j->owner = strdup(sender);
-                if (!j->owner)
-                        return -ENOMEM;
-                r = sd_bus_track_new(m->bus, &j->track, on_owner_gone, j);
-                if (r >= 0)
-                        r = sd_bus_track_add_name(j->track, sender);
-                if (r < 0)
-                        return r;
-        }
-
-        Job **nj = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
-        if (!nj)
+        const char *sender = m->mode != BUS_MODE_PEER ? sd_bus_message_get_sender(msg) : NULL;
+        if (sender && !(j->owner = strdup(sender)))
                 return -ENOMEM;
-        m->jobs = nj;
-        j->pending_compare = sd_bus_message_ref(msg);
-        r = job_start(j);
+        Job *submitted = j;
+        r = job_table_submit(m->jobs, j);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs", "too many jobs");
         if (r < 0)
                 return r;
-        m->jobs[m->n_jobs++] = TAKE_PTR(j);
-        manager_update_idle(m);
-        /* Replied once the worker has validated the inputs. */
+        TAKE_PTR(j);
+        /* Replied once the job's thread has validated the inputs; its
+         * dispatch runs on this loop, after this handler. */
+        r = job_bus_adopt(m, submitted, msg, sender);
+        if (r < 0) {
+                log_error("Cannot follow job of %s: %s", strempty(sender), strerror(-r));
+                job_cancel(submitted);
+        }
         return 1;
 }
 
@@ -436,9 +348,14 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         int r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < m->n_jobs; i++)
-                if (m->jobs[i]->exported)
-                        r = sd_bus_message_append(reply, "o", m->jobs[i]->object_path);
+        size_t n;
+        Job *const *jobs = job_table_jobs(m->jobs, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!jobs[i]->listed)
+                        continue;
+                _cleanup_free_ char *path = job_bus_path(jobs[i]);
+                r = path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)
@@ -493,31 +410,6 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int job_find(sd_bus *bus _unused_, const char *path, const char *interface _unused_,
-                    void *userdata, void **found, sd_bus_error *err _unused_) {
-        Job *j = manager_find_job_by_path(userdata, path);
-        if (!j || !j->exported)
-                return 0;
-        *found = j;
-        return 1;
-}
-
-static int job_enumerate(sd_bus *bus _unused_, const char *prefix _unused_, void *userdata,
-                         char ***nodes, sd_bus_error *err _unused_) {
-        Manager *m = userdata;
-        char **l = NULL;
-        size_t n = 0;
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i]->exported && strv_extend(&l, &n, m->jobs[i]->object_path) < 0) {
-                        strv_free(l);
-                        return -ENOMEM;
-                }
-        if (!l && !(l = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        *nodes = l;
-        return 1;
-}
-
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *err _unused_) {
         Manager *m = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
@@ -571,21 +463,20 @@ int manager_connect(Manager *m) {
                                   path ? e.message : "no cache directory");
         }
 
-        if (m->max_running == 0)
-                m->max_running = scheduler_default_max_running(appliance_default_memsize_mb());
-        log_debug("At most %u jobs running, %u queued.", m->max_running, m->max_queue);
+        if (m->limits.max_running == 0)
+                m->limits.max_running = scheduler_default_max_running(appliance_default_memsize_mb());
+        log_debug("At most %u jobs running, %u queued.", m->limits.max_running, m->limits.max_queue);
         /* A private daemon lives for one client's diff: nothing to keep warm for. */
         if (m->mode == BUS_MODE_PEER)
                 m->pool_limits.max_handles = 0;
         r = manager_pool_setup(m);
         if (r < 0)
                 return r;
-        uint64_t now;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        r = sd_event_add_time(m->event, &m->watch_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0, on_watch, m);
+        JobTableOptions jo = {.limits = m->limits, .retain_usec = m->retain_usec, .pool = m->pool,
+                              .store = m->store, .counts_changed = on_job_counts, .userdata = m};
+        r = job_table_new(m->event, &jo, &m->jobs);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_enabled(m->watch_timer, SD_EVENT_OFF);
         /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
         (void) sd_event_set_watchdog(m->event, true);
 
@@ -598,11 +489,8 @@ int manager_connect(Manager *m) {
         r = sd_bus_add_object_vtable(m->bus, NULL, VD_OBJECT_PATH, VD_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, VD_JOB_PATH_PREFIX, VD_JOB_INTERFACE, job_vtable,
-                                       job_find, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_node_enumerator(m->bus, NULL, VD_JOB_PATH_PREFIX, job_enumerate, m);
+        m->polkit = (Polkit){.bus = m->bus, .enabled = m->mode == BUS_MODE_SYSTEM};
+        r = job_bus_register(m);
         if (r < 0)
                 return r;
 

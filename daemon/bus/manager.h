@@ -1,13 +1,15 @@
-/* The daemon's state: its event loop, its bus connection and its jobs. */
+/* The daemon on D-Bus: its event loop, its bus connection, the Manager
+ * object and the Job objects of the job table. The method groups live in
+ * manager-*.c, the Job objects in job-bus.c. */
 #pragma once
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "appliance/pool.h"
-#include "job/job.h"
+#include "bus/polkit.h"
+#include "job/job-table.h"
 #include "store/store.h"
-
 
 typedef enum BusMode {
         BUS_MODE_SESSION,
@@ -15,36 +17,23 @@ typedef enum BusMode {
         BUS_MODE_PEER,
 } BusMode;
 
-/* When an owner's job was last admitted: the scheduler's round robin. */
-typedef struct OwnerTurn {
-        char *owner;
-        uint64_t last_admit;
-} OwnerTurn;
-
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         BusMode mode;
         int peer_fd;
+        Polkit polkit;
 
-        int wake_fd;
-        sd_event_source *wake_source;
-
-        Job **jobs;
-        size_t n_jobs;
-        uint64_t next_id;
-        unsigned max_running; /* jobs running at once */
-        unsigned max_queue;   /* jobs waiting beyond those */
-        unsigned max_jobs_per_caller; /* queued + running of one caller */
-        uint64_t admit_seq;
-        OwnerTurn *turns;
-        size_t n_turns;
+        JobTable *jobs;
+        size_t job_slot;              /* the bus's slot in Job.frontend */
+        SchedulerLimits limits;       /* --max-running, --max-queue, --max-jobs-per-caller */
+        uint64_t retain_usec;         /* how long a finished job stays readable */
 
         uint64_t idle_timeout_usec; /* 0: never exit on idle */
         sd_event_source *idle_timer;
-        sd_event_source *watch_timer; /* the appliances' hang watch, each second */
-        uint64_t retain_usec;       /* how long a finished job stays readable */
 
+        int wake_fd;                /* the pool's news, from any thread */
+        sd_event_source *wake_source;
         Pool *pool;
         PoolLimits pool_limits;
         sd_event_source *pool_timer;
@@ -67,16 +56,23 @@ static inline void manager_freep(Manager **m) {
 int manager_connect(Manager *m);
 int manager_run(Manager *m);
 
-/* Thread-safe: makes the main loop look at every job. */
+/* Thread-safe: makes the main loop look at the pool and the Warm calls. */
 void manager_wake(Manager *m);
-
-Job *manager_find_job_by_path(Manager *m, const char *path);
-bool manager_has_job(Manager *m, const Job *j);
-void manager_remove_job(Manager *m, Job *j);
 void manager_update_idle(Manager *m);
+
+/* A job for a Compare or Warm call to fill in, bound to the job table. */
+Job *manager_new_job(Manager *m);
 
 /* Reads one side's disks (aa{sv}) of a Compare or Warm call into j. */
 int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err);
 
 /* Turns an Error into a D-Bus reply error. */
 int manager_reply_error(sd_bus_message *call, const Error *e);
+
+/* The Job objects (job-bus.c): registered on the job table and the bus. */
+int job_bus_register(Manager *m);
+/* After a Compare call's job was submitted: the call to answer once the
+ * inputs are checked, and its owner to follow (NULL in peer mode). */
+int job_bus_adopt(Manager *m, Job *j, sd_bus_message *compare_call, const char *owner);
+/* "/org/virtdiff/VirtDiff1/job/ID" */
+char *job_bus_path(const Job *j);

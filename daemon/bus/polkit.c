@@ -1,6 +1,6 @@
 #include "bus/polkit.h"
 
-#include "bus/manager.h"
+#include "common/errors.h"
 #include "common/log.h"
 
 #define POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
@@ -9,10 +9,10 @@
 #define POLKIT_ALLOW_USER_INTERACTION 1U
 
 typedef struct PolkitRequest {
-        Manager *manager;
         sd_bus_message *call;
         char *action;
-        PolkitTarget target;
+        PolkitFind find;
+        void *find_data;
         sd_bus_message_handler_t handler;
 } PolkitRequest;
 
@@ -32,14 +32,10 @@ static void request_free(void *userdata) {
 #define reply_denied(call, ...) sd_bus_reply_method_errorf(call, VD_ERROR_PREFIX "AccessDenied", __VA_ARGS__)
 
 static int run_again(PolkitRequest *q) {
-        void *userdata = q->manager;
-        if (q->target == POLKIT_TARGET_JOB) {
-                Job *j = manager_find_job_by_path(q->manager, sd_bus_message_get_path(q->call));
-                if (!j || !j->exported)
-                        return sd_bus_reply_method_errorf(q->call, VD_ERROR_PREFIX "NoSuchJob", "no job %s",
-                                                          strempty(sd_bus_message_get_path(q->call)));
-                userdata = j;
-        }
+        void *userdata = q->find ? q->find(q->call, q->find_data) : q->find_data;
+        if (!userdata)
+                return sd_bus_reply_method_errorf(q->call, VD_ERROR_PREFIX "NoSuchJob", "no job %s",
+                                                  strempty(sd_bus_message_get_path(q->call)));
         int r = sd_bus_message_rewind(q->call, true);
         if (r < 0)
                 return sd_bus_reply_method_errnof(q->call, -r, "cannot read the call again: %m");
@@ -86,9 +82,9 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
-int polkit_check(Manager *m, sd_bus_message *call, const char *action, PolkitTarget target,
+int polkit_check(const Polkit *pk, sd_bus_message *call, const char *action, PolkitFind find, void *find_data,
                  sd_bus_message_handler_t handler, sd_bus_error *err) {
-        if (m->mode != BUS_MODE_SYSTEM || call == authorized_call)
+        if (!pk->enabled || call == authorized_call)
                 return 1;
         const char *sender = sd_bus_message_get_sender(call);
         if (!sender)
@@ -97,7 +93,7 @@ int polkit_check(Manager *m, sd_bus_message *call, const char *action, PolkitTar
 
         bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *q = NULL;
-        int r = sd_bus_message_new_method_call(m->bus, &q, "org.freedesktop.PolicyKit1",
+        int r = sd_bus_message_new_method_call(pk->bus, &q, "org.freedesktop.PolicyKit1",
                                                "/org/freedesktop/PolicyKit1/Authority",
                                                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r >= 0)
@@ -112,10 +108,10 @@ int polkit_check(Manager *m, sd_bus_message *call, const char *action, PolkitTar
         if (!req)
                 return -ENOMEM;
         *req = (PolkitRequest){
-                .manager = m,
                 .call = sd_bus_message_ref(call),
                 .action = strdup(action),
-                .target = target,
+                .find = find,
+                .find_data = find_data,
                 .handler = handler,
         };
         if (!req->action) {
@@ -123,7 +119,7 @@ int polkit_check(Manager *m, sd_bus_message *call, const char *action, PolkitTar
                 return -ENOMEM;
         }
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        r = sd_bus_call_async(m->bus, &slot, q, on_check_reply, req,
+        r = sd_bus_call_async(pk->bus, &slot, q, on_check_reply, req,
                               interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);
         if (r < 0) {
                 request_free(req);

@@ -5,8 +5,8 @@
 #include "common/base64.h"
 #include "compare/comparer.h"
 #include "compare/result-json.h"
+#include "compare/test-compare-util.h"
 #include "manifest/manifest.h"
-#include "manifest/test-manifest-util.h"
 
 static void test_identical(void) {
         _cleanup_manifest_ Manifest *a = base_manifest(), *b = base_manifest();

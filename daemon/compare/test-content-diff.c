@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "compare/content-diff.h"
-#include "manifest/test-manifest-util.h"
+#include "compare/test-compare-util.h"
 
 static int handles_asked;
 

@@ -1,7 +1,7 @@
 /* Unit tests of the comparer's filters: path scopes, include/exclude globs
  * and ignored fields, on manifests built in memory. */
 #include "common/filters.h"
-#include "manifest/test-manifest-util.h"
+#include "compare/test-compare-util.h"
 
 /* The paths of the changes, joined by spaces, for compact checks. */
 static char *changed_paths(const DiffResult *r) {

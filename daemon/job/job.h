@@ -1,24 +1,38 @@
-/* A comparison job. The worker thread validates the inputs, launches one
- * appliance per side in parallel, scans, compares and writes the result;
- * the main loop publishes what it reports. Fields under "shared" are
- * guarded by lock; "published" fields belong to the main thread and back
- * the D-Bus properties. */
+/* A comparison job: its inputs, its state, and what it publishes. Its
+ * pipeline (job-pipeline.c) runs on a thread of its own: it validates the
+ * inputs, waits for the scheduler's slot, then runs the stages one after
+ * another (identify, serve, scan, compare, content, write). The main loop
+ * copies what the thread reports into `published` (job_sync()) for the
+ * front-ends (D-Bus, varlink) to show.
+ *
+ * Fields under "shared" are guarded by lock; "main thread" fields belong to
+ * the event loop. The job knows nothing of any front-end: each keeps its own
+ * state for a job in the job's frontend slot (see job-table.h). */
 #pragma once
 
 #include <pthread.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-event.h>
+#include <sys/types.h>
 
 #include "appliance/appliance.h"
 #include "appliance/pool.h"
 #include "common/errors.h"
+#include "common/names.h"
 #include "common/progress.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "source/caller-access.h"
 #include "source/disk.h"
 #include "source/image-key.h"
+#include "store/store.h"
 
-typedef struct Manager Manager;
+/* What a job needs of the daemon, borrowed: it outlives every job. */
+typedef struct JobContext {
+        Pool *pool;
+        Store *store; /* NULL: no cache */
+        /* Thread-safe: the job has news for the main loop. */
+        void (*wake)(void *userdata);
+        void *userdata;
+} JobContext;
 
 typedef struct JobSide {
         Disk *disks;
@@ -52,13 +66,14 @@ typedef struct JobStatus {
         uint64_t expected_end_usec; /* CLOCK_REALTIME, 0 if unknown */
 } JobStatus;
 
+#define JOB_MAX_FRONTENDS 4
+
 typedef struct Job {
-        Manager *manager;
-        uint64_t id;       /* 0 until the inputs are valid: a refusal takes no id */
-        char *object_path; /* NULL until then too */
-        char *owner;       /* unique bus name of the submitter; NULL in peer mode */
+        const JobContext *ctx;
+        uint64_t id;         /* 0 until the inputs are valid: a refusal takes no id */
+        char *owner;         /* who submitted it (a unique bus name...); NULL: the one peer */
         CallerCreds *caller; /* the submitter's uid and groups on the system bus, else NULL */
-        uid_t owner_uid;   /* the submitter's, on the system bus: may cancel without polkit */
+        uid_t owner_uid;     /* the submitter's, on the system bus: may cancel without polkit */
         bool detached;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
@@ -80,24 +95,16 @@ typedef struct Job {
         uint64_t phase_start_usec;
         JobStatus phase_base; /* the counters when the phase began */
 
-        /* main thread only */
+        /* main thread */
         JobStatus published;
         char *error_name, *error_message; /* published */
-        sd_bus_message *pending_compare;
-        sd_bus_message **waiters;
-        size_t n_waiters;
-        bool validated_handled, finished_handled, exported;
+        bool validated_handled, finished_handled;
+        bool listed;        /* valid, with an id: visible to every front-end */
         uint64_t admit_seq; /* order of admission, 0 while queued */
-        sd_event_source *emit_timer;
-        uint64_t last_emit_usec;
-        uint32_t emitted_state; /* the State last sent */
-        sd_bus_track *track;
-        sd_event_source *expire_timer;
+        void *frontend[JOB_MAX_FRONTENDS];
 } Job;
 
-Job *job_new(Manager *m);
-/* Gives a validated job its id and object path. Main thread. */
-int job_set_id(Job *j, uint64_t id);
+Job *job_new(const JobContext *ctx);
 Job *job_free(Job *j);
 static inline void job_freep(Job **j) {
         job_free(*j);
@@ -107,19 +114,19 @@ static inline void job_freep(Job **j) {
 /* Adds a disk to side 0 or 1; takes nothing. */
 int job_add_disk(Job *j, int side, const char *path, const char *format);
 
-/* Starts the worker: it validates, then waits in the Queued state until
- * job_admit(). */
+/* Starts the pipeline's thread: it validates, then waits in the Queued
+ * state until job_admit(). */
 int job_start(Job *j);
 void job_admit(Job *j);
 /* The scheduler's view, main thread: queue position 0 = not queued. */
 void job_set_queue_position(Job *j, uint32_t position);
 bool job_is_queued(Job *j);
+/* Idempotent; thread-safe. */
 void job_cancel(Job *j);
-
-/* Kills the qemu of a side that has been stopped for 5 s or has used no
- * CPU for 60 s in the middle of the job: only that job fails, with
- * ApplianceFailed. Main thread, about once a second. */
-void job_watch_appliances(Job *j, uint64_t now_usec);
+/* Main thread: not finished as far as the front-ends know. */
+static inline bool job_unfinished(const Job *j) {
+        return !j->finished_handled;
+}
 
 /* Copies the shared state into the published one; returns which of the
  * JOB_CHANGED_* happened since the last call. Main thread. */
@@ -130,9 +137,13 @@ enum {
 };
 unsigned job_sync(Job *j);
 
+/* The error the pipeline ended with (ERR_OK while it runs or succeeded). */
+Error job_get_error(Job *j);
+
 /* A new read-only fd on the sealed JSON result, or -errno. */
 int job_open_result(Job *j);
 
-/* Bus side, in job-bus.c. */
-extern const sd_bus_vtable job_vtable[];
-void job_dispatch(Job *j);
+/* Kills the qemu of a side that has been stopped for 5 s or has used no
+ * CPU for 60 s in the middle of the job: only that job fails, with
+ * ApplianceFailed. Main thread, about once a second. (job-watch.c) */
+void job_watch_appliances(Job *j, uint64_t now_usec);

@@ -1,7 +1,40 @@
 #include "job/scheduler.h"
 
-#include "bus/manager.h"
 #include "common/log.h"
+
+/* Who takes turns: a uid when the caller's creds are known (the system
+ * bus, where one user may open many connections), else the submitter. */
+typedef struct TurnKey {
+        char s[32];
+} TurnKey;
+
+static const char *turn_key(const Job *j, TurnKey *k) {
+        if (j->caller) {
+                snprintf(k->s, sizeof k->s, "uid:%u", (unsigned) j->caller->uid);
+                return k->s;
+        }
+        return strempty(j->owner);
+}
+
+static bool same_turn(const Job *a, const Job *b) {
+        TurnKey ka, kb;
+        return streq_ptr(turn_key(a, &ka), turn_key(b, &kb));
+}
+
+/* When an owner's job was last admitted: the round robin. */
+typedef struct OwnerTurn {
+        char *owner;
+        uint64_t last_admit;
+} OwnerTurn;
+
+struct Scheduler {
+        SchedulerLimits limits;
+        Job **jobs; /* unfinished, in submission (id) order */
+        size_t n_jobs;
+        uint64_t admit_seq;
+        OwnerTurn *turns;
+        size_t n_turns;
+};
 
 unsigned scheduler_default_max_running(uint64_t memsize_mb) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -14,74 +47,119 @@ unsigned scheduler_default_max_running(uint64_t memsize_mb) {
         return n > 0 ? (unsigned) n : 1;
 }
 
-static bool job_unfinished(const Job *j) {
-        return !j->finished_handled;
+int scheduler_new(const SchedulerLimits *limits, Scheduler **ret) {
+        Scheduler *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->limits = *limits;
+        *ret = s;
+        return 0;
 }
 
-void scheduler_counts(Manager *m, unsigned *ret_running, unsigned *ret_queued) {
+Scheduler *scheduler_free(Scheduler *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n_turns; i++)
+                free(s->turns[i].owner);
+        free(s->turns);
+        free(s->jobs);
+        free(s);
+        return NULL;
+}
+
+SchedulerLimits *scheduler_limits(Scheduler *s) {
+        return &s->limits;
+}
+
+void scheduler_counts(Scheduler *s, unsigned *ret_running, unsigned *ret_queued) {
         unsigned running = 0, queued = 0;
-        for (size_t i = 0; i < m->n_jobs; i++) {
-                Job *j = m->jobs[i];
-                if (!job_unfinished(j))
-                        continue;
-                if (j->admit_seq)
+        for (size_t i = 0; i < s->n_jobs; i++) {
+                if (s->jobs[i]->admit_seq)
                         running++;
                 else
-                        queued++; /* validating counts as queued: it will want a slot */
+                        queued++;
         }
         *ret_running = running;
         *ret_queued = queued;
 }
 
-bool scheduler_has_room(Manager *m) {
-        unsigned running, queued;
-        scheduler_counts(m, &running, &queued);
-        return running + queued < m->max_running + m->max_queue;
+bool scheduler_has_room(Scheduler *s) {
+        return s->n_jobs < (size_t) s->limits.max_running + s->limits.max_queue;
 }
 
-static OwnerTurn *owner_turn(Manager *m, const char *owner, bool create) {
-        owner = strempty(owner);
-        for (size_t i = 0; i < m->n_turns; i++)
-                if (strcmp(m->turns[i].owner, owner) == 0)
-                        return &m->turns[i];
+unsigned scheduler_count_caller(Scheduler *s, const char *owner, const CallerCreds *caller) {
+        unsigned n = 0;
+        for (size_t i = 0; i < s->n_jobs; i++) {
+                const Job *j = s->jobs[i];
+                if (caller ? j->caller && j->caller->uid == caller->uid : streq_ptr(j->owner, owner))
+                        n++;
+        }
+        return n;
+}
+
+int scheduler_add(Scheduler *s, Job *j) {
+        Job **l = realloc(s->jobs, (s->n_jobs + 1) * sizeof(Job *));
+        if (!l)
+                return -ENOMEM;
+        s->jobs = l;
+        s->jobs[s->n_jobs++] = j;
+        return 0;
+}
+
+static OwnerTurn *owner_turn(Scheduler *s, const Job *j, bool create) {
+        TurnKey k;
+        const char *owner = turn_key(j, &k);
+        for (size_t i = 0; i < s->n_turns; i++)
+                if (strcmp(s->turns[i].owner, owner) == 0)
+                        return &s->turns[i];
         if (!create)
                 return NULL;
-        OwnerTurn *t = realloc(m->turns, (m->n_turns + 1) * sizeof(OwnerTurn));
+        OwnerTurn *t = realloc(s->turns, (s->n_turns + 1) * sizeof(OwnerTurn));
         if (!t)
                 return NULL;
-        m->turns = t;
-        t = &m->turns[m->n_turns];
+        s->turns = t;
+        t = &s->turns[s->n_turns];
         t->owner = strdup(owner);
         if (!t->owner)
                 return NULL;
         t->last_admit = 0;
-        m->n_turns++;
+        s->n_turns++;
         return t;
 }
 
-void scheduler_forget_owner(Manager *m, const char *owner) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (job_unfinished(m->jobs[i]) && streq_ptr(strempty(m->jobs[i]->owner), strempty(owner)))
+void scheduler_remove(Scheduler *s, Job *j) {
+        bool found = false;
+        for (size_t i = 0; i < s->n_jobs; i++)
+                if (s->jobs[i] == j) {
+                        memmove(s->jobs + i, s->jobs + i + 1, (s->n_jobs - i - 1) * sizeof(Job *));
+                        s->n_jobs--;
+                        found = true;
+                        break;
+                }
+        if (!found)
+                return;
+        for (size_t i = 0; i < s->n_jobs; i++)
+                if (same_turn(s->jobs[i], j))
                         return;
-        OwnerTurn *t = owner_turn(m, owner, false);
+        OwnerTurn *t = owner_turn(s, j, false);
         if (!t)
                 return;
         free(t->owner);
-        *t = m->turns[--m->n_turns];
+        *t = s->turns[--s->n_turns];
 }
 
-static uint64_t turn_of(Manager *m, const Job *j) {
-        OwnerTurn *t = owner_turn(m, j->owner, false);
+static uint64_t turn_of(Scheduler *s, const Job *j) {
+        OwnerTurn *t = owner_turn(s, j, false);
         return t ? t->last_admit : 0;
 }
 
 /* The queue in the order it will run: repeatedly the job (oldest first) of
  * the owner whose last turn is longest ago. Fills order[] with n jobs. */
-static size_t queue_order(Manager *m, Job **order) {
+static size_t queue_order(Scheduler *s, Job **order) {
         size_t n = 0;
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i]->exported && job_is_queued(m->jobs[i]) && !m->jobs[i]->admit_seq)
-                        order[n++] = m->jobs[i]; /* m->jobs is in id order */
+        for (size_t i = 0; i < s->n_jobs; i++)
+                if (s->jobs[i]->listed && job_is_queued(s->jobs[i]) && !s->jobs[i]->admit_seq)
+                        order[n++] = s->jobs[i];
         if (n == 0)
                 return 0;
 
@@ -90,8 +168,8 @@ static size_t queue_order(Manager *m, Job **order) {
         if (!turn)
                 return n; /* plain FIFO */
         for (size_t i = 0; i < n; i++)
-                turn[i] = turn_of(m, order[i]);
-        uint64_t seq = m->admit_seq;
+                turn[i] = turn_of(s, order[i]);
+        uint64_t seq = s->admit_seq;
         for (size_t pos = 0; pos < n; pos++) {
                 size_t best = pos;
                 for (size_t i = pos + 1; i < n; i++)
@@ -106,26 +184,26 @@ static size_t queue_order(Manager *m, Job **order) {
                 turn[pos] = bt;
                 seq++;
                 for (size_t i = pos + 1; i < n; i++)
-                        if (streq_ptr(strempty(order[i]->owner), strempty(bj->owner)))
+                        if (same_turn(order[i], bj))
                                 turn[i] = seq;
         }
         return n;
 }
 
-void scheduler_run(Manager *m) {
-        if (m->n_jobs == 0)
+void scheduler_run(Scheduler *s) {
+        if (s->n_jobs == 0)
                 return;
-        _cleanup_free_ Job **order = calloc(m->n_jobs, sizeof(Job *));
+        _cleanup_free_ Job **order = calloc(s->n_jobs, sizeof(Job *));
         if (!order)
                 return;
         unsigned running, queued;
-        scheduler_counts(m, &running, &queued);
-        size_t n = queue_order(m, order), next = 0;
+        scheduler_counts(s, &running, &queued);
+        size_t n = queue_order(s, order), next = 0;
 
-        for (; next < n && running < m->max_running; next++, running++) {
+        for (; next < n && running < s->limits.max_running; next++, running++) {
                 Job *j = order[next];
-                OwnerTurn *t = owner_turn(m, j->owner, true);
-                j->admit_seq = ++m->admit_seq;
+                OwnerTurn *t = owner_turn(s, j, true);
+                j->admit_seq = ++s->admit_seq;
                 if (t)
                         t->last_admit = j->admit_seq;
                 log_debug("Job %" PRIu64 " admitted (%u running).", j->id, running + 1);

@@ -1,5 +1,6 @@
 #include "source/domain.h"
 
+#include <json-c/json.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
@@ -76,6 +77,12 @@ static int open_domain(const char *uri, const char *name, virConnectPtr *ret_con
         virDomainPtr dom = virDomainLookupByName(conn, name);
         if (!dom)
                 dom = virDomainLookupByUUIDString(conn, name);
+        /* Only "no such domain" means the name is wrong: a connection that
+         * fails under the lookup is libvirt being unreachable. */
+        virErrorPtr err = dom ? NULL : virGetLastError();
+        if (!dom && err && err->code != VIR_ERR_NO_DOMAIN && err->code != VIR_ERR_INVALID_ARG)
+                return error_set(e, ERR_LIBVIRT_UNREACHABLE, "cannot look up domain '%s'%s%s: %s", name,
+                                 uri && uri[0] ? " at " : "", uri && uri[0] ? uri : "", last_message());
         if (!dom)
                 return error_set(e, ERR_UNKNOWN_DOMAIN, "no libvirt domain named '%s'%s%s", name,
                                  uri && uri[0] ? " at " : "", uri && uri[0] ? uri : "");
@@ -407,33 +414,4 @@ int libvirt_list_snapshots(const char *uri, const char *domain, LibvirtSnapshot 
         *ret = l;
         *ret_n = (size_t) n;
         return 0;
-}
-
-static json_object *string_or_null(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
-}
-
-void libvirt_side_to_json(json_object *side, const Disk *disks, size_t n) {
-        json_object *images = NULL;
-        bool crash_consistent = false;
-        (void) json_object_object_get_ex(side, "images", &images);
-        for (size_t i = 0; i < n; i++) {
-                /* A running domain's current disks were read while it wrote. */
-                if (disks[i].live && !disks[i].snapshot)
-                        crash_consistent = true;
-                json_object *img = images ? json_object_array_get_idx(images, i) : NULL;
-                if (img && disks[i].snapshot)
-                        json_object_object_add(img, "snapshot", json_object_new_string(disks[i].snapshot));
-        }
-        json_object_object_add(side, "crash_consistent", json_object_new_boolean(crash_consistent));
-        if (n == 0 || !disks[0].domain)
-                return;
-        json_object *d = json_object_new_object();
-        if (!d)
-                return;
-        json_object_object_add(d, "name", json_object_new_string(disks[0].domain));
-        json_object_object_add(d, "uri", string_or_null(disks[0].uri));
-        json_object_object_add(d, "snapshot", string_or_null(disks[0].domain_snapshot));
-        json_object_object_add(d, "running", json_object_new_boolean(disks[0].domain_running));
-        json_object_object_add(side, "domain", d);
 }

@@ -3,8 +3,6 @@
  * snapshots recorded them, through a read-only libvirt connection. */
 #pragma once
 
-#include <json-c/json.h>
-
 #include "source/disk.h"
 
 /* Replaces each domain placeholder among disks (d->domain set, not yet
@@ -23,7 +21,3 @@ typedef struct LibvirtSnapshot {
 void libvirt_snapshots_free(LibvirtSnapshot *l, size_t n);
 /* A domain's snapshots, oldest first. uri NULL or "" for the default. */
 int libvirt_list_snapshots(const char *uri, const char *domain, LibvirtSnapshot **ret, size_t *ret_n, Error *e);
-
-/* The domain fields of a side in the result: "crash_consistent", "domain"
- * and each image's "snapshot". */
-void libvirt_side_to_json(json_object *side, const Disk *disks, size_t n);

@@ -1,5 +1,6 @@
-/* What store.c (the database: opening, stat records, housekeeping) and
- * store-manifest.c (manifests in and out) share. Not for other modules. */
+/* What store.c (the database: opening), store-admin.c (stat records,
+ * housekeeping), store-manifest.c and store-load.c (manifests in and out)
+ * and store-content.c share. Not for other modules. */
 #pragma once
 
 #include <pthread.h>
@@ -37,3 +38,10 @@ int store_error(Store *s, int rc, const char *what, Error *e);
 
 /* Adds one to a counter ("hits", "misses"); an SQLite code. */
 int store_count(Store *s, const char *name);
+
+/* Why a manifest cannot be stored or used (its arrays out of order, an
+ * entry on a missing filesystem...), or NULL when it is sound. */
+const char *store_manifest_invalid(const Manifest *m);
+
+/* Runs a prepared statement once and resets it; an SQLite code. */
+int store_step_once(sqlite3_stmt *q);

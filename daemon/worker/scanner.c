@@ -7,7 +7,11 @@
 #include "common/input-limits.h"
 #include "common/log.h"
 #include "worker/tree-hash.h"
-#include "worker/worker.h"
+
+const char *guest_error(guestfs_h *g) {
+        const char *m = g ? guestfs_last_error(g) : NULL;
+        return m ? m : "unknown libguestfs error";
+}
 
 typedef struct Mount {
         const char *mountpoint;

@@ -11,3 +11,6 @@
 #include "manifest/manifest.h"
 
 int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Error *e);
+
+/* A libguestfs handle's last error, for messages. */
+const char *guest_error(guestfs_h *g);

@@ -8,12 +8,8 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "manifest/manifest-wire.h"
+#include "worker/protocol.h"
 #include "worker/scanner.h"
-
-const char *guest_error(guestfs_h *g) {
-        const char *m = g ? guestfs_last_error(g) : NULL;
-        return m ? m : "unknown libguestfs error";
-}
 
 typedef struct Worker {
         int fd;

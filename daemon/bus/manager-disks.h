@@ -1,5 +1,5 @@
-/* The libvirt parts of the Manager interface: a side's disk given as a
- * domain or snapshot, and the list of a domain's snapshots. */
+/* The disks of the Manager interface: a side's disk given as a path, an
+ * fd, a libvirt domain or a snapshot, and the list of a domain's snapshots. */
 #pragma once
 
 #include <systemd/sd-bus.h>

@@ -1,4 +1,4 @@
-#include "bus/manager-libvirt.h"
+#include "bus/manager-disks.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -163,7 +163,7 @@ int method_list_snapshots(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (!domain[0])
                 return invalid(err, "no domain given");
         /* As root, libvirt shows every domain's disks. */
-        r = polkit_check(m, msg, POLKIT_ACTION_COMPARE_PATH, POLKIT_TARGET_MANAGER, method_list_snapshots, err);
+        r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method_list_snapshots, err);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

@@ -1,0 +1,103 @@
+#include "compare/result.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include "compare/result-json.h"
+
+static json_object *string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+/* Where a side's disks came from: snapshots, the libvirt domain, and
+ * whether a running domain's disks were read while it wrote. */
+static void side_source_to_json(json_object *side, const Disk *disks, size_t n) {
+        json_object *images = NULL;
+        bool crash_consistent = false;
+        (void) json_object_object_get_ex(side, "images", &images);
+        for (size_t i = 0; i < n; i++) {
+                /* A running domain's current disks were read while it wrote. */
+                if (disks[i].live && !disks[i].snapshot)
+                        crash_consistent = true;
+                json_object *img = images ? json_object_array_get_idx(images, i) : NULL;
+                if (img && disks[i].snapshot)
+                        json_object_object_add(img, "snapshot", json_object_new_string(disks[i].snapshot));
+        }
+        json_object_object_add(side, "crash_consistent", json_object_new_boolean(crash_consistent));
+        if (n == 0 || !disks[0].domain)
+                return;
+        json_object *d = json_object_new_object();
+        if (!d)
+                return;
+        json_object_object_add(d, "name", json_object_new_string(disks[0].domain));
+        json_object_object_add(d, "uri", string_or_null(disks[0].uri));
+        json_object_object_add(d, "snapshot", string_or_null(disks[0].domain_snapshot));
+        json_object_object_add(d, "running", json_object_new_boolean(disks[0].domain_running));
+        json_object_object_add(side, "domain", d);
+}
+
+static json_object *side_to_json(const ResultSide *s) {
+        json_object *o = json_object_new_object(), *imgs = json_object_new_array();
+        if (!o || !imgs) {
+                json_object_put(o);
+                json_object_put(imgs);
+                return NULL;
+        }
+        for (size_t i = 0; i < s->n_disks; i++) {
+                json_object *d = json_object_new_object();
+                if (!d)
+                        continue;
+                json_add_bytes(d, "path", s->disks[i].path, strlen(s->disks[i].path));
+                json_object_object_add(d, "format", json_object_new_string(s->disks[i].format));
+                json_object_object_add(d, "virtual_size", json_object_new_int64((int64_t) s->disks[i].virtual_size));
+                json_object_array_add(imgs, d);
+        }
+        json_object_object_add(o, "images", imgs);
+        side_source_to_json(o, s->disks, s->n_disks);
+        _cleanup_free_ char *key = hexmem(s->key, FINGERPRINT_SIZE);
+        json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
+        json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
+        json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
+        json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
+        return o;
+}
+
+/* The text into an anonymous file, sealed: a reader can trust it never
+ * changes under it. */
+static int seal_text(const char *s, size_t len, int *ret_fd, Error *e) {
+        _cleanup_close_ int fd = memfd_create("virt-diffd-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return error_set(e, ERR_INTERNAL, "memfd_create: %m");
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, s + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return error_set(e, ERR_INTERNAL, "cannot write the result: %m");
+                done += (size_t) n;
+        }
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot seal the result: %m");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
+                 int *ret_fd, Error *e) {
+        json_object *root = diff_result_to_json(r);
+        if (!root)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        if (notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) {
+                json_object_put(root);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
+        json_object_object_add(root, "version", json_object_new_int(1));
+        json_object_object_add(root, "a", side_to_json(&sides[0]));
+        json_object_object_add(root, "b", side_to_json(&sides[1]));
+        size_t len;
+        const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                          &len);
+        int ret = s ? seal_text(s, len, ret_fd, e) : error_set(e, ERR_INTERNAL, "out of memory");
+        json_object_put(root);
+        return ret;
+}

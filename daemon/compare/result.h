@@ -1,0 +1,23 @@
+/* The whole result document of a job (schemas/diff-result.schema.json):
+ * the comparison, what the content stage found, and both sides' sources,
+ * written once into a sealed memfd that every reader gets a copy of. */
+#pragma once
+
+#include "common/errors.h"
+#include "compare/comparer.h"
+#include "compare/content-diff.h"
+#include "source/disk.h"
+#include "source/image-key.h"
+
+/* One side as the result describes it; borrowed. */
+typedef struct ResultSide {
+        const Disk *disks;
+        size_t n_disks;
+        const uint8_t *key; /* FINGERPRINT_SIZE bytes: the side's content key */
+        bool cached;        /* its manifest came from the store */
+        const Manifest *manifest;
+} ResultSide;
+
+/* notes may be NULL (no content stage); checksum names their algorithm. */
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
+                 int *ret_fd, Error *e);

@@ -1,0 +1,22 @@
+/* Shared by the job's own files (job.c, job-progress.c, job-pipeline.c,
+ * job-watch.c); not for other modules. */
+#pragma once
+
+#include "job/job.h"
+
+/* The pipeline, on the job's thread (job-pipeline.c). */
+void *job_pipeline_run(void *userdata);
+
+/* Progress from the pipeline's threads into the shared status
+ * (job-progress.c). side -1: both sides. */
+ProgressSink job_progress_sink(Job *j, int side);
+void job_set_phase(Job *j, int side, Phase p);
+bool job_cancelled(Job *j);
+/* Progress, rate and expected end within the current phase, for a copy of
+ * the shared status; under the lock. */
+void job_compute_rates(Job *j, JobStatus *st);
+
+/* The job's end, as the pipeline reaches it: state, error, finished. */
+void job_finish(Job *j, const Error *e);
+/* Main loop: look at this job. */
+void job_wake(Job *j);

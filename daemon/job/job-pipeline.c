@@ -1,0 +1,344 @@
+/* A job's pipeline, on its own thread: one stage after another, each
+ * owned by the folder that does the work.
+ *
+ *   resolve   libvirt domains into disks            (source/domain)
+ *   validate  formats, backing chains, locks        (source/disk)
+ *   queue     wait for the scheduler's slot         (job/scheduler)
+ *   identify  content keys; manifests from the store (source/disk-key, store)
+ *   serve     snapshots and fds through qemu-nbd     (source/nbd)
+ *   scan      both sides at once in appliances      (appliance/pool)
+ *   compare   the two manifests                      (compare/comparer)
+ *   content   -u diffs, other checksums              (compare/content-diff)
+ *   write     the result document                    (compare/result) */
+#include "common/log.h"
+#include "compare/result.h"
+#include "job/job-internal.h"
+#include "source/disk-key.h"
+#include "source/domain.h"
+#include "source/nbd.h"
+
+/* ---- resolve and validate ---- */
+
+static int validate_sides(Job *j, Error *e) {
+        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
+                (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
+        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
+                for (size_t i = 0; i < j->sides[s].n_disks && e->code == ERR_OK; i++) {
+                        j->sides[s].disks[i].caller = j->caller;
+                        (void) disk_validate(&j->sides[s].disks[i], e);
+                }
+
+        pthread_mutex_lock(&j->lock);
+        j->validated = true;
+        if (e->code != ERR_OK) {
+                j->error = *e;
+                j->status.state = JOB_STATE_FAILED;
+                j->finished = true;
+        }
+        pthread_mutex_unlock(&j->lock);
+        job_wake(j);
+        return e->code == ERR_OK ? 0 : -1;
+}
+
+/* Queued until the scheduler has a slot for us. */
+static int wait_admitted(Job *j, Error *e) {
+        pthread_mutex_lock(&j->lock);
+        while (!j->admitted && !j->cancel_requested)
+                pthread_cond_wait(&j->admit_cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        if (j->cancel_requested)
+                return error_set(e, ERR_CANCELLED, "job cancelled");
+        return 0;
+}
+
+/* ---- identify: content keys of both sides, then their manifests ---- */
+
+static int identify_sides(Job *j, Error *e) {
+        Store *store = j->ctx->store;
+        KeyMemo memo = store_key_memo(store);
+        ProgressSink sink = job_progress_sink(j, -1);
+
+        job_set_phase(j, -1, PHASE_FINGERPRINT);
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                side->disk_keys = calloc(side->n_disks, FINGERPRINT_SIZE);
+                if (!side->disk_keys)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+                for (size_t i = 0; i < side->n_disks; i++)
+                        if (disk_identify(&memo, &side->disks[i], &sink, side->disk_keys[i], e) < 0)
+                                return -1;
+                side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) side->disk_keys, side->n_disks, side->key);
+                if (!store)
+                        continue;
+                Error le = {0};
+                int r = store_load_manifest(store, side->key, &side->manifest, &le);
+                if (r < 0)
+                        log_error("Cannot read a cached manifest: %s", le.message);
+                side->cached = r > 0;
+                /* A cached side is done scanning: the job's phase follows the other. */
+                if (side->cached)
+                        job_set_phase(j, s, PHASE_COMPARE);
+        }
+        return 0;
+}
+
+/* Newly scanned manifests go into the store; a failure costs only speed. */
+static void remember_sides(Job *j) {
+        Store *store = j->ctx->store;
+        if (!store)
+                return;
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                if (side->cached || !side->manifest || side->error.code != ERR_OK)
+                        continue;
+                _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
+                if (!disks)
+                        continue;
+                for (size_t i = 0; i < side->n_disks; i++)
+                        disks[i] = (StoreDisk){.path = side->disks[i].path, .key = side->disk_keys[i]};
+                Error e = {0};
+                if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
+                        log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
+        }
+}
+
+/* ---- serve: snapshots and fds through qemu-nbd ---- */
+
+/* A qemu-nbd dies with the thread that started it: this one, which
+ * outlives every appliance of the job, the content stage's included. */
+static void serve_sides(Job *j) {
+        ProgressSink sink = job_progress_sink(j, -1);
+        for (int s = 0; s < 2; s++)
+                if (!j->sides[s].cached)
+                        (void) nbd_serve_disks(j->sides[s].disks, j->sides[s].n_disks, &sink, &j->sides[s].error);
+}
+
+static bool side_served_by_nbd(const JobSide *s) {
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (s->disks[i].nbd)
+                        return true;
+        return false;
+}
+
+/* ---- scan: one appliance per side, both at once ---- */
+
+/* Gives the side's appliance back to the pool: kept for reuse when healthy
+ * (its calls succeeded and nothing was cancelled or killed), else closed. */
+static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = NULL;
+        pthread_mutex_unlock(&s->appliance_lock);
+        PoolHandle *h = TAKE_PTR(s->handle);
+        /* An appliance reading a snapshot through qemu-nbd cannot outlive
+         * its server: close it rather than keep it warm. */
+        if (h)
+                pool_release(j->ctx->pool, h, healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s));
+        nbd_stop_disks(s->disks, s->n_disks);
+}
+
+/* A handle for the side from the pool (warm, or launched now), published
+ * where a cancel can kill it. On failure s->handle may still be set: the
+ * caller drops it. */
+static Appliance *side_take_appliance(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+        Pool *pool = j->ctx->pool;
+        if (pool_acquire(pool, s->disks, s->n_disks, s->key, sink, &s->handle, e) < 0)
+                return NULL;
+        Appliance *a = pool_handle_appliance(s->handle);
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+        if (pool_handle_reused(s->handle))
+                log_debug("Job %" PRIu64 ": side %c on a warm appliance.", j->id, s == &j->sides[0] ? 'A' : 'B');
+        if (j->cancel_requested || pool_handle_launch(pool, s->handle, e) < 0 || j->cancel_requested) {
+                if (j->cancel_requested) {
+                        e->code = ERR_OK;
+                        error_set(e, ERR_CANCELLED, "cancelled");
+                }
+                return NULL;
+        }
+        return a;
+}
+
+typedef struct SideRun {
+        Job *job;
+        int side;
+} SideRun;
+
+static void *scan_side(void *userdata) {
+        SideRun *sr = userdata;
+        Job *j = sr->job;
+        JobSide *s = &j->sides[sr->side];
+        ProgressSink sink = job_progress_sink(j, sr->side);
+        bool ok = false;
+
+        progress_phase(&sink, PHASE_LAUNCH);
+        /* Its qemu-nbd servers failed to start (serve_sides()). */
+        if (s->error.code != ERR_OK)
+                return NULL;
+        Appliance *a = side_take_appliance(j, s, &sink, &s->error);
+        if (a)
+                ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
+        /* A cancelled job's errors are the consequence, not the news. */
+        if (j->cancel_requested) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_CANCELLED, "cancelled");
+        } else if (s->hung) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance stopped responding");
+        } else if (!ok && s->handle && s->error.code != ERR_APPLIANCE_FAILED && s->error.code != ERR_WORKER_CRASHED &&
+                   !appliance_alive(pool_handle_appliance(s->handle))) {
+                /* The call failed because qemu went away: the appliance's fault. */
+                Error scan = s->error;
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_APPLIANCE_FAILED, "the appliance died (%s)", scan.message);
+        }
+
+        /* Content diffs read files next: keep a healthy handle for them. */
+        if (content_options_wanted(&j->content) && s->error.code == ERR_OK)
+                return NULL;
+        side_drop_appliance(j, s, ok);
+        return NULL;
+}
+
+/* Appliance launches dominate, and two launch in about the time of one. A
+ * side found in the store needs none. */
+static void scan_sides(Job *j) {
+        SideRun runs[2] = {{j, 0}, {j, 1}};
+        pthread_t other;
+        bool other_started = false;
+        if (!j->sides[1].cached)
+                other_started = pthread_create(&other, NULL, scan_side, &runs[1]) == 0;
+        if (!j->sides[0].cached)
+                scan_side(&runs[0]);
+        if (other_started)
+                (void) pthread_join(other, NULL);
+        else if (!j->sides[1].cached)
+                scan_side(&runs[1]);
+}
+
+static char *side_name(const JobSide *s) {
+        size_t len = 1;
+        for (size_t i = 0; i < s->n_disks; i++)
+                len += strlen(s->disks[i].path) + 2;
+        char *r = calloc(1, len);
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < s->n_disks; i++) {
+                if (i)
+                        strcat(r, ", ");
+                strcat(r, s->disks[i].path);
+        }
+        return r;
+}
+
+/* The first side's error, named after its images; a cancellation wins. */
+static int side_error(Job *j, Error *e) {
+        for (int s = 0; s < 2; s++)
+                if (j->sides[s].error.code == ERR_CANCELLED || j->cancel_requested)
+                        return error_set(e, ERR_CANCELLED, "job cancelled");
+        for (int s = 0; s < 2; s++) {
+                const Error *se = &j->sides[s].error;
+                if (se->code == ERR_OK)
+                        continue;
+                _cleanup_free_ char *name = side_name(&j->sides[s]);
+                /* Validation messages already name the image. */
+                if (name && strncmp(se->message, name, strlen(name)) != 0)
+                        return error_set(e, se->code, "%s: %s", name, se->message);
+                return error_set(e, se->code, "%s", se->message);
+        }
+        return 0;
+}
+
+/* ---- content: -u diffs and other checksums ---- */
+
+/* The side's handle from its scan, else one from the pool (a side that
+ * came from the cache has none yet). */
+static Appliance *content_handle(void *userdata, int side, Error *e) {
+        Job *j = userdata;
+        JobSide *s = &j->sides[side];
+        ProgressSink sink = job_progress_sink(j, side);
+
+        if (s->handle)
+                return pool_handle_appliance(s->handle);
+        job_set_phase(j, side, PHASE_LAUNCH);
+        if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0)
+                return NULL;
+        return side_take_appliance(j, s, &sink, e);
+}
+
+static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Error *e) {
+        ProgressSink sink = job_progress_sink(j, -1);
+        job_set_phase(j, -1, PHASE_WRITE);
+        int k = content_run(r, &j->content, j->ctx->store, content_handle, j, &sink, ret_notes, e);
+        /* A failed read may leave a handle mid-call: reuse none then. */
+        for (int s = 0; s < 2; s++)
+                side_drop_appliance(j, &j->sides[s], k >= 0);
+        if (k < 0 && j->cancel_requested) {
+                e->code = ERR_OK;
+                error_set(e, ERR_CANCELLED, "job cancelled");
+        }
+        return k < 0 ? -1 : 0;
+}
+
+/* ---- write ---- */
+
+static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, Error *e) {
+        ResultSide sides[2];
+        for (int s = 0; s < 2; s++)
+                sides[s] = (ResultSide){.disks = j->sides[s].disks, .n_disks = j->sides[s].n_disks,
+                                        .key = j->sides[s].key, .cached = j->sides[s].cached,
+                                        .manifest = j->sides[s].manifest};
+        int fd = -1;
+        job_set_phase(j, -1, PHASE_WRITE);
+        if (result_write(r, notes, j->content.checksum, sides, &fd, e) < 0)
+                return -1;
+        pthread_mutex_lock(&j->lock);
+        j->result_fd = fd;
+        j->status.differences = diff_result_differs(r);
+        pthread_mutex_unlock(&j->lock);
+        return 0;
+}
+
+/* ---- the pipeline ---- */
+
+static int compare_and_write(Job *j, Error *e) {
+        job_set_phase(j, -1, PHASE_COMPARE);
+        _cleanup_diff_result_ DiffResult *r = NULL;
+        int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
+        if (k < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+                return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
+        }
+        ContentNote *notes = NULL;
+        if (content_options_wanted(&j->content) && run_content(j, r, &notes, e) < 0)
+                return -1;
+        k = write_result(j, r, notes, e);
+        content_notes_free(notes, r->n_changes);
+        return k;
+}
+
+void *job_pipeline_run(void *userdata) {
+        Job *j = userdata;
+        Error e = {0};
+
+        /* A refusal ends the job right there: the front-end answers with it. */
+        if (validate_sides(j, &e) < 0)
+                return NULL;
+        if (wait_admitted(j, &e) < 0 || identify_sides(j, &e) < 0) {
+                job_finish(j, &e);
+                return NULL;
+        }
+        serve_sides(j);
+        scan_sides(j);
+        remember_sides(j);
+        if (side_error(j, &e) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
+                job_finish(j, &e);
+                return NULL;
+        }
+        (void) compare_and_write(j, &e);
+        job_finish(j, &e);
+        return NULL;
+}

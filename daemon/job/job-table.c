@@ -1,0 +1,319 @@
+#include "job/job-table.h"
+
+#include <sys/eventfd.h>
+
+#include "common/log.h"
+
+#define WATCH_INTERVAL_USEC 1000000ULL
+
+/* A finished job's expiry timer: the table owns it, not any front-end. */
+typedef struct Retained {
+        JobTable *table;
+        Job *job;
+        sd_event_source *timer;
+} Retained;
+
+struct JobTable {
+        sd_event *event;
+        JobContext ctx;
+        uint64_t retain_usec;
+        void (*counts_changed)(void *userdata);
+        void *userdata;
+
+        Job **jobs; /* submission order */
+        size_t n_jobs;
+        uint64_t next_id;
+        Scheduler *scheduler;
+
+        JobListener listeners[JOB_MAX_FRONTENDS];
+        size_t n_listeners;
+
+        int wake_fd;
+        sd_event_source *wake_source;
+        sd_event_source *watch_timer; /* the appliances' hang watch, each second */
+        Retained **retained;
+        size_t n_retained;
+};
+
+#define EACH_LISTENER(t, l) for (JobListener *l = (t)->listeners; l < (t)->listeners + (t)->n_listeners; l++)
+#define NOTIFY(t, cb, j)                                                                                   \
+        EACH_LISTENER(t, l_) if (l_->cb) l_->cb(j, l_->userdata)
+
+static void table_wake(void *userdata) {
+        JobTable *t = userdata;
+        uint64_t one = 1;
+        (void) !write(t->wake_fd, &one, sizeof one);
+}
+
+static bool has_job(JobTable *t, const Job *j) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i] == j)
+                        return true;
+        return false;
+}
+
+bool job_table_busy(JobTable *t) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (job_unfinished(t->jobs[i]))
+                        return true;
+        return false;
+}
+
+static void counts_changed(JobTable *t) {
+        if (t->counts_changed)
+                t->counts_changed(t->userdata);
+}
+
+static void remove_job(JobTable *t, Job *j) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i] == j) {
+                        memmove(t->jobs + i, t->jobs + i + 1, (t->n_jobs - i - 1) * sizeof(Job *));
+                        t->n_jobs--;
+                        break;
+                }
+        scheduler_remove(t->scheduler, j);
+        NOTIFY(t, removed, j);
+        job_free(j);
+        counts_changed(t);
+}
+
+static void retained_free(Retained *r) {
+        sd_event_source_disable_unref(r->timer);
+        free(r);
+}
+
+static int on_expire(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Retained *r = userdata;
+        JobTable *t = r->table;
+        for (size_t i = 0; i < t->n_retained; i++)
+                if (t->retained[i] == r) {
+                        t->retained[i] = t->retained[--t->n_retained];
+                        break;
+                }
+        log_debug("Forgetting finished job %" PRIu64 ".", r->job->id);
+        remove_job(t, r->job);
+        retained_free(r);
+        return 0;
+}
+
+/* A finished job stays readable for retain_usec (Wait, GetResult). */
+static void retain(JobTable *t, Job *j) {
+        Retained *r = calloc(1, sizeof(*r));
+        Retained **l = r ? realloc(t->retained, (t->n_retained + 1) * sizeof(Retained *)) : NULL;
+        uint64_t now;
+        if (!l) {
+                free(r);
+                return; /* kept until the daemon exits */
+        }
+        t->retained = l;
+        *r = (Retained){.table = t, .job = j};
+        (void) sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+        if (sd_event_add_time(t->event, &r->timer, CLOCK_MONOTONIC, now + t->retain_usec, 0, on_expire, r) < 0) {
+                free(r);
+                return;
+        }
+        t->retained[t->n_retained++] = r;
+}
+
+static void job_finished(JobTable *t, Job *j) {
+        j->finished_handled = true;
+        if (j->thread_started) {
+                (void) pthread_join(j->thread, NULL);
+                j->thread_started = false;
+        }
+        scheduler_remove(t->scheduler, j);
+        if (j->error_message)
+                log_info("Job %" PRIu64 " %s: %s", j->id, job_state_to_string(j->published.state), j->error_message);
+        else
+                log_info("Job %" PRIu64 " succeeded: %s.", j->id,
+                         j->published.differences ? "differences found" : "no differences");
+        NOTIFY(t, finished, j);
+        retain(t, j);
+        counts_changed(t);
+}
+
+/* What one job's thread reported since the last look. Returns false when
+ * the job is gone. */
+static bool dispatch(JobTable *t, Job *j) {
+        unsigned changed = job_sync(j);
+
+        if (changed & JOB_CHANGED_VALIDATED) {
+                j->validated_handled = true;
+                if (j->published.state == JOB_STATE_FAILED) {
+                        /* Bad input: the front-end answers with the error; no id. */
+                        log_info("Rejected comparison: %s", job_get_error(j).message);
+                        NOTIFY(t, validated, j);
+                        remove_job(t, j);
+                        return false;
+                }
+                j->id = t->next_id++;
+                j->listed = true;
+                log_info("Job %" PRIu64 " started.", j->id);
+                NOTIFY(t, validated, j);
+        }
+        if (!j->listed)
+                return true;
+        if (changed & JOB_CHANGED_FINISHED)
+                job_finished(t, j);
+        else if (changed & JOB_CHANGED_STATUS)
+                NOTIFY(t, changed, j);
+        return true;
+}
+
+static bool any_running(JobTable *t) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i]->admit_seq && job_unfinished(t->jobs[i]))
+                        return true;
+        return false;
+}
+
+static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
+        JobTable *t = userdata;
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i]->admit_seq && job_unfinished(t->jobs[i]))
+                        job_watch_appliances(t->jobs[i], usec);
+        (void) sd_event_source_set_time(s, usec + WATCH_INTERVAL_USEC);
+        /* Nothing to watch: no wakeups until a job runs again. */
+        (void) sd_event_source_set_enabled(s, any_running(t) ? SD_EVENT_ON : SD_EVENT_OFF);
+        return 0;
+}
+
+static void arm_watch(JobTable *t) {
+        uint64_t now;
+        if (!any_running(t) || sd_event_source_get_enabled(t->watch_timer, NULL) > 0)
+                return;
+        (void) sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_source_set_time(t->watch_timer, now + WATCH_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(t->watch_timer, SD_EVENT_ON);
+}
+
+static int on_wake(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        JobTable *t = userdata;
+        uint64_t v;
+        (void) !read(fd, &v, sizeof v);
+        /* dispatch() may remove jobs: walk a copy. */
+        size_t n = t->n_jobs;
+        _cleanup_free_ Job **copy = n ? malloc(n * sizeof(Job *)) : NULL;
+        if (n && !copy)
+                return 0;
+        if (n)
+                memcpy(copy, t->jobs, n * sizeof(Job *));
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < n; i++)
+                        if (has_job(t, copy[i]))
+                                (void) dispatch(t, copy[i]);
+                /* Then once more, to publish what the scheduler changed. */
+                if (pass == 0)
+                        scheduler_run(t->scheduler);
+        }
+        arm_watch(t);
+        counts_changed(t);
+        return 0;
+}
+
+int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
+        _cleanup_(job_table_freep) JobTable *t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        t->event = sd_event_ref(event);
+        t->wake_fd = -1;
+        t->next_id = 1;
+        t->retain_usec = o->retain_usec;
+        t->counts_changed = o->counts_changed;
+        t->userdata = o->userdata;
+        t->ctx = (JobContext){.pool = o->pool, .store = o->store, .wake = table_wake, .userdata = t};
+
+        int r = scheduler_new(&o->limits, &t->scheduler);
+        if (r < 0)
+                return r;
+        t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (t->wake_fd < 0)
+                return -errno;
+        r = sd_event_add_io(event, &t->wake_source, t->wake_fd, EPOLLIN, on_wake, t);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time(event, &t->watch_timer, CLOCK_MONOTONIC, 0, 0, on_watch, t);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(t->watch_timer, SD_EVENT_OFF);
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+void job_table_cancel_all(JobTable *t) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                job_cancel(t->jobs[i]);
+}
+
+JobTable *job_table_free(JobTable *t) {
+        if (!t)
+                return NULL;
+        /* Cancel first so every thread returns quickly: no qemu outlives
+         * the daemon. */
+        job_table_cancel_all(t);
+        for (size_t i = 0; i < t->n_retained; i++)
+                retained_free(t->retained[i]);
+        free(t->retained);
+        for (size_t i = 0; i < t->n_jobs; i++) {
+                NOTIFY(t, removed, t->jobs[i]);
+                job_free(t->jobs[i]);
+        }
+        free(t->jobs);
+        scheduler_free(t->scheduler);
+        sd_event_source_disable_unref(t->watch_timer);
+        sd_event_source_disable_unref(t->wake_source);
+        if (t->wake_fd >= 0)
+                (void) close(t->wake_fd);
+        sd_event_unref(t->event);
+        free(t);
+        return NULL;
+}
+
+int job_table_add_listener(JobTable *t, const JobListener *l, size_t *ret_slot) {
+        if (t->n_listeners >= JOB_MAX_FRONTENDS)
+                return -ENOSPC;
+        t->listeners[t->n_listeners] = *l;
+        *ret_slot = t->n_listeners++;
+        return 0;
+}
+
+Job *job_table_new_job(JobTable *t) {
+        return job_new(&t->ctx);
+}
+
+int job_table_submit(JobTable *t, Job *j) {
+        if (!scheduler_has_room(t->scheduler))
+                return -EBUSY;
+        Job **l = realloc(t->jobs, (t->n_jobs + 1) * sizeof(Job *));
+        if (!l)
+                return -ENOMEM;
+        t->jobs = l;
+        int r = scheduler_add(t->scheduler, j);
+        if (r < 0)
+                return r;
+        r = job_start(j);
+        if (r < 0) {
+                scheduler_remove(t->scheduler, j);
+                return r;
+        }
+        t->jobs[t->n_jobs++] = j;
+        NOTIFY(t, added, j);
+        counts_changed(t);
+        return 0;
+}
+
+Job *job_table_find(JobTable *t, uint64_t id) {
+        for (size_t i = 0; i < t->n_jobs; i++)
+                if (t->jobs[i]->listed && t->jobs[i]->id == id)
+                        return t->jobs[i];
+        return NULL;
+}
+
+Job *const *job_table_jobs(JobTable *t, size_t *ret_n) {
+        *ret_n = t->n_jobs;
+        return t->jobs;
+}
+
+Scheduler *job_table_scheduler(JobTable *t) {
+        return t->scheduler;
+}

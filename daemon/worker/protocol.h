@@ -1,0 +1,26 @@
+/* The worker wire's messages: what the daemon (appliance/appliance.c) and
+ * a worker process (worker/worker.c) say to each other, in frames of
+ * common/wire.h. Bump WORKER_PROTOCOL on any change. */
+#pragma once
+
+#define WORKER_PROTOCOL 1
+#define WORKER_FD 3
+#define WORKER_COMM "diffd-worker" /* its name in ps and /proc/PID/comm */
+#define WORKER_REQUEST_MAX (1U << 20)
+
+enum {
+        /* worker -> daemon */
+        WK_HELLO = 1,  /* u32 protocol, u64 memsize (MiB) */
+        WK_OK,         /* u32 value (the qemu pid after WK_LAUNCH, else 0) */
+        WK_ERROR,      /* u32 ErrorCode, str message */
+        WK_PROGRESS,   /* u8 kind (0 phase, 1 files, 2 bytes), u64 a, u64 b */
+        WK_DATA,       /* bytes */
+        WK_MANIFEST,   /* manifest-wire.h */
+        /* daemon -> worker */
+        WK_LAUNCH = 0x40, /* u8 tcg, u8 trace, u32 n, str overlay[n] */
+        WK_SCAN,          /* nothing */
+        WK_MOUNT_RO,      /* str device, str mountpoint */
+        WK_UMOUNT_ALL,    /* nothing */
+        WK_READ_FILE,     /* str path */
+        WK_CHECKSUM,      /* str algorithm, str path */
+};
