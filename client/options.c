@@ -24,14 +24,25 @@ void diff_args_done(DiffArgs *a) {
         memset(a, 0, sizeof(*a));
 }
 
-static int add_disk(DiffArgs *a, int side, const char *path, const char *format) {
+#define MANIFEST_PREFIX "manifest:"
+
+static int add_disk(DiffArgs *a, int side, const char *path, const char *format, bool manifest) {
         ClientDisk *d = realloc(a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] + 1));
         if (!d)
                 return -ENOMEM;
         a->disks[side] = d;
         d += a->n_disks[side];
-        /* The daemon has its own working directory. */
-        if (path[0] != '/') {
+        /* "manifest:FILE", unless a file has that whole name. */
+        if (!manifest && strncmp(path, MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)) == 0 && access(path, F_OK) < 0) {
+                path += strlen(MANIFEST_PREFIX);
+                manifest = true;
+        }
+        d->manifest = manifest;
+        /* The daemon has its own working directory; a manifest is opened
+         * here, but its name shows in results. */
+        if (manifest && strcmp(path, "-") == 0)
+                d->path = strdup(path);
+        else if (path[0] != '/') {
                 _cleanup_free_ char *cwd = getcwd(NULL, 0);
                 d->path = cwd ? path_join(cwd, path) : NULL;
         } else
@@ -72,6 +83,9 @@ void diff_help(const char *prog) {
                "                         without FORMAT, detect it again\n"
                "  IMAGE@SNAPSHOT         An internal snapshot of a qcow2 image (unless a file\n"
                "                         has that whole name)\n"
+               "      --manifest-a FILE  The first guest as an exported manifest says it was\n"
+               "                         ('virt-diffctl manifest', also manifest:FILE; - is stdin)\n"
+               "      --manifest-b FILE  The second guest as an exported manifest says it was\n"
                "  -d, --domain DOMAIN    The first guest is this libvirt domain (name or UUID)\n"
                "  -D DOMAIN              The second guest is this libvirt domain\n"
                "  -c, --connect URI      Libvirt URI of the domains (default: libvirt's)\n"
@@ -246,9 +260,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
+                ARG_MANIFEST_A, ARG_MANIFEST_B,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
+                {"manifest-a", required_argument, NULL, ARG_MANIFEST_A},
+                {"manifest-b", required_argument, NULL, ARG_MANIFEST_B},
                 {"format", optional_argument, NULL, ARG_FORMAT},
                 {"domain", required_argument, NULL, 'd'},
                 {"connect", required_argument, NULL, 'c'},
@@ -306,7 +323,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 switch (c) {
                 case 'a':
                 case 'A':
-                        if (add_disk(a, c == 'A', optarg, format) < 0)
+                        if (add_disk(a, c == 'A', optarg, format, false) < 0)
+                                goto oom;
+                        break;
+                case ARG_MANIFEST_A:
+                case ARG_MANIFEST_B:
+                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true) < 0)
                                 goto oom;
                         break;
                 case 'd':
@@ -528,19 +550,23 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 return -EINVAL;
         }
 
-        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to them. */
-        if (npos != 0 && npos != 2) {
+        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to
+         * them. One alone is the side the options left empty
+         * (--manifest-a FILE IMAGE). */
+        int lone = npos == 1 && (a->n_disks[0] == 0) != (a->n_disks[1] == 0) ? (a->n_disks[0] == 0 ? 0 : 1) : -1;
+        if (npos != 0 && npos != 2 && lone < 0) {
                 fprintf(stderr, "%s: expected two images, got %d argument%s (try --help)\n", prog, npos,
                         npos == 1 ? "" : "s");
                 return -EINVAL;
         }
         for (int i = 0; i < npos; i++) {
+                int side = lone >= 0 ? lone : i;
                 ClientDisk first = {0};
-                if (add_disk(a, i, argv[optind + i], format) < 0)
+                if (add_disk(a, side, argv[optind + i], format, false) < 0)
                         goto oom;
-                first = a->disks[i][a->n_disks[i] - 1];
-                memmove(a->disks[i] + 1, a->disks[i], sizeof(ClientDisk) * (a->n_disks[i] - 1));
-                a->disks[i][0] = first;
+                first = a->disks[side][a->n_disks[side] - 1];
+                memmove(a->disks[side] + 1, a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] - 1));
+                a->disks[side][0] = first;
         }
         if (domain_args_finish(a, prog) < 0)
                 return -EINVAL;
@@ -549,6 +575,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         prog);
                 return -EINVAL;
         }
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < a->n_disks[s]; i++)
+                        if (a->disks[s][i].manifest && a->n_disks[s] > 1) {
+                                fprintf(stderr, "%s: side %c is either images or one manifest\n", prog, s ? 'B' : 'A');
+                                return -EINVAL;
+                        }
         for (int s = 0; a->pass_fds && s < 2; s++)
                 for (size_t i = 0; i < a->n_disks[s]; i++)
                         if (a->disks[s][i].domain || a->disks[s][i].snapshot) {

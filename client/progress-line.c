@@ -86,8 +86,10 @@ void progress_line_update(ProgressLine *l, const JobProgress *p, uint64_t now) {
                 }
                 l->phase = p->phase;
                 l->phase_start = now;
-                l->base_files = p->files_done;
-                l->base_bytes = p->bytes_done;
+                /* Where the counters stood before this news: the update
+                 * that brings a phase may bring its first work too. */
+                l->base_files = l->p.files_done;
+                l->base_bytes = l->p.bytes_done;
         }
         l->p = *p;
 }

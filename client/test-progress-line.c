@@ -22,8 +22,9 @@ static void test_phases(void) {
         progress_line_update(&l, &p, 0);
         CHECK(strcmp(line(&l, 5 * SEC, 80), "queued, 2 jobs ahead 0:05") == 0);
 
-        /* A launch with no history: the phase and its time. */
-        p = (JobProgress) {.state = JOB_STATE_RUNNING, .phase = PHASE_LAUNCH};
+        /* A launch with no history: the phase and its time. Counters from
+         * the phases before it stand where they stood. */
+        p = (JobProgress) {.state = JOB_STATE_RUNNING, .phase = PHASE_LAUNCH, .files_done = 100, .files_total = 100};
         progress_line_update(&l, &p, 10 * SEC);
         CHECK(strcmp(line(&l, 22 * SEC, 80), "launch  0:12") == 0);
 

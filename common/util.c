@@ -217,3 +217,31 @@ int fclose_and_rename(FILE *f, char *tmp, const char *path, int r) {
         free(tmp);
         return r;
 }
+
+static size_t utf8_sequence_length(unsigned char c) {
+        return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+}
+
+char *utf8_lossy(const char *s, size_t len, size_t *ret_len) {
+        char *r = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+        size_t o = 0;
+
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence_length((unsigned char) s[i]);
+
+                if (s[i] != 0 && n > 0 && n <= len - i && utf8_is_valid(s + i, n)) {
+                        memcpy(r + o, s + i, n);
+                        o += n;
+                        i += n;
+                } else {
+                        memcpy(r + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                }
+        }
+        r[o] = 0;
+        *ret_len = o;
+        return r;
+}

@@ -83,6 +83,10 @@ char *path_join(const char *dir, const char *name);
 
 /* Valid UTF-8 with no overlong forms or surrogates? */
 bool utf8_is_valid(const char *s, size_t len);
+/* A copy with valid sequences kept and every other byte (and NUL, which
+ * would cut the string short in C readers) replaced by U+FFFD; NUL
+ * terminated, *ret_len its length. */
+char *utf8_lossy(const char *s, size_t len, size_t *ret_len);
 
 char *hexmem(const uint8_t *p, size_t len);
 int unhexmem(const char *s, uint8_t *ret, size_t len);

@@ -6,10 +6,8 @@
 #include "fuzz-util.h"
 #include "manifest/manifest-json.h"
 
-static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-static char *manifest_text(const Manifest *m) {
-        json_object *o = manifest_to_json(m, key);
+static char *manifest_text(const Manifest *m, const char *k) {
+        json_object *o = manifest_to_json(m, k);
         FUZZ_ASSERT(o);
         char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         FUZZ_ASSERT(s);
@@ -39,17 +37,20 @@ static void client_writers(const char *text, size_t n_entries) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Manifest *m = NULL;
-        char got[65];
+        ManifestOrigin got = {0}, got2 = {0};
         Error e = {0};
 
-        if (manifest_from_json((const char *) data, size, &m, got, &e) < 0) {
+        if (manifest_from_json((const char *) data, size, &m, &got, &e) < 0) {
                 FUZZ_ASSERT(!m && e.code != ERR_OK);
                 return 0;
         }
-        char *text = manifest_text(m);
+        /* What goes into results as it is: the images, rebuilt. */
+        FUZZ_ASSERT(got.images && json_object_is_type(got.images, json_type_array));
+        char *text = manifest_text(m, got.key);
         Manifest *again = NULL;
-        FUZZ_ASSERT(manifest_from_json(text, strlen(text), &again, got, &e) == 0);
-        char *text2 = manifest_text(again);
+        FUZZ_ASSERT(manifest_from_json(text, strlen(text), &again, &got2, &e) == 0);
+        FUZZ_ASSERT(strcmp(got.key, got2.key) == 0);
+        char *text2 = manifest_text(again, got.key);
         FUZZ_ASSERT(strcmp(text, text2) == 0);
 
         size_t n = 0;
@@ -66,5 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         manifest_free(m);
         free(text);
         free(text2);
+        manifest_origin_done(&got);
+        manifest_origin_done(&got2);
         return 0;
 }

@@ -46,6 +46,8 @@ const char *stat_checksum(json_object *stat);
 
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);
+/* "cached", "scanned" or "manifest FILE, exported WHEN", then the above. */
+void output_side_origin_write(FILE *f, json_object *side);
 
 /* CSV fields (RFC 4180), each followed by ',' or, when last, a newline:
  * bytes as they are, a string, o's KEY as its exact bytes (output-formats.c). */
@@ -77,7 +79,7 @@ uint64_t output_change_bytes(json_object *c);
  * what that means in words. */
 int output_exit_status(json_object *result);
 const char *output_exit_meaning(int status);
-/* "a.qcow2, b.img@snap"; "cached by the E engine; domain D ..." */
+/* "a.qcow2, b.img@snap"; output_side_origin_write() as a string. */
 int output_side_images(json_object *side, char **ret);
 int output_side_source(json_object *side, char **ret);
 

@@ -227,18 +227,13 @@ int output_side_images(json_object *side, char **ret) {
 }
 
 int output_side_source(json_object *side, char **ret) {
-        json_object *v;
-        const char *engine = json_get_string(side, "engine");
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
 
         if (!f)
                 return -ENOMEM;
-        fputs(json_object_object_get_ex(side, "cached", &v) && json_object_get_boolean(v) ? "cached" : "scanned", f);
-        if (engine)
-                fprintf(f, " by the %s engine", engine);
-        output_domain_write(f, side);
+        output_side_origin_write(f, side);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);

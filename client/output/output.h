@@ -55,6 +55,10 @@ int output_write(FILE *f, json_object *result, const OutputOptions *o);
 /* The same, also telling whether what was shown (after -t) differs: the
  * exit status. */
 int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool *ret_differs);
+/* Sets o's KEY to the bytes of s as the daemon writes names: the string
+ * when valid UTF-8, else a lossy one and KEY_base64 with the exact bytes. */
+int output_json_set_bytes(json_object *o, const char *key, const char *s);
+
 /* output_write() into a new file at path, which replaces an older one only
  * once it is whole. */
 int output_write_file(const char *path, json_object *result, const OutputOptions *o);

@@ -298,7 +298,48 @@ static int check_unique(Reader *r, const Manifest *m) {
         return 0;
 }
 
-static int read_manifest(Reader *r, json_object *root, Manifest *m, char ret_key[static 65]) {
+void manifest_origin_done(ManifestOrigin *o) {
+        if (!o)
+                return;
+        json_object_put(o->images);
+        free(o->exported_at);
+        *o = (ManifestOrigin) {};
+}
+
+/* The images it names, rebuilt from checked members: they go into results
+ * as they are. */
+static int read_images(Reader *r, json_object *root, ManifestOrigin *origin) {
+        json_object *in = member(r, root, "images", json_type_array, true);
+
+        if (r->e->code)
+                return -1;
+        origin->images = json_object_new_array();
+        if (!origin->images)
+                return oom(r);
+        for (size_t i = 0; in && i < json_object_array_length(in); i++) {
+                json_object *img = json_object_array_get_idx(in, i), *out;
+                _cleanup_free_ char *path = NULL, *format = NULL, *snapshot = NULL;
+                uint64_t size;
+
+                snprintf(r->where, sizeof r->where, "images[%zu]", i);
+                if (!json_object_is_type(img, json_type_object))
+                        return bad(r, NULL, "not an object");
+                if (get_name(r, img, "path", false, &path) < 0 || get_text(r, img, "format", false, &format) < 0 ||
+                    get_u64(r, img, "virtual_size", UINT64_MAX, &size) < 0 ||
+                    get_text(r, img, "snapshot", true, &snapshot) < 0)
+                        return -1;
+                out = json_object_new_object();
+                if (!out || json_append(origin->images, out) < 0 || json_add_bytes(out, "path", path, strlen(path)) < 0 ||
+                    json_add(out, "format", json_object_new_string(format)) < 0 ||
+                    json_add(out, "virtual_size", json_object_new_uint64(size)) < 0 ||
+                    (snapshot && json_add(out, "snapshot", json_object_new_string(snapshot)) < 0))
+                        return oom(r);
+        }
+        r->where[0] = 0;
+        return get_text(r, root, "exported_at", true, &origin->exported_at);
+}
+
+static int read_manifest(Reader *r, json_object *root, Manifest *m, ManifestOrigin *origin) {
         _cleanup_free_ char *format = NULL, *key = NULL;
         json_object *fss, *trees, *version;
 
@@ -319,7 +360,8 @@ static int read_manifest(Reader *r, json_object *root, Manifest *m, char ret_key
                 return -1;
         if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64)
                 return bad(r, "key", "not 64 lowercase hex digits");
-        if (get_bool(r, root, "inspected", &m->inspected) < 0 || get_text(r, root, "os", true, &m->os_product) < 0)
+        if (get_bool(r, root, "inspected", &m->inspected) < 0 || get_text(r, root, "os", true, &m->os_product) < 0 ||
+            read_images(r, root, origin) < 0)
                 return -1;
 
         fss = member(r, root, "filesystems", json_type_array, false);
@@ -339,12 +381,13 @@ static int read_manifest(Reader *r, json_object *root, Manifest *m, char ret_key
         manifest_sort(m);
         if (check_unique(r, m) < 0)
                 return -1;
-        memcpy(ret_key, key, 65);
+        memcpy(origin->key, key, 65);
         return 0;
 }
 
-int manifest_from_json(const char *text, size_t len, Manifest **ret, char ret_key[static 65], Error *e) {
+int manifest_from_json(const char *text, size_t len, Manifest **ret, ManifestOrigin *ret_origin, Error *e) {
         _cleanup_manifest_ Manifest *m = NULL;
+        _cleanup_(manifest_origin_done) ManifestOrigin origin = {};
         json_tokener *tok;
         json_object *root;
         Error local = {};
@@ -378,10 +421,12 @@ int manifest_from_json(const char *text, size_t len, Manifest **ret, char ret_ke
                 json_object_put(root);
                 return oom(&r);
         }
-        k = read_manifest(&r, root, m, ret_key);
+        k = read_manifest(&r, root, m, &origin);
         json_object_put(root);
         if (k < 0)
                 return -1;
         *ret = TAKE_PTR(m);
+        *ret_origin = origin;
+        origin = (ManifestOrigin) {};
         return 0;
 }

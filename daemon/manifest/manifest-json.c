@@ -33,45 +33,6 @@ int json_append(json_object *array, json_object *v) {
         return 0;
 }
 
-static size_t utf8_sequence_length(unsigned char c) {
-        if (c < 0x80)
-                return 1;
-        if ((c & 0xe0) == 0xc0)
-                return 2;
-        if ((c & 0xf0) == 0xe0)
-                return 3;
-        if ((c & 0xf8) == 0xf0)
-                return 4;
-        return 0;
-}
-
-/* Valid sequences copied, every other byte (and NUL, which would cut the
- * string short in C readers) replaced by U+FFFD. */
-static char *utf8_lossy(const char *s, size_t len, size_t *ret_len) {
-        char *r = malloc(len * 3 + 1);
-        size_t o = 0;
-
-        if (!r)
-                return NULL;
-
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_sequence_length((unsigned char) s[i]);
-
-                if (s[i] != 0 && n > 0 && n <= len - i && utf8_is_valid(s + i, n)) {
-                        memcpy(r + o, s + i, n);
-                        o += n;
-                        i += n;
-                } else {
-                        memcpy(r + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                        i++;
-                }
-        }
-        r[o] = 0;
-        *ret_len = o;
-        return r;
-}
-
 static bool bytes_are_text(const char *bytes, size_t len) {
         return utf8_is_valid(bytes, len) && !memchr(bytes, 0, len);
 }

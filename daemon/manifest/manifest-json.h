@@ -42,7 +42,16 @@ json_object *entry_stat_to_json(const Entry *e);
  * key (64 hex digits); the caller adds where it came from ("images"). */
 json_object *manifest_to_json(const Manifest *m, const char *key);
 
+/* What a manifest document says of where it was made. */
+typedef struct ManifestOrigin {
+        char key[65];        /* the side's content key, 64 hex digits */
+        json_object *images; /* checked, rebuilt with the result's members only; never NULL after a read */
+        char *exported_at;   /* or NULL */
+} ManifestOrigin;
+
+void manifest_origin_done(ManifestOrigin *o);
+
 /* Parses a manifest document. On success *ret is a sorted manifest and
- * ret_key the content key it names; on failure -1 with an InvalidManifest
- * error (or Internal when out of memory). */
-int manifest_from_json(const char *text, size_t len, Manifest **ret, char ret_key[static 65], Error *e);
+ * *ret_origin what it says of itself; on failure -1 with an
+ * InvalidManifest error (or Internal when out of memory). */
+int manifest_from_json(const char *text, size_t len, Manifest **ret, ManifestOrigin *ret_origin, Error *e);

@@ -82,14 +82,15 @@ static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef01234
 static void test_round_trip(void) {
         _cleanup_manifest_ Manifest *m = hostile_manifest(), *back = NULL;
         _cleanup_free_ char *text = to_text(m, key), *again = NULL;
-        char got_key[65] = "";
+        _cleanup_(manifest_origin_done) ManifestOrigin origin = {};
         Error e = {};
 
-        CHECK(manifest_from_json(text, strlen(text), &back, got_key, &e) == 0);
+        CHECK(manifest_from_json(text, strlen(text), &back, &origin, &e) == 0);
         CHECK(e.code == ERR_OK);
         if (!back)
                 return;
-        CHECK(strcmp(got_key, key) == 0);
+        CHECK(strcmp(origin.key, key) == 0);
+        CHECK(origin.images && json_object_array_length(origin.images) == 0 && !origin.exported_at);
         again = to_text(back, key);
         CHECK(strcmp(text, again) == 0);
         CHECK(back->n_trees == 1 && back->trees[0].n_entries == 6);
@@ -109,10 +110,10 @@ static void test_unsorted(void) {
         t->entries[0] = t->entries[5];
         t->entries[5] = first;
         _cleanup_free_ char *text = to_text(m, key);
-        char got[65];
+        _cleanup_(manifest_origin_done) ManifestOrigin got = {};
         Error e = {};
 
-        CHECK(manifest_from_json(text, strlen(text), &back, got, &e) == 0);
+        CHECK(manifest_from_json(text, strlen(text), &back, &got, &e) == 0);
         CHECK(back && strcmp(back->trees[0].entries[0].path, "/") == 0);
 }
 
@@ -121,7 +122,7 @@ static void broken(const char *from, const char *to, const char *want) {
         _cleanup_manifest_ Manifest *m = hostile_manifest(), *back = NULL;
         _cleanup_free_ char *text = to_text(m, key);
         char *at = strstr(text, from);
-        char got[65];
+        ManifestOrigin got = {};
         Error e = {};
 
         CHECK(at != NULL);
@@ -131,7 +132,7 @@ static void broken(const char *from, const char *to, const char *want) {
         memcpy(doc, text, (size_t) (at - text));
         strcpy(stpcpy(doc + (at - text), to), at + strlen(from));
 
-        CHECK(manifest_from_json(doc, strlen(doc), &back, got, &e) < 0);
+        CHECK(manifest_from_json(doc, strlen(doc), &back, &got, &e) < 0);
         CHECK(back == NULL);
         CHECK(e.code == ERR_INVALID_MANIFEST);
         if (!strstr(e.message, want)) {
@@ -142,10 +143,10 @@ static void broken(const char *from, const char *to, const char *want) {
 
 static void text_fails(const char *doc, const char *want) {
         Manifest *back = NULL;
-        char got[65];
+        ManifestOrigin got = {};
         Error e = {};
 
-        CHECK(manifest_from_json(doc, strlen(doc), &back, got, &e) < 0);
+        CHECK(manifest_from_json(doc, strlen(doc), &back, &got, &e) < 0);
         CHECK(back == NULL && e.code == ERR_INVALID_MANIFEST);
         if (!strstr(e.message, want)) {
                 fprintf(stderr, "%.40s: got \"%s\", expected \"%s\"\n", doc, e.message, want);
@@ -190,10 +191,37 @@ static void test_errors(void) {
         broken("\"value_base64\":\"YQBi\"", "\"value_base64\":\"Y\"", "xattrs: a value is not base64");
         broken("\"entries\":[", "\"entries\":[{},", "trees[0].entries[0].path: missing");
         broken("\"tree\":\"\\/\"", "\"tree\":\"\"", "trees[0].tree: empty");
+        broken("\"inspected\":true", "\"images\":[{\"path\":\"a\",\"format\":\"raw\"}],\"inspected\":true",
+               "images[0].virtual_size: missing");
+        broken("\"inspected\":true", "\"images\":[{\"path\":\"a\",\"format\":7,\"virtual_size\":1}],\"inspected\":true",
+               "images[0].format: not a string");
+}
+
+/* Where it was made comes back rebuilt: only the result's members. */
+static void test_origin(void) {
+        _cleanup_manifest_ Manifest *m = hostile_manifest(), *back = NULL;
+        json_object *o = must(manifest_to_json(m, key)), *imgs = must(json_object_new_array());
+        json_object *img = must(json_tokener_parse("{\"path\": \"x\", \"path_base64\": \"L2ltZy//\", \"format\": \"qcow2\", "
+                                                   "\"virtual_size\": 1073741824, \"snapshot\": \"s1\", \"evil\": \"<x>\"}"));
+        json_object_array_add(imgs, img);
+        json_object_object_add(o, "images", imgs);
+        json_object_object_add(o, "exported_at", json_object_new_string("2026-12-05T10:00:00Z"));
+        _cleanup_free_ char *text = must(strdup(json_object_to_json_string(o)));
+        json_object_put(o);
+        _cleanup_(manifest_origin_done) ManifestOrigin origin = {};
+        Error e = {};
+
+        CHECK(manifest_from_json(text, strlen(text), &back, &origin, &e) == 0);
+        CHECK(streq_ptr(origin.exported_at, "2026-12-05T10:00:00Z"));
+        CHECK(origin.images && json_object_array_length(origin.images) == 1);
+        const char *got = json_object_to_json_string_ext(json_object_array_get_idx(origin.images, 0), JSON_C_TO_STRING_PLAIN);
+        CHECK(strstr(got, "evil") == NULL && strstr(got, "\"snapshot\":\"s1\"") && strstr(got, "\"format\":\"qcow2\"") &&
+              strstr(got, "\"path_base64\":\"L2ltZy\\/\\/\"") && strstr(got, "\"virtual_size\":1073741824"));
 }
 
 int main(void) {
         test_round_trip();
+        test_origin();
         test_unsorted();
         test_errors();
         return test_report();
