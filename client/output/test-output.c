@@ -149,10 +149,39 @@ static void test_markdown(void) {
         }
 }
 
+static size_t count(const char *s, const char *what) {
+        size_t n = 0;
+        for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+                n++;
+        return n;
+}
+
+static void test_html(void) {
+        _cleanup_(json_object_putp) json_object *o = load("test-output-os.json");
+        if (!o)
+                return;
+        /* A name with markup in it: in the list and the data block, never
+         * as an element. */
+        json_object *c = json_object_array_get_idx(json_object_object_get(o, "changes"), 2);
+        json_object_object_add(c, "path", json_object_new_string("/etc/<script>alert(1)</script> & \"q\""));
+        _cleanup_free_ char *html = render(o, &(OutputOptions) {.format = OUTPUT_HTML, .now = 1});
+
+        CHECK(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
+        CHECK(strstr(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-"));
+        CHECK(count(html, "<script") == 2 && count(html, "</script") == 2 && count(html, "</noscript>") == 1);
+        CHECK(strstr(html, "<code>/etc/&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;</code>"));
+        CHECK(strstr(html, "\"/etc/\\u003cscript\\u003ealert(1)\\u003c/script\\u003e \\u0026 \\\"q\\\"\""));
+        /* The newline of "/tmp\nx" shown escaped, as the text output does. */
+        CHECK(strstr(html, "<code>/tmp\\nx</code>"));
+        CHECK(strstr(html, "Exit status 1: the sides differ."));
+        CHECK(strstr(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\""));
+}
+
 int main(int argc, char **argv) {
         data_dir = argc > 1 ? argv[1] : ".";
         test_output();
         test_output_trees();
         test_markdown();
+        test_html();
         return test_report();
 }
