@@ -82,7 +82,7 @@ static int build_compare(Follow *f, sd_bus_message *m, sd_bus_error *err) {
 }
 
 /* One line per filesystem whose files could not be compared. */
-static bool report_unread_filesystems(const char *prog, json_object *root) {
+bool diff_report_unread_filesystems(const char *prog, json_object *root) {
         json_object *fss, *fs, *side, *error, *device;
         bool any = false;
         if (!json_object_object_get_ex(root, "filesystems", &fss))
@@ -126,8 +126,7 @@ static void name_manifest_sides(json_object *root, const DiffArgs *a) {
 }
 
 /* --html=FILE: the report beside whatever went to stdout. */
-static int write_html_report(Follow *f, json_object *root) {
-        const DiffArgs *a = f->userdata;
+static int write_html_report(const char *prog, const DiffArgs *a, json_object *root) {
         OutputOptions o = a->output;
 
         if (!o.html_path)
@@ -135,48 +134,62 @@ static int write_html_report(Follow *f, json_object *root) {
         o.format = OUTPUT_HTML;
         int r = output_write_file(o.html_path, root, &o);
         if (r < 0)
-                fprintf(stderr, "%s: cannot write the report %s: %s\n", f->prog, o.html_path, strerror(-r));
+                fprintf(stderr, "%s: cannot write the report %s: %s\n", prog, o.html_path, strerror(-r));
         return r;
 }
 
-static int print_result(Follow *f, sd_bus_error *err) {
-        const DiffArgs *a = f->userdata;
-        json_object *root = NULL;
-        int r = follow_get_result(f, &root, err);
-        if (r < 0)
-                return r;
+int diff_print_result(const char *prog, const DiffArgs *a, json_object *root, int *ret_status) {
         /* wait JOB on an export: its manifest. */
         json_object *format;
         if (json_object_object_get_ex(root, "format", &format) &&
             streq_ptr(json_object_get_string(format), "virt-diff-manifest")) {
-                r = manifest_output_write(stdout, root, MANIFEST_JSON);
-                json_object_put(root);
-                f->exit_status = r < 0 ? 2 : 0;
+                int r = manifest_output_write(stdout, root, MANIFEST_JSON);
+                *ret_status = r < 0 ? 2 : 0;
                 return r;
         }
         name_passed_images(root, a);
         name_manifest_sides(root, a);
         bool differ = false;
-        r = output_write_view(stdout, root, &a->output, &differ);
-        bool unread = report_unread_filesystems(f->prog, root);
-        int report = r >= 0 ? write_html_report(f, root) : 0;
-        json_object_put(root);
+        int r = output_write_view(stdout, root, &a->output, &differ);
+        bool unread = diff_report_unread_filesystems(prog, root);
+        int report = r >= 0 ? write_html_report(prog, a, root) : 0;
         if (r < 0)
                 return r;
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
         /* A filesystem that could not be read may hide differences. */
-        f->exit_status = unread || report < 0 ? 2 : differ ? 1 : 0;
+        *ret_status = unread || report < 0 ? 2 : differ ? 1 : 0;
         return 0;
 }
 
+static int print_result(Follow *f, sd_bus_error *err) {
+        json_object *root = NULL;
+        int r = follow_get_result(f, &root, err);
+        if (r < 0)
+                return r;
+        r = diff_print_result(f->prog, f->userdata, root, &f->exit_status);
+        json_object_put(root);
+        return r;
+}
+
+/* No session bus: the user's daemon may still listen on varlink. */
+static int try_varlink(Follow *f) {
+        int unreachable;
+        return follow_diff_varlink(f->prog, f->userdata, &unreachable);
+}
+
 int follow_diff(const char *prog, const DiffArgs *args) {
+        if (args->varlink)
+                return follow_diff_varlink(prog, args, NULL);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .fds_passed = args->pass_fds,
+                    .no_bus = try_varlink,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         return follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare", build_compare);
 }
 
 int follow_wait(const char *prog, const DiffArgs *args) {
+        if (args->varlink)
+                return follow_wait_varlink(prog, args);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .stop_only = true,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         return follow_existing(&f, args->connect, args->job);

@@ -1,6 +1,8 @@
 /* Submits a comparison, follows its job to the end and prints the result. */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "connect.h"
 #include "options.h"
 
@@ -10,3 +12,16 @@ int follow_diff(const char *prog, const DiffArgs *args);
 /* virt-diffctl wait: follows a job submitted earlier (diff --detach) and
  * prints its result; the same exit status. */
 int follow_wait(const char *prog, const DiffArgs *args);
+
+/* Prints a finished job's result document as the options ask (and the
+ * --html report), with --pass-fds and manifest names as the user gave them;
+ * *ret_status the exit status. A negative errno when it cannot be written. */
+int diff_print_result(const char *prog, const DiffArgs *args, json_object *root, int *ret_status);
+/* One line per filesystem whose files could not be compared: any? */
+bool diff_report_unread_filesystems(const char *prog, json_object *root);
+
+/* The same over varlink (diff-varlink.c). With ret_unreachable set, a
+ * daemon that cannot be reached is no error: -1 and *ret_unreachable,
+ * for the caller to go on another way. */
+int follow_diff_varlink(const char *prog, const DiffArgs *args, int *ret_unreachable);
+int follow_wait_varlink(const char *prog, const DiffArgs *args);

@@ -1,7 +1,6 @@
 #include "follow.h"
 
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "common/errors.h"
@@ -20,46 +19,21 @@ void follow_print_error(const char *prog, const sd_bus_error *e, int r) {
 
 /* ---- the progress line ---- */
 
-static unsigned terminal_width(void) {
-        struct winsize w;
-        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
-                return w.ws_col;
-        return 80;
-}
-
 static void progress_clear(Follow *f) {
-        if (f->line_shown) {
-                fputs("\r\033[K", stderr);
-                fflush(stderr);
-                f->line_shown = false;
-        }
-}
-
-static void progress_draw(Follow *f) {
-        char buf[512];
-
-        if (!f->show_progress || f->cancelling)
-                return;
-        progress_line_format(&f->line, now_usec_monotonic(), now_usec_realtime(), terminal_width(), buf, sizeof buf);
-        if (!buf[0] || (f->line_shown && strcmp(buf, f->drawn) == 0))
-                return;
-        snprintf(f->drawn, sizeof f->drawn, "%s", buf);
-        /* In place: back to the line's start, the new text, the rest erased. */
-        fprintf(stderr, "\r%s\033[K", buf);
-        fflush(stderr);
-        f->line_shown = true;
+        progress_term_clear(&f->term);
 }
 
 static int on_redraw(sd_event_source *s, uint64_t usec, void *userdata) {
         Follow *f = userdata;
-        progress_draw(f);
+        if (!f->cancelling)
+                progress_term_draw(&f->term);
         (void) sd_event_source_set_time(s, usec + REDRAW_USEC);
         return 0;
 }
 
 /* The job's properties in an a{sv}: only those present change. */
 static void read_properties(Follow *f, sd_bus_message *m) {
-        JobProgress *p = &f->progress;
+        JobProgress *p = &f->term.progress;
 
         if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return;
@@ -95,8 +69,8 @@ static void read_properties(Follow *f, sd_bus_message *m) {
                         (void) sd_bus_message_skip(m, "v");
                 (void) sd_bus_message_exit_container(m);
         }
-        progress_line_update(&f->line, p, now_usec_monotonic());
-        progress_draw(f);
+        if (!f->cancelling)
+                progress_term_update(&f->term);
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *err _unused_) {
@@ -114,33 +88,19 @@ static int on_get_all(sd_bus_message *reply, void *userdata, sd_bus_error *err _
 }
 
 static void progress_start(Follow *f) {
-        PhaseTimes last;
-
-        f->times_path = phase_times_path();
-        phase_times_load(&last, f->times_path);
-        progress_line_init(&f->line, &last, now_usec_monotonic());
+        progress_term_start(&f->term);
         (void) sd_bus_call_method_async(f->conn.bus, NULL, f->conn.destination, f->job_path,
                                         "org.freedesktop.DBus.Properties", "GetAll", on_get_all, f, "s",
                                         VD_JOB_INTERFACE);
         (void) sd_event_add_time_relative(f->event, &f->timer, CLOCK_MONOTONIC, REDRAW_USEC, 0, on_redraw, f);
         (void) sd_event_source_set_enabled(f->timer, SD_EVENT_ON);
-        f->progress_started = true;
 }
 
 /* Cleared before the result prints; what launch and inspect took is kept
  * for next time. */
 static void progress_stop(Follow *f) {
-        progress_clear(f);
         f->timer = sd_event_source_disable_unref(f->timer);
-        if (f->progress_started) {
-                f->progress_started = false;
-                /* The last phase ends here too. */
-                progress_line_update(&f->line, &(JobProgress) {.state = JOB_STATE_SUCCEEDED}, now_usec_monotonic());
-                if (f->line.last_changed)
-                        (void) phase_times_save(&f->line.last, f->times_path);
-        }
-        free(f->times_path);
-        f->times_path = NULL;
+        progress_term_stop(&f->term);
 }
 
 /* ---- following ---- */
@@ -323,6 +283,9 @@ int follow_submit(Follow *f, ConnectMode mode, bool verbose, bool trace, bool de
                                 r = connection_open_peer(&f->conn, verbose, trace);
                         }
                 } else if (mode == CONNECT_AUTO && !detach) {
+                        int status = f->no_bus ? f->no_bus(f) : -1;
+                        if (status >= 0)
+                                return status;
                         if (verbose)
                                 fprintf(stderr, "%s: no session bus (%s), running a private virt-diffd\n", f->prog,
                                         strerror(-r));

@@ -9,7 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "connect.h"
-#include "progress-line.h"
+#include "progress-term.h"
 
 typedef struct Follow Follow;
 
@@ -27,6 +27,9 @@ struct Follow {
         bool show_progress; /* on stderr, redrawn in place */
         bool stop_only;     /* Ctrl-C stops following, never cancels (wait) */
         bool fds_passed;    /* --pass-fds: no hint about it on AccessDenied */
+        /* CONNECT_AUTO with no session bus at all: another way to the
+         * daemon before a private one (an exit status, or < 0 to go on). */
+        int (*no_bus)(Follow *f);
         int exit_status;
 
         /* Private to follow.c. */
@@ -34,11 +37,8 @@ struct Follow {
         sd_event *event;
         sd_event_source *timer;
         char *job_path;
-        bool cancelling, line_shown, progress_started;
-        JobProgress progress;
-        ProgressLine line;
-        char *times_path;
-        char drawn[512]; /* the line on the terminal, not drawn again */
+        bool cancelling;
+        ProgressTerm term;
 };
 
 /* Connects as asked (falling back to a private daemon in CONNECT_AUTO when

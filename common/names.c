@@ -28,7 +28,7 @@ const char *job_state_to_string(JobState s) {
 static const char *const job_kind_names[_JOB_KIND_MAX] = {
         [JOB_KIND_UNKNOWN] = "unknown",
         [JOB_KIND_COMPARE] = "compare",
-        [JOB_KIND_EXPORT_MANIFEST] = "export-manifest",
+        [JOB_KIND_EXPORT_MANIFEST] = "export_manifest",
 };
 
 const char *job_kind_to_string(JobKind k) {
