@@ -2,21 +2,6 @@
 
 #include "common/log.h"
 
-static Entry *find_entry(Tree *t, const char *path) {
-        size_t lo = 0, hi = t->n_entries;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = path_compare(t->entries[mid].path, path);
-                if (c == 0)
-                        return &t->entries[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
 /* sha256sum escapes a name holding '\\', '\n' or '\r' and marks the line
  * with a leading backslash. */
 static void unescape_name(char *s) {
@@ -64,7 +49,7 @@ int checksums_parse(const char *out, size_t len, Tree *t) {
                 if (name[0] != '.' || name[1] != '/')
                         continue;
                 name++;
-                Entry *e = find_entry(t, name);
+                Entry *e = tree_find_entry(t, name);
                 if (e && e->kind == ENTRY_KIND_FILE) {
                         memcpy(e->sha256, digest, sizeof digest);
                         e->has_sha256 = true;
