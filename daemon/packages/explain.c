@@ -116,7 +116,7 @@ int package_diff(const PackageSet *a, const PackageSet *b, PackageDiff **ret) {
                         gj = 1, gi = 0;
                 else if (!same_format)
                         gi = 1, gj = 0;
-                if (diff_group(d, f, pa + i, gi, pb + j, gj) < 0)
+                if (diff_group(d, f, gi ? pa + i : NULL, gi, gj ? pb + j : NULL, gj) < 0)
                         return -ENOMEM;
                 i += gi;
                 j += gj;
