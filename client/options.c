@@ -390,9 +390,6 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 case ARG_HUMAN:
                         a->output.human = true;
                         break;
-                case 'P':
-                case 'N':
-                case 'X':
                 case ARG_PACKAGES:
                         a->output.packages = true;
                         break;
@@ -412,6 +409,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         if (!a->packages_csv)
                                 goto oom;
                         break;
+                case 'P':
+                case 'N':
+                case 'X':
                 case 'I':
                         r = add_filter(a, c, optarg, prog);
                         if (r == -ENOMEM)
