@@ -75,6 +75,10 @@ static json_object *options_json(const DiffArgs *a) {
         }
         if (ok && a->checksum && strcmp(a->checksum, "sha256") != 0)
                 ok = json_object_object_add(o, "checksum", json_object_new_string(a->checksum)) == 0;
+        if (ok && (a->output.packages || a->output.explain || a->causes || a->packages_csv))
+                ok = json_object_object_add(o, "packages", json_object_new_boolean(1)) == 0;
+        if (ok && a->causes)
+                ok = json_object_object_add(o, "causes", strv_json(a->causes)) == 0;
         json_object_put(ignore);
         if (!ok) {
                 json_object_put(o);
@@ -191,6 +195,8 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                 else if (output_write_view(stdout, result, &args->output, &differ) < 0 || fflush(stdout) != 0 ||
                          ferror(stdout))
                         fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(errno ? errno : EIO));
+                else if (diff_write_packages_csv(prog, args, result) < 0)
+                        status = 2;
                 else
                         /* A filesystem that could not be read may hide differences. */
                         status = diff_report_unread_filesystems(prog, result) ? 2 : differ ? 1 : 0;

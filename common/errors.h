@@ -32,6 +32,8 @@ typedef enum ErrorCode {
         ERR_LIBVIRT_UNREACHABLE,
         ERR_UNSUPPORTED_DISK,
         ERR_WORKER_CRASHED,
+        ERR_CORRUPT_PACKAGE_DB,     /* a guest's package database cannot be read */
+        ERR_UNSUPPORTED_PACKAGE_DB, /* ... or is in a form our librpm cannot open */
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

@@ -41,10 +41,18 @@ const char *stat_checksum(json_object *stat);
 
 /* The writers, each for the whole (filtered) result. */
 int output_text(FILE *f, json_object *result, const OutputOptions *o);
-int output_csv(FILE *f, json_object *result);
+int output_csv(FILE *f, json_object *result, bool causes);
 int output_ndjson(FILE *f, json_object *result);
 int output_summary(FILE *f, json_object *result);
 int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o);
+
+/* --packages and --explain (output-packages.c): the package section, the
+ * changes grouped by cause with change_write() writing each, and " [OWNER,
+ * ...]" after a change. The CSV of the package changes (--packages-csv). */
+int output_packages_text(FILE *f, json_object *result, const OutputOptions *o);
+int output_explain_text(FILE *f, json_object *result, const OutputOptions *o,
+                        int (*change_write)(FILE *f, json_object *c, bool with_tree, const OutputOptions *o));
+void output_owners_write(FILE *f, json_object *c);
 
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);

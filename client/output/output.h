@@ -38,9 +38,14 @@ typedef struct OutputOptions {
         bool human;        /* --human-readable sizes */
         bool checksum;     /* --checksum: show each file's content checksum */
         bool unified;      /* -u: show content diffs the daemon attached */
+        bool packages;     /* --packages: the package changes before the files */
+        bool explain;      /* --explain: file changes grouped by cause, owners named */
         TimeFormat time_format;
         int64_t now;       /* seconds since the epoch for relative times; 0: now */
 } OutputOptions;
+
+/* The package changes as CSV: name,arch,change,old_version,new_version. */
+int output_packages_csv(FILE *f, json_object *result);
 
 /* Writes the result; returns 0 or a negative errno. */
 int output_write(FILE *f, json_object *result, const OutputOptions *o);

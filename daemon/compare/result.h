@@ -6,6 +6,7 @@
 #include "common/errors.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "compare/package-notes.h"
 #include "source/disk.h"
 #include "source/image-key.h"
 
@@ -16,8 +17,10 @@ typedef struct ResultSide {
         const uint8_t *key; /* FINGERPRINT_SIZE bytes: the side's content key */
         bool cached;        /* its manifest came from the store */
         const Manifest *manifest;
+        const PackageSet *packages; /* NULL: packages were not asked for */
 } ResultSide;
 
-/* notes may be NULL (no content stage); checksum names their algorithm. */
-int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
-                 int *ret_fd, Error *e);
+/* notes may be NULL (no content stage); checksum names their algorithm;
+ * package_notes NULL when packages were not asked for. */
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e);

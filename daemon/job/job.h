@@ -20,6 +20,7 @@
 #include "common/progress.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "compare/package-notes.h"
 #include "source/caller-access.h"
 #include "source/disk.h"
 #include "source/image-key.h"
@@ -46,6 +47,7 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        PackageSet *packages;          /* when asked for: from the scan or the store */
         /* Hang watch, main thread: when the qemu last used CPU or ran. */
         uint64_t watch_ticks, watch_busy_usec, watch_running_usec;
         _Atomic bool hung;             /* killed by the hang watch */
@@ -77,6 +79,7 @@ typedef struct Job {
         bool detached;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
+        PackageOptions packages; /* --packages, --explain, --cause */
         JobSide sides[2];
         uint64_t created_usec;
 
