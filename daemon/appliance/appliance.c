@@ -385,7 +385,7 @@ int appliance_checksum(Appliance *a, const char *algorithm, const char *path, ch
         _cleanup_wire_buf_ WireBuf b = {};
         wire_put_str(&b, algorithm);
         wire_put_str(&b, path);
-        size_t len;
+        size_t len = 0;
         if (call_data(a, WK_CHECKSUM, &b, ret, &len, e) < 0)
                 return -1;
         if (strlen(*ret) != len) {

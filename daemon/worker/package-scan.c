@@ -155,8 +155,8 @@ static int copy_out(guestfs_h *g, const char *path, int dir_fd, Error *e) {
         int r = is_dir ? guestfs_tar_out(g, path, m.path) : guestfs_download(g, path, m.path);
         if (r < 0)
                 return error_set(e, ERR_SCAN_FAILED, "cannot copy %s out of the guest: %s", path, guest_error(g));
-        void *data;
-        size_t len;
+        void *data = NULL;
+        size_t len = 0;
         if (memfile_map(&m, &data, &len) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot map the copy of %s: %m", path);
         if (is_dir)
@@ -246,8 +246,8 @@ static int measure(guestfs_h *g, PackageSet *ps, const Tree *tree, DigestAlgo al
                         log_info("%s checksums of %s failed: %s", name, *d, guest_error(g));
                         continue;
                 }
-                void *data;
-                size_t len;
+                void *data = NULL;
+                size_t len = 0;
                 if (memfile_map(&m, &data, &len) < 0)
                         return error_set(e, ERR_INTERNAL, "cannot map checksums: %m");
                 Observe o = {.ps = ps, .algo = algo, .dir = *d};
