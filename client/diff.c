@@ -61,6 +61,21 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
         }
         if (r >= 0 && a->output.unified)
                 r = sd_bus_message_append(m, "{sv}", "unified", "b", 1);
+        if (r >= 0 && (a->output.packages || a->output.explain || a->causes || a->packages_csv))
+                r = sd_bus_message_append(m, "{sv}", "packages", "b", 1);
+        if (r >= 0 && a->causes) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "causes");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, a->causes);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
         if (r >= 0 && a->checksum && strcmp(a->checksum, "sha256") != 0)
                 r = sd_bus_message_append(m, "{sv}", "checksum", "s", a->checksum);
         if (r >= 0 && a->detach)
@@ -82,11 +97,30 @@ static int build_compare(Follow *f, sd_bus_message *m, sd_bus_error *err) {
 }
 
 /* One line per filesystem whose files could not be compared. */
+/* A side whose package database could not be read: its packages and the
+ * causes are missing, which is trouble (exit 2) as an unread filesystem is. */
+static bool report_unread_packages(const char *prog, json_object *root) {
+        bool any = false;
+        for (int s = 0; s < 2; s++) {
+                json_object *side, *db, *error, *code, *message;
+                if (json_object_object_get_ex(root, s ? "b" : "a", &side) &&
+                    json_object_object_get_ex(side, "packages", &db) && db &&
+                    json_object_object_get_ex(db, "error", &error) && error &&
+                    json_object_object_get_ex(error, "code", &code) &&
+                    json_object_object_get_ex(error, "message", &message)) {
+                        fprintf(stderr, "%s: packages of image %c not read: %s: %s\n", prog, s ? '2' : '1',
+                                json_object_get_string(code), json_object_get_string(message));
+                        any = true;
+                }
+        }
+        return any;
+}
+
 bool diff_report_unread_filesystems(const char *prog, json_object *root) {
         json_object *fss, *fs, *side, *error, *device;
-        bool any = false;
+        bool any = report_unread_packages(prog, root);
         if (!json_object_object_get_ex(root, "filesystems", &fss))
-                return false;
+                return any;
         for (size_t i = 0; i < json_object_array_length(fss); i++) {
                 fs = json_object_array_get_idx(fss, i);
                 for (int s = 0; s < 2; s++)
@@ -99,6 +133,22 @@ bool diff_report_unread_filesystems(const char *prog, json_object *root) {
                         }
         }
         return any;
+}
+
+/* --packages-csv=FILE: the package changes, beside the main output. */
+int diff_write_packages_csv(const char *prog, const DiffArgs *a, json_object *root) {
+        const char *path = a->packages_csv;
+        if (!path)
+                return 0;
+        _cleanup_fclose_ FILE *out = fopen(path, "we");
+        if (!out) {
+                fprintf(stderr, "%s: cannot write %s: %m\n", prog, path);
+                return -errno;
+        }
+        int r = output_packages_csv(out, root);
+        if (r < 0)
+                fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, strerror(-r));
+        return r;
 }
 
 /* With --pass-fds the daemon knows the images only as its /proc/PID/fd/N:
@@ -152,13 +202,15 @@ int diff_print_result(const char *prog, const DiffArgs *a, json_object *root, in
         bool differ = false;
         int r = output_write_view(stdout, root, &a->output, &differ);
         bool unread = diff_report_unread_filesystems(prog, root);
+        /* Beside the output: failures said on stderr, and trouble. */
+        int extra = r >= 0 ? diff_write_packages_csv(prog, a, root) : 0;
         int report = r >= 0 ? write_html_report(prog, a, root) : 0;
         if (r < 0)
                 return r;
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
         /* A filesystem that could not be read may hide differences. */
-        *ret_status = unread || report < 0 ? 2 : differ ? 1 : 0;
+        *ret_status = unread || report < 0 || extra < 0 ? 2 : differ ? 1 : 0;
         return 0;
 }
 

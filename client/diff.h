@@ -17,8 +17,12 @@ int follow_wait(const char *prog, const DiffArgs *args);
  * --html report), with --pass-fds and manifest names as the user gave them;
  * *ret_status the exit status. A negative errno when it cannot be written. */
 int diff_print_result(const char *prog, const DiffArgs *args, json_object *root, int *ret_status);
-/* One line per filesystem whose files could not be compared: any? */
+/* One line per filesystem whose files could not be compared, and per side
+ * whose package database could not be read: any? */
 bool diff_report_unread_filesystems(const char *prog, json_object *root);
+/* --packages-csv=FILE: writes the package changes there (nothing without
+ * the option); a negative errno after a line on stderr. */
+int diff_write_packages_csv(const char *prog, const DiffArgs *a, json_object *root);
 
 /* The same over varlink (diff-varlink.c). With ret_unreachable set, a
  * daemon that cannot be reached is no error: -1 and *ret_unreachable,

@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <libgen.h>
 
+#include "common/names.h"
+
 void diff_args_done(DiffArgs *a) {
         for (int s = 0; s < 2; s++) {
                 for (size_t i = 0; i < a->n_disks[s]; i++) {
@@ -21,8 +23,29 @@ void diff_args_done(DiffArgs *a) {
         free(a->job);
         filters_done(&a->filters);
         free(a->checksum);
+        strv_free(a->causes);
+        free(a->packages_csv);
         domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
+}
+
+/* --cause tampered,config: each name checked here, as the daemon would. */
+static int add_causes(DiffArgs *a, const char *list, const char *prog) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+        size_t n = strv_length(a->causes);
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+                if (cause_from_string(c) == _CAUSE_MAX) {
+                        fprintf(stderr, "%s: --cause: '%s' is not a cause (tampered, config, package, unowned)\n",
+                                prog, c);
+                        return -EINVAL;
+                }
+                if (!strv_contains(a->causes, c) && strv_extend(&a->causes, &n, c) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 #define MANIFEST_PREFIX "manifest:"
@@ -117,6 +140,12 @@ void diff_help(const char *prog) {
                "      --time-days        Show times as days before now\n"
                "      --xattrs           Show extended attributes\n"
                "      --human-readable   Sizes as 4.0K, 12M, 1.5G\n"
+               "Packages (read from each guest's own dpkg or rpm database):\n"
+               "      --packages         The packages added, removed, upgraded, downgraded\n"
+               "      --explain          File changes grouped by cause, with their packages:\n"
+               "                         tampered, config, package, unowned\n"
+               "      --cause LIST       Only changes with these causes (comma list)\n"
+               "      --packages-csv=FILE  The package changes as CSV into FILE\n"
                "Filters:\n"
                "      --path PATH        Only PATH and what is under it (repeatable)\n"
                "      --include GLOB     Only entries matching GLOB, or under a match (repeatable)\n"
@@ -264,7 +293,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
-                ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK,
+                ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -292,6 +321,10 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"time-relative", no_argument, NULL, ARG_TIME_RELATIVE},
                 {"time-days", no_argument, NULL, ARG_TIME_DAYS},
                 {"human-readable", no_argument, NULL, ARG_HUMAN},
+                {"packages", no_argument, NULL, ARG_PACKAGES},
+                {"explain", no_argument, NULL, ARG_EXPLAIN},
+                {"cause", required_argument, NULL, ARG_CAUSE},
+                {"packages-csv", required_argument, NULL, ARG_PACKAGES_CSV},
                 {"path", required_argument, NULL, 'P'},
                 {"include", required_argument, NULL, 'N'},
                 {"exclude", required_argument, NULL, 'X'},
@@ -438,6 +471,25 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         break;
                 case ARG_HUMAN:
                         a->output.human = true;
+                        break;
+                case ARG_PACKAGES:
+                        a->output.packages = true;
+                        break;
+                case ARG_EXPLAIN:
+                        a->output.explain = true;
+                        break;
+                case ARG_CAUSE:
+                        r = add_causes(a, optarg, prog);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_PACKAGES_CSV:
+                        free(a->packages_csv);
+                        a->packages_csv = strdup(optarg);
+                        if (!a->packages_csv)
+                                goto oom;
                         break;
                 case 'P':
                 case 'N':

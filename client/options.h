@@ -28,6 +28,8 @@ struct DiffArgs {
         bool quiet, verbose, trace;
         Filters filters;   /* --path, --include, --exclude, --ignore */
         char *checksum;    /* --checksum: the algorithm (NULL: none) */
+        char **causes;     /* --cause: only changes with these causes */
+        char *packages_csv; /* --packages-csv=FILE */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;

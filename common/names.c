@@ -157,3 +157,47 @@ ChangeKind change_kind_from_string(const char *s) {
 FsChangeKind fs_change_kind_from_string(const char *s) {
         return (FsChangeKind) lookup(fs_change_kind_table, _FS_CHANGE_KIND_MAX, s, _FS_CHANGE_KIND_MAX);
 }
+
+static const char *const package_format_table[_PACKAGE_FORMAT_MAX] = {
+        [PACKAGE_FORMAT_NONE] = "none",
+        [PACKAGE_FORMAT_DPKG] = "dpkg",
+        [PACKAGE_FORMAT_RPM] = "rpm",
+};
+
+const char *package_format_to_string(PackageFormat f) {
+        return (unsigned) f < _PACKAGE_FORMAT_MAX ? package_format_table[f] : "none";
+}
+
+PackageFormat package_format_from_string(const char *s) {
+        return (PackageFormat) lookup(package_format_table, _PACKAGE_FORMAT_MAX, s, PACKAGE_FORMAT_NONE);
+}
+
+static const char *const package_change_table[_PACKAGE_CHANGE_MAX] = {
+        [PACKAGE_ADDED] = "added",
+        [PACKAGE_REMOVED] = "removed",
+        [PACKAGE_UPGRADED] = "upgraded",
+        [PACKAGE_DOWNGRADED] = "downgraded",
+};
+
+const char *package_change_to_string(PackageChangeKind k) {
+        return (unsigned) k < _PACKAGE_CHANGE_MAX ? package_change_table[k] : NULL;
+}
+
+PackageChangeKind package_change_from_string(const char *s) {
+        return (PackageChangeKind) lookup(package_change_table, _PACKAGE_CHANGE_MAX, s, _PACKAGE_CHANGE_MAX);
+}
+
+static const char *const cause_table[_CAUSE_MAX] = {
+        [CAUSE_TAMPERED] = "tampered",
+        [CAUSE_CONFIG] = "config",
+        [CAUSE_PACKAGE] = "package",
+        [CAUSE_UNOWNED] = "unowned",
+};
+
+const char *cause_to_string(Cause c) {
+        return (unsigned) c < _CAUSE_MAX ? cause_table[c] : NULL;
+}
+
+Cause cause_from_string(const char *s) {
+        return (Cause) lookup(cause_table, _CAUSE_MAX, s, _CAUSE_MAX);
+}

@@ -8,6 +8,7 @@
 #include "fuzz-util.h"
 #include "manifest/manifest-json.h"
 #include "manifest/test-manifest-util.h"
+#include "packages/packages-wire.h"
 #include "store/store.h"
 
 static void write_seed(const char *dir, const char *name, const void *data, size_t len) {
@@ -37,6 +38,40 @@ static Manifest *hostile_manifest(bool other) {
         return m;
 }
 
+/* A package set with hostile names, every flag and digest size, measured
+ * digests, a symlink target; and one that carries its database's error. */
+static void package_seeds(const char *dir) {
+        PackageSet *ps = package_set_new();
+        uint8_t d[DIGEST_MAX_SIZE];
+        memset(d, 0x5a, sizeof d);
+        if (!ps || package_set_add_package(ps, "vd,\"base\"", "x86_64", "1:1.0~rc1-1") < 0 ||
+            package_set_add_package(ps, "vd\nsame", "", "2.0") < 0)
+                exit(1);
+        static const char *const paths[] = {"/etc/vd", "/etc/vd/a,b.conf", "/usr/bin/caf\xe9", "/usr/lib/new\nline",
+                                            "/usr/lib/link", "/var/log/ghost"};
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                for (uint32_t p = 0; p < 2; p++)
+                        if (package_set_add_file(ps, paths[i], p, (unsigned) (i + p) & _OWNED_FLAGS_ALL,
+                                                 (DigestAlgo) ((i + p) % _DIGEST_MAX), d,
+                                                 i == 4 ? "libvd.so.1" : NULL) < 0)
+                                exit(1);
+        if (package_set_finish(ps) < 0)
+                exit(1);
+        (void) package_set_observe(ps, "/etc/vd/a,b.conf", DIGEST_MD5, d);
+        (void) package_set_observe(ps, "/usr/bin/caf\xe9", DIGEST_SHA1, d);
+        for (int i = 0; i < 2; i++) {
+                WireBuf buf = {0};
+                package_set_encode(ps, &buf);
+                write_seed(dir, i ? "failed" : "set", buf.data, buf.len);
+                wire_buf_done(&buf);
+                Error e = {.code = ERR_CORRUPT_PACKAGE_DB};
+                snprintf(e.message, sizeof e.message, "var/lib/dpkg/status, line 7: a NUL byte");
+                if (package_set_fail(ps, &e) < 0)
+                        exit(1);
+        }
+        package_set_free(ps);
+}
+
 int main(int argc, char **argv) {
         if (argc != 2) {
                 fprintf(stderr, "usage: seed-gen CORPUS-DIR\n");
@@ -44,9 +79,12 @@ int main(int argc, char **argv) {
         }
         _cleanup_free_ char *wire = path_join(argv[1], "manifest-wire"), *store = path_join(argv[1], "store");
         _cleanup_free_ char *json = path_join(argv[1], "manifest-json");
+        _cleanup_free_ char *packages = path_join(argv[1], "packages-wire");
         (void) mkdir(wire, 0755);
         (void) mkdir(store, 0755);
         (void) mkdir(json, 0755);
+        (void) mkdir(packages, 0755);
+        package_seeds(packages);
 
         Manifest *a = hostile_manifest(false), *b = hostile_manifest(true), *base = base_manifest();
         manifest_sort(base);

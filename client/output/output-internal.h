@@ -39,6 +39,14 @@ void xattrs_write(FILE *f, json_object *stat, char sep);
  * member (another algorithm) or its sha256; NULL for non-files. */
 const char *stat_checksum(json_object *stat);
 
+/* --packages and --explain (output-packages.c): the package section, the
+ * changes grouped by cause with change_write() writing each, and " [OWNER,
+ * ...]" after a change. The CSV of the package changes (--packages-csv). */
+int output_packages_text(FILE *f, json_object *result, const OutputOptions *o);
+int output_explain_text(FILE *f, json_object *result, const OutputOptions *o,
+                        int (*change_write)(FILE *f, json_object *c, bool with_tree, const OutputOptions *o));
+void output_owners_write(FILE *f, json_object *c);
+
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);
 /* "cached", "scanned" or "manifest FILE, exported WHEN", then the above. */

@@ -184,6 +184,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                         fputc(')', f);
                 } else
                         fprintf(f, "%s %s", kind_noun(kind), change);
+                if (o->explain)
+                        output_owners_write(f, c);
                 fputc('\n', f);
                 if (o->unified)
                         content_diff_write(f, c);
@@ -209,6 +211,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                         fprintf(f, ", target: %s", target);
         }
         extras_write(f, old, new, o);
+        if (o->explain)
+                output_owners_write(f, c);
         fputc('\n', f);
         if (o->unified)
                 content_diff_write(f, c);
@@ -261,11 +265,15 @@ int output_text(FILE *f, json_object *result, const OutputOptions *o) {
                                 return k;
                 }
 
+        if (o->packages && (k = output_packages_text(f, result, o)) < 0)
+                return k;
         for (size_t i = 0; i < json_array_length(fss); i++) {
                 k = filesystem_write(f, json_object_array_get_idx(fss, i), o);
                 if (k < 0)
                         return k;
         }
+        if (o->explain)
+                return output_explain_text(f, result, o, change_write);
         for (size_t i = 0; i < json_array_length(changes); i++) {
                 k = change_write(f, json_object_array_get_idx(changes, i), with_tree, o);
                 if (k < 0)

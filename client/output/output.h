@@ -40,6 +40,8 @@ typedef struct OutputOptions {
         bool human;        /* --human-readable sizes */
         bool checksum;     /* --checksum: show each file's content checksum */
         bool unified;      /* -u: show content diffs the daemon attached */
+        bool packages;     /* --packages: the package changes before the files */
+        bool explain;      /* --explain: file changes grouped by cause, owners named */
         TimeFormat time_format;
         int64_t now;       /* seconds since the epoch for relative times; 0: now */
         uint64_t max_bytes; /* --max-bytes: Markdown cut at a whole line to fit (0: no limit) */
@@ -49,6 +51,8 @@ typedef struct OutputOptions {
 /* The smallest --max-bytes: what a cut report always keeps (its title,
  * summary and the note saying what was left out) fits in it. */
 #define OUTPUT_MIN_MAX_BYTES 1024
+/* The package changes as CSV: name,arch,change,old_version,new_version. */
+int output_packages_csv(FILE *f, json_object *result);
 
 /* Writes the result; returns 0 or a negative errno. */
 int output_write(FILE *f, json_object *result, const OutputOptions *o);

@@ -177,11 +177,71 @@ static void test_html(void) {
         CHECK(strstr(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\""));
 }
 
+static void test_output_packages(void) {
+        /* --packages and --explain on a result with package changes and
+         * causes (test-output-packages.json, schema-valid). */
+        _cleanup_(json_object_putp) json_object *o = load("test-output-packages.json");
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        _cleanup_free_ char *plain = render(o, &(OutputOptions) {});
+        CHECK(strcmp(plain, "/etc/vd/same.conf: File modified\n/usr/bin/vd-base: File modified\n"
+                            "/usr/bin/vd-same: File modified\n/var/log/vd.log: File added\n") == 0);
+
+        _cleanup_free_ char *explained = render(o, &(OutputOptions) { .packages = true, .explain = true });
+        CHECK(strcmp(explained, "vd-base 1.0-1 -> 1.1-1: upgraded\n"
+                                "vd-new 1.0-1: added\n"
+                                "vd-old 1.0-1: removed\n"
+                                "Tampered (no package change explains them) (1):\n"
+                                "  /usr/bin/vd-same: File modified [vd-same]\n"
+                                "Configuration files edited (1):\n"
+                                "  /etc/vd/same.conf: File modified [vd-same]\n"
+                                "Installed, upgraded or removed with their packages (1):\n"
+                                "  /usr/bin/vd-base: File modified [vd-base]\n"
+                                "Not owned by any package (1):\n"
+                                "  /var/log/vd.log: File added\n") == 0);
+        if (strncmp(explained, "vd-base", 7) != 0)
+                fprintf(stderr, "%s", explained);
+
+        _cleanup_free_ char *lng = render(o, &(OutputOptions) { .packages = true, .long_listing = true });
+        CHECK(strstr(lng, "vd-base amd64 1.0-1 -> 1.1-1: upgraded\n") != NULL);
+
+        _cleanup_free_ char *csv = render(o, &(OutputOptions) { .format = OUTPUT_CSV, .explain = true });
+        CHECK(strstr(csv, "scope,change,kind,path,tree,filesystem,size,fields,target,cause,owner\n") == csv);
+        CHECK(strstr(csv, "entry,modified,file,/usr/bin/vd-same,/,/dev/sda,14,content,,tampered,vd-same\n"));
+        CHECK(strstr(csv, "entry,added,file,/var/log/vd.log,/,/dev/sda,11,,,unowned,\n"));
+
+        _cleanup_free_ char *summary = render(o, &(OutputOptions) { .format = OUTPUT_SUMMARY });
+        CHECK(strcmp(summary, "1 added, 0 removed, 3 modified, 0 metadata\n"
+                              "packages: 1 added, 1 removed, 1 upgraded, 0 downgraded\n"
+                              "causes: 1 tampered, 1 config, 1 package, 1 unowned\n") == 0);
+
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = must(open_memstream(&buf, &len));
+        CHECK(output_packages_csv(f, o) == 0);
+        fclose(f);
+        CHECK(strcmp(buf, "name,arch,change,old_version,new_version\n"
+                          "vd-base,amd64,upgraded,1.0-1,1.1-1\n"
+                          "vd-new,all,added,,1.0-1\n"
+                          "vd-old,all,removed,1.0-1,\n") == 0);
+        free(buf);
+
+        /* -t keeps the package counts and counts the causes again (no
+         * filesystem listed here, so no change is hidden). */
+        char *types[] = { (char *) "xfs", NULL };
+        _cleanup_free_ char *filtered = render(o, &(OutputOptions) { .format = OUTPUT_SUMMARY, .types = types });
+        CHECK(strstr(filtered, "packages: 1 added, 1 removed, 1 upgraded, 0 downgraded\n") &&
+              strstr(filtered, "causes: 1 tampered, 1 config, 1 package, 1 unowned\n"));
+}
+
 int main(int argc, char **argv) {
         data_dir = argc > 1 ? argv[1] : ".";
         test_output();
         test_output_trees();
         test_markdown();
         test_html();
+        test_output_packages();
         return test_report();
 }

@@ -217,6 +217,21 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                         r = parse_filter_option(msg, key, j, err);
                         if (r < 0)
                                 return r;
+                } else if (strcmp(key, "causes") == 0) {
+                        _cleanup_strv_free_ char **names = NULL;
+                        r = sd_bus_message_enter_container(msg, 'v', "as");
+                        if (r < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'causes' is not a string array");
+                        r = sd_bus_message_read_strv(msg, &names);
+                        if (r < 0)
+                                return r;
+                        r = job_input_set_causes(j, names, &e);
+                        if (r < 0)
+                                return manager_set_error(err, &e, r);
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
                 } else {
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         if (r < 0)

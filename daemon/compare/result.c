@@ -81,6 +81,8 @@ static json_object *side_to_json(const ResultSide *s) {
         json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
         json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
         json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
+        if (s->packages)
+                json_object_object_add(o, "packages", package_set_summary_to_json(s->packages));
         return o;
 }
 
@@ -114,12 +116,13 @@ static int seal_json(json_object *root, int *ret_fd, Error *e) {
         return ret;
 }
 
-int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
-                 int *ret_fd, Error *e) {
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e) {
         json_object *root = diff_result_to_json(r);
         if (!root)
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        if (notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) {
+        if ((notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) ||
+            (package_notes && package_notes_to_json(root, package_notes) < 0)) {
                 json_object_put(root);
                 return error_set(e, ERR_INTERNAL, "out of memory");
         }

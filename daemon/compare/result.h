@@ -8,6 +8,7 @@
 #include "common/errors.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "compare/package-notes.h"
 #include "source/disk.h"
 #include "source/image-key.h"
 
@@ -18,6 +19,7 @@ typedef struct ResultSide {
         const uint8_t *key; /* FINGERPRINT_SIZE bytes: the side's content key */
         bool cached;        /* its manifest came from the store */
         const Manifest *manifest;
+        const PackageSet *packages; /* NULL: packages were not asked for */
         /* A side given as an exported manifest: the images it names, and
          * when it was made (either may be NULL). */
         bool from_manifest;
@@ -25,9 +27,10 @@ typedef struct ResultSide {
         const char *manifest_exported_at;
 } ResultSide;
 
-/* notes may be NULL (no content stage); checksum names their algorithm. */
-int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
-                 int *ret_fd, Error *e);
+/* notes may be NULL (no content stage); checksum names their algorithm;
+ * package_notes NULL when packages were not asked for. */
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e);
 
 /* One side's manifest as an exported manifest document
  * (schemas/manifest.schema.json), sealed the same way. */

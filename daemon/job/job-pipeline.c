@@ -8,6 +8,7 @@
  *   serve     snapshots and fds through qemu-nbd     (source/nbd)
  *   scan      both sides at once in appliances      (appliance/pool)
  *   compare   the two manifests                      (compare/comparer)
+ *   packages  package diff, owners and causes        (compare/package-notes)
  *   content   -u diffs, other checksums              (compare/content-diff)
  *   write     the result document                    (compare/result)
  *
@@ -39,6 +40,12 @@ static int validate_sides(Job *j, Error *e) {
                 if (!j->sides[s].from_manifest)
                         (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
         for (int s = 0; s < job_sides(j) && e->code == ERR_OK; s++) {
+                /* An exported manifest holds files, not the package list. */
+                if (j->sides[s].from_manifest && package_options_wanted(&j->packages)) {
+                        error_set(e, ERR_INVALID_ARGS, "side %c is an exported manifest: it holds no package list "
+                                  "to compare", s ? 'B' : 'A');
+                        continue;
+                }
                 if (j->sides[s].from_manifest) {
                         Error me = {0};
                         if (job_side_read_manifest(&j->sides[s], &me) < 0)
@@ -102,6 +109,17 @@ static int identify_sides(Job *j, Error *e) {
                 int r = store_load_manifest(store, side->key, &side->manifest, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
+                /* Packages asked for: a side cached without its package
+                 * list is scanned again. */
+                if (r > 0 && package_options_wanted(&j->packages)) {
+                        int p = store_load_packages(store, side->key, &side->packages, &le);
+                        if (p < 0)
+                                log_error("Cannot read a cached package list: %s", le.message);
+                        if (p <= 0) {
+                                side->manifest = manifest_free(side->manifest);
+                                r = 0;
+                        }
+                }
                 side->cached = r > 0;
                 /* A cached side is done scanning: the job's phase follows the other. */
                 if (side->cached)
@@ -127,6 +145,8 @@ static void remember_sides(Job *j) {
                 Error e = {0};
                 if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
                         log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
+                else if (side->packages && store_save_packages(store, side->key, side->packages, &e) < 0)
+                        log_error("Cannot cache the package list of %s: %s", side->disks[0].path, e.message);
         }
 }
 
@@ -204,7 +224,9 @@ static void *scan_side(void *userdata) {
         if (s->error.code != ERR_OK)
                 return NULL;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
-        if (a)
+        if (a && package_options_wanted(&j->packages))
+                ok = appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error) >= 0;
+        else if (a)
                 ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
@@ -311,11 +333,12 @@ static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Err
 
 /* ---- write ---- */
 
-static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, Error *e) {
+static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes,
+                        Error *e) {
         ResultSide sides[2] = {job_result_side(&j->sides[0]), job_result_side(&j->sides[1])};
         int fd = -1;
         job_set_phase(j, -1, PHASE_WRITE);
-        if (result_write(r, notes, j->content.checksum, sides, &fd, e) < 0)
+        if (result_write(r, notes, j->content.checksum, package_notes, sides, &fd, e) < 0)
                 return -1;
         pthread_mutex_lock(&j->lock);
         j->result_fd = fd;
@@ -335,10 +358,18 @@ static int compare_and_write(Job *j, Error *e) {
                         side_drop_appliance(j, &j->sides[s], true);
                 return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
         }
+        /* Before the content stage: --cause leaves fewer files to read. */
+        _cleanup_package_notes_ PackageNotes *pn = NULL;
+        if (package_options_wanted(&j->packages) &&
+            package_notes_compute(r, j->sides[0].packages, j->sides[1].packages, &j->packages, &pn) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
         ContentNote *notes = NULL;
         if (content_options_wanted(&j->content) && run_content(j, r, &notes, e) < 0)
                 return -1;
-        k = write_result(j, r, notes, e);
+        k = write_result(j, r, notes, pn, e);
         content_notes_free(notes, r->n_changes);
         return k;
 }

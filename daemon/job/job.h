@@ -22,6 +22,7 @@
 #include "common/progress.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "compare/package-notes.h"
 #include "source/caller-access.h"
 #include "source/disk.h"
 #include "source/image-key.h"
@@ -48,6 +49,7 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        PackageSet *packages;          /* when asked for: from the scan or the store */
         /* A side given as an exported manifest (a file the caller passed)
          * instead of disks: read and checked when the job validates. */
         int manifest_fd;               /* -1: none */
@@ -86,6 +88,7 @@ typedef struct Job {
         bool detached;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
+        PackageOptions packages; /* --packages, --explain, --cause */
         JobSide sides[2];
         uint64_t created_usec;
 
