@@ -17,6 +17,7 @@ typedef struct ClientDisk {
         char *path;   /* NULL for a domain */
         char *format; /* NULL: detected */
         char *domain, *uri, *snapshot;
+        bool manifest; /* path is an exported manifest ("-": standard input), its side's only disk */
 } ClientDisk;
 
 struct DiffArgs {

@@ -25,6 +25,20 @@ const char *job_state_to_string(JobState s) {
         return (unsigned) s < _JOB_STATE_MAX ? job_state_names[s] : "unknown";
 }
 
+static const char *const job_kind_names[_JOB_KIND_MAX] = {
+        [JOB_KIND_UNKNOWN] = "unknown",
+        [JOB_KIND_COMPARE] = "compare",
+        [JOB_KIND_EXPORT_MANIFEST] = "export_manifest",
+};
+
+const char *job_kind_to_string(JobKind k) {
+        return (unsigned) k < _JOB_KIND_MAX ? job_kind_names[k] : "unknown";
+}
+
+JobKind job_kind_from_string(const char *s) {
+        return (JobKind) lookup(job_kind_names, _JOB_KIND_MAX, s, JOB_KIND_UNKNOWN);
+}
+
 static const char *const phase_names[_PHASE_MAX] = {
         [PHASE_NONE] = "none",       [PHASE_FINGERPRINT] = "fingerprint", [PHASE_LAUNCH] = "launch",
         [PHASE_INSPECT] = "inspect", [PHASE_SCAN] = "scan",               [PHASE_HASH] = "hash",

@@ -27,6 +27,18 @@ const char *job_state_to_string(JobState s);
 
 JobState job_state_from_string(const char *s);
 
+/* What a job makes (the Job object's Kind): a comparison's result, or one
+ * side's manifest (ExportManifest). */
+typedef enum JobKind {
+        JOB_KIND_UNKNOWN,
+        JOB_KIND_COMPARE,
+        JOB_KIND_EXPORT_MANIFEST,
+        _JOB_KIND_MAX,
+} JobKind;
+
+const char *job_kind_to_string(JobKind k);
+JobKind job_kind_from_string(const char *s);
+
 typedef enum Phase {
         PHASE_NONE,
         PHASE_FINGERPRINT,

@@ -1,11 +1,12 @@
 /* Writes the seed corpora of the fuzz targets (fuzz/corpus/TARGET/):
- * manifests with hostile names as the worker sends them, and a manifest
- * cache holding one. Run by tools/fuzz.sh --seeds; the output is
+ * manifests with hostile names as the worker sends them and as JSON (an
+ * exported manifest), and a manifest cache holding one. Run by tools/fuzz.sh --seeds; the output is
  * committed. */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "fuzz-util.h"
+#include "manifest/manifest-json.h"
 #include "manifest/test-manifest-util.h"
 #include "packages/packages-wire.h"
 #include "store/store.h"
@@ -77,9 +78,11 @@ int main(int argc, char **argv) {
                 return 2;
         }
         _cleanup_free_ char *wire = path_join(argv[1], "manifest-wire"), *store = path_join(argv[1], "store");
+        _cleanup_free_ char *json = path_join(argv[1], "manifest-json");
         _cleanup_free_ char *packages = path_join(argv[1], "packages-wire");
         (void) mkdir(wire, 0755);
         (void) mkdir(store, 0755);
+        (void) mkdir(json, 0755);
         (void) mkdir(packages, 0755);
         package_seeds(packages);
 
@@ -93,6 +96,13 @@ int main(int argc, char **argv) {
                 snprintf(name, sizeof name, "manifest-%zu", i);
                 write_seed(wire, name, buf.data, buf.len);
                 wire_buf_done(&buf);
+
+                json_object *o = manifest_to_json(ms[i], "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+                const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY) : NULL;
+                if (!text)
+                        return 1;
+                write_seed(json, name, text, strlen(text));
+                json_object_put(o);
         }
 
         /* A store with two manifests: load, compare, render. */

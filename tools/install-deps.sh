@@ -10,6 +10,7 @@ packages=(
     python3 python3-jsonschema python3-dbus libxml2-utils polkitd util-linux
     clang libclang-rt-14-dev
     librpm-dev libarchive-dev rpm db5.3-util sqlite3
+    chromium cmark-gfm libarchive-tools mtree-netbsd
 )
 
 missing=()

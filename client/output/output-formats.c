@@ -9,7 +9,7 @@
 
 /* RFC 4180: quoted when it holds a comma, a quote or a line break, quotes
  * doubled. Names are written as their exact bytes. */
-static void csv_field(FILE *f, const char *s, size_t len, bool last) {
+void csv_field(FILE *f, const char *s, size_t len, bool last) {
         if (s && strcspn(s, ",\"\r\n") < len) {
                 fputc('"', f);
                 for (size_t i = 0; i < len; i++) {
@@ -23,11 +23,11 @@ static void csv_field(FILE *f, const char *s, size_t len, bool last) {
         fputc(last ? '\n' : ',', f);
 }
 
-static void csv_string(FILE *f, const char *s, bool last) {
+void csv_string(FILE *f, const char *s, bool last) {
         csv_field(f, s, s ? strlen(s) : 0, last);
 }
 
-static void csv_bytes(FILE *f, json_object *o, const char *key, bool last) {
+void csv_bytes(FILE *f, json_object *o, const char *key, bool last) {
         _cleanup_free_ char *b = NULL;
         size_t n = 0;
         if (o && json_get_bytes(o, key, &b, &n) < 0)
@@ -59,7 +59,9 @@ static void csv_owners(FILE *f, json_object *c, bool last) {
         csv_field(f, strempty(buf), len, last);
 }
 
-int output_csv(FILE *f, json_object *result, bool causes) {
+int output_csv(FILE *f, json_object *result, const OutputOptions *o) {
+        /* --packages and --explain add the cause and owner columns. */
+        bool causes = o->packages || o->explain;
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);
         char num[32];
@@ -142,7 +144,7 @@ static int ndjson_line(FILE *f, const char *record, json_object *value) {
         return 0;
 }
 
-int output_ndjson(FILE *f, json_object *result) {
+int output_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         static const char *const sides[] = {"a", "b"};
         json_object *fss = json_get(result, "filesystems", json_type_array);
         json_object *changes = json_get(result, "changes", json_type_array);
@@ -164,7 +166,7 @@ int output_ndjson(FILE *f, json_object *result) {
         return ferror(f) ? -EIO : 0;
 }
 
-int output_summary(FILE *f, json_object *result) {
+int output_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         json_object *s = json_get(result, "summary", json_type_object);
 
         for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++) {

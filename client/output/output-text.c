@@ -221,7 +221,7 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
 
 /* "# A: /img/a.qcow2 (cached)": where each side's manifest came from. */
 static int side_write(FILE *f, json_object *side, int which) {
-        json_object *images = json_get(side, "images", json_type_array), *cached;
+        json_object *images = json_get(side, "images", json_type_array);
         if (!images)
                 return 0;
         fprintf(f, "# %c:", which ? 'B' : 'A');
@@ -231,9 +231,8 @@ static int side_write(FILE *f, json_object *side, int which) {
                 const char *snapshot = json_get_string(img, "snapshot");
                 fprintf(f, "%s %s%s%s", i ? "," : "", q ? q : "?", snapshot ? "@" : "", strempty(snapshot));
         }
-        bool from_cache = json_object_object_get_ex(side, "cached", &cached) && json_object_get_boolean(cached);
-        fprintf(f, " (%s", from_cache ? "cached" : "scanned");
-        output_domain_write(f, side);
+        fputs(" (", f);
+        output_side_origin_write(f, side);
         fputs(")\n", f);
         return ferror(f) ? -EIO : 0;
 }

@@ -211,28 +211,18 @@ static int write_json(FILE *f, json_object *result, const OutputOptions *o _unus
         return 0;
 }
 
-static int write_csv(FILE *f, json_object *result, const OutputOptions *o) {
-        return output_csv(f, result, o->packages || o->explain);
-}
-
-static int write_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_) {
-        return output_ndjson(f, result);
-}
-
-static int write_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {
-        return output_summary(f, result);
-}
-
 static const struct {
         const char *name;
         int (*write)(FILE *f, json_object *result, const OutputOptions *o);
 } writers[_OUTPUT_FORMAT_MAX] = {
         [OUTPUT_TEXT] = {"text", output_text},
         [OUTPUT_JSON] = {"json", write_json},
-        [OUTPUT_CSV] = {"csv", write_csv},
-        [OUTPUT_NDJSON] = {"ndjson", write_ndjson},
-        [OUTPUT_SUMMARY] = {"summary", write_summary},
+        [OUTPUT_CSV] = {"csv", output_csv},
+        [OUTPUT_NDJSON] = {"ndjson", output_ndjson},
+        [OUTPUT_SUMMARY] = {"summary", output_summary},
         [OUTPUT_VIRT_DIFF] = {"virt-diff", output_virt_diff},
+        [OUTPUT_MARKDOWN] = {"markdown", output_markdown},
+        [OUTPUT_HTML] = {"html", output_html},
 };
 
 const char *output_format_to_string(OutputFormat f) {
@@ -280,4 +270,14 @@ int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool
         if (fflush(f) != 0 || ferror(f))
                 return -EIO;
         return 0;
+}
+
+int output_write_file(const char *path, json_object *result, const OutputOptions *o) {
+        char *tmp;
+        FILE *f;
+        int k = fopen_temporary(path, &f, &tmp);
+
+        if (k < 0)
+                return k;
+        return fclose_and_rename(f, tmp, path, output_write(f, result, o));
 }

@@ -16,12 +16,14 @@ int job_input_check_room(const Job *j, int side, Error *e) {
 }
 
 int job_input_check_side(const Job *j, int side, Error *e) {
-        if (j->sides[side].n_disks == 0)
+        if (j->sides[side].n_disks == 0 && !j->sides[side].from_manifest)
                 return error_set(e, ERR_INVALID_ARGS, "side %c has no disk", side ? 'B' : 'A');
         return 0;
 }
 
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
+        if (j->sides[side].from_manifest)
+                return error_set(e, ERR_INVALID_ARGS, "side %c is either disks or one manifest", side ? 'B' : 'A');
         if (d->domain && !d->domain[0])
                 return error_set(e, ERR_INVALID_ARGS, "a disk's 'domain' is empty");
         if (d->snapshot && !d->snapshot[0])

@@ -13,7 +13,8 @@ typedef struct JobDiskSpec {
 } JobDiskSpec;
 
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *spec, Error *e);
-/* A side may hold at most MAX_DISKS_PER_SIDE disks, and not none. */
+/* A side may hold at most MAX_DISKS_PER_SIDE disks, and not none (unless
+ * it is one exported manifest). */
 int job_input_check_room(const Job *j, int side, Error *e);
 int job_input_check_side(const Job *j, int side, Error *e);
 

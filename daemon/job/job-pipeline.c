@@ -10,7 +10,12 @@
  *   compare   the two manifests                      (compare/comparer)
  *   packages  package diff, owners and causes        (compare/package-notes)
  *   content   -u diffs, other checksums              (compare/content-diff)
- *   write     the result document                    (compare/result) */
+ *   write     the result document                    (compare/result)
+ *
+ * A side given as an exported manifest is read when the job validates
+ * (job-manifest.c) and then skips identify, serve and scan. An export job
+ * (ExportManifest) has only side A, and writes its manifest instead of
+ * comparing. */
 #include "common/log.h"
 #include "compare/result.h"
 #include "job/job-internal.h"
@@ -20,14 +25,38 @@
 
 /* ---- resolve and validate ---- */
 
+/* The sides the job reads: an export has only A. */
+static int job_sides(const Job *j) {
+        return j->kind == JOB_KIND_EXPORT_MANIFEST ? 1 : 2;
+}
+
+/* Neither in the store nor given as a manifest: an appliance reads it. */
+static bool side_needs_scan(const JobSide *s) {
+        return !s->cached && !s->from_manifest && s->n_disks > 0;
+}
+
 static int validate_sides(Job *j, Error *e) {
-        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
-                (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
-        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
+        for (int s = 0; s < job_sides(j) && e->code == ERR_OK; s++)
+                if (!j->sides[s].from_manifest)
+                        (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
+        for (int s = 0; s < job_sides(j) && e->code == ERR_OK; s++) {
+                /* An exported manifest holds files, not the package list. */
+                if (j->sides[s].from_manifest && package_options_wanted(&j->packages)) {
+                        error_set(e, ERR_INVALID_ARGS, "side %c is an exported manifest: it holds no package list "
+                                  "to compare", s ? 'B' : 'A');
+                        continue;
+                }
+                if (j->sides[s].from_manifest) {
+                        Error me = {0};
+                        if (job_side_read_manifest(&j->sides[s], &me) < 0)
+                                error_set(e, me.code, "side %c: %s", s ? 'B' : 'A', me.message);
+                        continue;
+                }
                 for (size_t i = 0; i < j->sides[s].n_disks && e->code == ERR_OK; i++) {
                         j->sides[s].disks[i].caller = j->caller;
                         (void) disk_validate(&j->sides[s].disks[i], e);
                 }
+        }
 
         pthread_mutex_lock(&j->lock);
         j->validated = true;
@@ -62,6 +91,11 @@ static int identify_sides(Job *j, Error *e) {
         job_set_phase(j, -1, PHASE_FINGERPRINT);
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
+                /* Its key and manifest are known: nothing to do but wait. */
+                if (side->from_manifest || side->n_disks == 0) {
+                        job_set_phase(j, s, PHASE_COMPARE);
+                        continue;
+                }
                 side->disk_keys = calloc(side->n_disks, FINGERPRINT_SIZE);
                 if (!side->disk_keys)
                         return error_set(e, ERR_INTERNAL, "out of memory");
@@ -101,7 +135,7 @@ static void remember_sides(Job *j) {
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (side->cached || !side->manifest || side->error.code != ERR_OK)
+                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK)
                         continue;
                 _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
                 if (!disks)
@@ -123,7 +157,7 @@ static void remember_sides(Job *j) {
 static void serve_sides(Job *j) {
         ProgressSink sink = job_progress_sink(j, -1);
         for (int s = 0; s < 2; s++)
-                if (!j->sides[s].cached)
+                if (side_needs_scan(&j->sides[s]))
                         (void) nbd_serve_disks(j->sides[s].disks, j->sides[s].n_disks, &sink, &j->sides[s].error);
 }
 
@@ -222,13 +256,13 @@ static void scan_sides(Job *j) {
         SideRun runs[2] = {{j, 0}, {j, 1}};
         pthread_t other;
         bool other_started = false;
-        if (!j->sides[1].cached)
+        if (side_needs_scan(&j->sides[1]))
                 other_started = pthread_create(&other, NULL, scan_side, &runs[1]) == 0;
-        if (!j->sides[0].cached)
+        if (side_needs_scan(&j->sides[0]))
                 scan_side(&runs[0]);
         if (other_started)
                 (void) pthread_join(other, NULL);
-        else if (!j->sides[1].cached)
+        else if (side_needs_scan(&j->sides[1]))
                 scan_side(&runs[1]);
 }
 
@@ -285,7 +319,8 @@ static Appliance *content_handle(void *userdata, int side, Error *e) {
 static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Error *e) {
         ProgressSink sink = job_progress_sink(j, -1);
         job_set_phase(j, -1, PHASE_WRITE);
-        int k = content_run(r, &j->content, j->ctx->store, content_handle, j, &sink, ret_notes, e);
+        unsigned unreadable = (j->sides[0].from_manifest ? 1u : 0u) | (j->sides[1].from_manifest ? 2u : 0u);
+        int k = content_run(r, &j->content, j->ctx->store, unreadable, content_handle, j, &sink, ret_notes, e);
         /* A failed read may leave a handle mid-call: reuse none then. */
         for (int s = 0; s < 2; s++)
                 side_drop_appliance(j, &j->sides[s], k >= 0);
@@ -300,11 +335,7 @@ static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Err
 
 static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes,
                         Error *e) {
-        ResultSide sides[2];
-        for (int s = 0; s < 2; s++)
-                sides[s] = (ResultSide){.disks = j->sides[s].disks, .n_disks = j->sides[s].n_disks,
-                                        .key = j->sides[s].key, .cached = j->sides[s].cached,
-                                        .manifest = j->sides[s].manifest, .packages = j->sides[s].packages};
+        ResultSide sides[2] = {job_result_side(&j->sides[0]), job_result_side(&j->sides[1])};
         int fd = -1;
         job_set_phase(j, -1, PHASE_WRITE);
         if (result_write(r, notes, j->content.checksum, package_notes, sides, &fd, e) < 0)
@@ -363,7 +394,10 @@ void *job_pipeline_run(void *userdata) {
                 job_finish(j, &e);
                 return NULL;
         }
-        (void) compare_and_write(j, &e);
+        if (j->kind == JOB_KIND_EXPORT_MANIFEST)
+                (void) job_write_manifest(j, &e);
+        else
+                (void) compare_and_write(j, &e);
         job_finish(j, &e);
         return NULL;
 }

@@ -383,6 +383,7 @@ static json_object *job_json(Job *j) {
         bool ok = json_object_object_add(o, "id", json_object_new_uint64(j->id)) == 0 &&
                   json_object_object_add(o, "object_path", json_object_new_string(path)) == 0 &&
                   json_object_object_add(o, "owner", json_object_new_string(strempty(j->owner))) == 0 &&
+                  json_object_object_add(o, "kind", json_object_new_string(job_kind_to_string(j->kind))) == 0 &&
                   json_object_object_add(o, "detached", json_object_new_boolean(j->detached)) == 0 &&
                   json_object_object_add(o, "creation_time", json_object_new_uint64(j->created_usec)) == 0 &&
                   json_object_object_add(o, "progress", varlink_progress_json(&j->published)) == 0 &&
