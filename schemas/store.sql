@@ -24,7 +24,7 @@
 -- checked; a manifest that fails a check is dropped and counts as a miss.
 
 PRAGMA application_id = 1986292070;
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE manifests (
         id INTEGER PRIMARY KEY,
@@ -136,7 +136,20 @@ CREATE TABLE checksums (
         PRIMARY KEY (sha256, algorithm)
 ) WITHOUT ROWID;
 
--- Version 3: jobs, so that what a client may still ask about outlives the
+-- Version 3: a side's installed packages and the index of the files they
+-- own (daemon/packages/), beside its manifest, so that a diff with
+-- --packages or --explain against a cached side needs no appliance. data
+-- is the package set in its wire form (daemon/packages/packages-wire.c),
+-- decoded as hostile on load like a worker's; a row that fails is dropped
+-- and counts as a miss. A manifest scanned without its packages has no row.
+CREATE TABLE packages (
+        manifest_id INTEGER PRIMARY KEY REFERENCES manifests (id) ON DELETE CASCADE,
+        format TEXT NOT NULL,            -- package_format_to_string(): none, dpkg, rpm
+        n_packages INTEGER NOT NULL,
+        data BLOB NOT NULL
+);
+
+-- Version 4: jobs, so that what a client may still ask about outlives the
 -- daemon (an idle exit, a crash, a restart): every job's terminal state,
 -- and the result document of a detached job that succeeded. A job's row is
 -- written when its inputs are accepted (state "running") and again when it

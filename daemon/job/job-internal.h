@@ -2,6 +2,7 @@
  * job-watch.c); not for other modules. */
 #pragma once
 
+#include "compare/result.h"
 #include "job/job.h"
 
 /* The pipeline, on the job's thread (job-pipeline.c). */
@@ -15,6 +16,13 @@ bool job_cancelled(Job *j);
 /* Progress, rate and expected end within the current phase, for a copy of
  * the shared status; under the lock. */
 void job_compute_rates(Job *j, JobStatus *st);
+
+/* A side given as an exported manifest: read, checked and taken as the
+ * side's manifest and key; the export job's result (job-manifest.c). */
+int job_side_read_manifest(JobSide *s, Error *e);
+int job_write_manifest(Job *j, Error *e);
+/* The side as the result document describes it; borrowed. */
+ResultSide job_result_side(const JobSide *s);
 
 /* The job's end, as the pipeline reaches it: state, error, finished. */
 void job_finish(Job *j, const Error *e);

@@ -10,7 +10,7 @@
 #include "store/store-internal.h"
 
 /* The user_version schemas/store.sql sets. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x76646966 /* "vdif" */
 
 /* migrations[v] takes a database of version v to v + 1 (see
@@ -22,11 +22,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
               "CREATE INDEX contents_used ON contents (used_usec);"
               "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
               "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
-        [2] = "CREATE TABLE jobs (id INTEGER PRIMARY KEY, daemon TEXT NOT NULL, owner BLOB, "
+        [2] = "CREATE TABLE packages (manifest_id INTEGER PRIMARY KEY REFERENCES manifests (id) ON DELETE CASCADE, "
+              "format TEXT NOT NULL, n_packages INTEGER NOT NULL, data BLOB NOT NULL);",
+        [3] = "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, daemon TEXT NOT NULL, owner BLOB, "
               "owner_uid INTEGER, detached INTEGER NOT NULL, created_usec INTEGER NOT NULL, state TEXT NOT NULL, "
               "differences INTEGER NOT NULL, error TEXT, error_message TEXT, finished_usec INTEGER, result BLOB, "
               "result_sha256 BLOB);"
-              "CREATE INDEX jobs_finished ON jobs (finished_usec);"
+              "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_usec);"
               "INSERT OR IGNORE INTO counters (name, value) VALUES ('job_id', 0);",
 };
 

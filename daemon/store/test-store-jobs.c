@@ -143,7 +143,7 @@ static void test_bounds(void) {
         store_close(s);
 }
 
-/* A version 2 database gets the jobs table and keeps its manifests. */
+/* A version 3 database gets the jobs table and keeps its manifests. */
 static void test_migration(void) {
         _cleanup_free_ char *path = tmp_path("jobs-migrate.sqlite");
         _cleanup_manifest_ Manifest *m = manifest_full();
@@ -153,7 +153,7 @@ static void test_migration(void) {
 
         CHECK(s && save(s, 1, m, "/a.img", 1) == 0);
         store_close(s);
-        CHECK(sql(path, "DROP TABLE jobs; DELETE FROM counters WHERE name = 'job_id'; PRAGMA user_version = 2") ==
+        CHECK(sql(path, "DROP TABLE jobs; DELETE FROM counters WHERE name = 'job_id'; PRAGMA user_version = 3") ==
               SQLITE_OK);
         s = open_store(path, 1ULL << 30);
         CHECK(s && has_manifest(s, 1));

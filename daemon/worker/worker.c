@@ -8,11 +8,13 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "manifest/manifest-wire.h"
+#include "packages/packages-wire.h"
 #include "worker/protocol.h"
 #include "worker/scanner.h"
 
 typedef struct Worker {
         int fd;
+        const char *tmpdir;
         guestfs_h *g;
         bool launched;
         int send_error; /* the socket broke: stop */
@@ -112,13 +114,30 @@ static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
         send_counts(userdata, 2, done, total);
 }
 
-static void do_scan(Worker *w) {
+static void do_scan(Worker *w, WireReader *r) {
         ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes, .userdata = w};
         _cleanup_manifest_ Manifest *m = NULL;
+        _cleanup_package_set_ PackageSet *ps = NULL;
         Error e = {};
 
-        if (scanner_scan(w->g, &sink, &m, &e) < 0)
+        /* An empty request is a plain scan (protocol 1 daemons send it). */
+        uint8_t flags = r->left ? wire_get_u8(r) : 0;
+        if (r->failed || (flags & ~WK_SCAN_PACKAGES)) {
+                error_set(&e, ERR_INTERNAL, "bad scan request");
                 return reply_error(w, &e);
+        }
+        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir};
+        if (scanner_scan(w->g, &opts, &sink, &m, &ps, &e) < 0)
+                return reply_error(w, &e);
+        if (ps) {
+                _cleanup_wire_buf_ WireBuf pb = {};
+                package_set_encode(ps, &pb);
+                if (pb.failed) {
+                        error_set(&e, ERR_INTERNAL, "out of memory encoding the package list");
+                        return reply_error(w, &e);
+                }
+                send_frame(w, WK_PACKAGES, &pb);
+        }
         _cleanup_wire_buf_ WireBuf b = {};
         manifest_encode(m, &b);
         if (b.failed) {
@@ -182,7 +201,7 @@ static void handle(Worker *w, uint8_t type, WireReader *r) {
         case WK_LAUNCH:
                 return do_launch(w, r);
         case WK_SCAN:
-                return do_scan(w);
+                return do_scan(w, r);
         case WK_MOUNT_RO:
                 return do_mount_ro(w, r);
         case WK_UMOUNT_ALL:
@@ -200,7 +219,7 @@ static void handle(Worker *w, uint8_t type, WireReader *r) {
 }
 
 int worker_main(int fd, const char *tmpdir) {
-        Worker w = {.fd = fd};
+        Worker w = {.fd = fd, .tmpdir = tmpdir};
 
         (void) prctl(PR_SET_NAME, WORKER_COMM);
         /* A crash here holds guest data in memory: no core file of it. */
