@@ -165,6 +165,7 @@ CREATE TABLE packages (
 CREATE TABLE jobs (
         id INTEGER PRIMARY KEY,
         daemon TEXT NOT NULL,            -- "BOOT-ID PID START-TICKS" of the daemon that ran it
+        kind TEXT NOT NULL,              -- job_kind_to_string(): compare, export-manifest
         owner BLOB,                      -- its submitter: a unique bus name, "varlink:N"; NULL: none
         owner_uid INTEGER,               -- the submitter's uid on the system bus, else NULL
         detached INTEGER NOT NULL,

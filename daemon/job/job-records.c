@@ -32,6 +32,7 @@ static StoreJob row_of(const char *daemon, const Job *j) {
         return (StoreJob){
                 .id = j->id,
                 .daemon = (char *) daemon,
+                .kind = j->kind,
                 .owner = j->owner,
                 .owner_uid = j->caller ? (int64_t) j->owner_uid : -1,
                 .detached = j->detached,
@@ -140,6 +141,7 @@ static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
         if (!j)
                 return NULL;
         j->id = row->id;
+        j->kind = row->kind;
         j->restored = true;
         j->recorded = JOB_RECORD_END;
         j->listed = true;

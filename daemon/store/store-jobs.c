@@ -55,7 +55,7 @@ int store_job_add(Store *s, const StoreJob *j, uint64_t *ret_id) {
         }
         rc = sqlite3_prepare_v2(s->db,
                                 "INSERT INTO jobs (id, daemon, owner, owner_uid, detached, created_usec, state, "
-                                "differences) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                                "differences, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
                                 -1, &q, NULL);
         rc = rc ?: sqlite3_bind_int64(q, 1, id);
         rc = rc ?: sqlite3_bind_text(q, 2, j->daemon, -1, SQLITE_STATIC);
@@ -65,6 +65,7 @@ int store_job_add(Store *s, const StoreJob *j, uint64_t *ret_id) {
         rc = rc ?: sqlite3_bind_int(q, 5, j->detached);
         rc = rc ?: sqlite3_bind_int64(q, 6, (int64_t) j->created_usec);
         rc = rc ?: sqlite3_bind_text(q, 7, job_state_to_string(j->state), -1, SQLITE_STATIC);
+        rc = rc ?: sqlite3_bind_text(q, 8, job_kind_to_string(j->kind ?: JOB_KIND_COMPARE), -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
                 rc = store_step_once(q);
         if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -159,7 +160,7 @@ static bool column_dup(sqlite3_stmt *q, int i, char **ret) {
 
 /* One row; false when it makes no sense (damage): such a row is skipped. */
 static bool read_row(sqlite3_stmt *q, StoreJob *j, bool *ret_oom) {
-        _cleanup_free_ char *state = NULL, *error = NULL;
+        _cleanup_free_ char *state = NULL, *error = NULL, *kind = NULL;
         *j = (StoreJob){
                 .id = (uint64_t) sqlite3_column_int64(q, 0),
                 .owner_uid = sqlite3_column_type(q, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 3),
@@ -170,15 +171,16 @@ static bool read_row(sqlite3_stmt *q, StoreJob *j, bool *ret_oom) {
                 .has_result = sqlite3_column_int(q, 11) != 0,
         };
         if (!column_dup(q, 1, &j->daemon) || !column_dup(q, 2, &j->owner) || !column_dup(q, 6, &state) ||
-            !column_dup(q, 8, &error) || !column_dup(q, 9, &j->error_message)) {
+            !column_dup(q, 8, &error) || !column_dup(q, 9, &j->error_message) || !column_dup(q, 12, &kind)) {
                 *ret_oom = true;
                 return false;
         }
         j->state = job_state_from_string(state);
+        j->kind = job_kind_from_string(kind);
         j->error = error ? error_code_from_string(error) : ERR_OK;
         bool ended = j->state == JOB_STATE_SUCCEEDED || j->state == JOB_STATE_FAILED ||
                      j->state == JOB_STATE_CANCELLED;
-        return j->id > 0 && j->daemon &&
+        return j->id > 0 && j->daemon && j->kind != JOB_KIND_UNKNOWN &&
                (ended ? j->finished_usec > 0 && (j->state == JOB_STATE_SUCCEEDED) == (j->error == ERR_OK)
                       : j->state == JOB_STATE_RUNNING && j->finished_usec == 0);
 }
@@ -194,7 +196,7 @@ static int jobs_select(Store *s, uint64_t keep_usec, uint64_t id, StoreJob **ret
         int64_t now = (int64_t) now_usec_realtime();
         int rc = sqlite3_prepare_v2(s->db,
                                     "SELECT id, daemon, owner, owner_uid, detached, created_usec, state, differences, "
-                                    "error, error_message, coalesce(finished_usec, 0), result IS NOT NULL FROM jobs "
+                                    "error, error_message, coalesce(finished_usec, 0), result IS NOT NULL, kind FROM jobs "
                                     "WHERE (finished_usec IS NULL OR finished_usec >= ?1) AND (?2 = 0 OR id = ?2) "
                                     "ORDER BY id",
                                     -1, &q, NULL);

@@ -24,7 +24,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
               "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
         [2] = "CREATE TABLE packages (manifest_id INTEGER PRIMARY KEY REFERENCES manifests (id) ON DELETE CASCADE, "
               "format TEXT NOT NULL, n_packages INTEGER NOT NULL, data BLOB NOT NULL);",
-        [3] = "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, daemon TEXT NOT NULL, owner BLOB, "
+        [3] = "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, daemon TEXT NOT NULL, kind TEXT NOT NULL, "
+              "owner BLOB, "
               "owner_uid INTEGER, detached INTEGER NOT NULL, created_usec INTEGER NOT NULL, state TEXT NOT NULL, "
               "differences INTEGER NOT NULL, error TEXT, error_message TEXT, finished_usec INTEGER, result BLOB, "
               "result_sha256 BLOB);"

@@ -111,6 +111,7 @@ int store_verify(Store *s, bool *ret_ok, char **ret_message);
 typedef struct StoreJob {
         uint64_t id;
         char *daemon;          /* the daemon that ran it (an opaque name) */
+        JobKind kind;
         char *owner;           /* NULL: none */
         int64_t owner_uid;     /* -1: none */
         bool detached;

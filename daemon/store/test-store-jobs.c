@@ -39,6 +39,7 @@ static void test_round_trip(void) {
         CHECK(store_job_add(s, &b, &id2) == 0 && id2 == 2);
         CHECK(store_jobs_list(s, keep, &jobs, &n) == 0 && n == 2);
         CHECK(n == 2 && jobs[0].id == 1 && jobs[0].state == JOB_STATE_RUNNING && jobs[0].finished_usec == 0 &&
+              jobs[0].kind == JOB_KIND_COMPARE &&
               jobs[0].detached && streq_ptr(jobs[0].owner, ":1.42") && streq_ptr(jobs[0].daemon, "daemon-a") &&
               jobs[0].owner_uid == -1 && !jobs[0].has_result);
         store_jobs_free(jobs, n);
@@ -61,15 +62,17 @@ static void test_round_trip(void) {
         /* A damaged document is no result at all. */
         CHECK(sql(path, "UPDATE jobs SET result = x'7b7d' WHERE id = 1") == SQLITE_OK);
         /* A row that makes no sense is skipped. */
-        CHECK(sql(path, "INSERT INTO jobs (id, daemon, detached, created_usec, state, differences, finished_usec) "
-                        "VALUES (1000, 'x', 0, 1, 'succeeded', 0, NULL)") == SQLITE_OK);
+        CHECK(sql(path, "INSERT INTO jobs (id, daemon, kind, detached, created_usec, state, differences, "
+                        "finished_usec) VALUES (1000, 'x', 'compare', 0, 1, 'succeeded', 0, NULL)") == SQLITE_OK);
+        CHECK(sql(path, "INSERT INTO jobs (id, daemon, kind, detached, created_usec, state, differences, "
+                        "finished_usec) VALUES (1001, 'x', 'no-such-kind', 0, 1, 'running', 0, NULL)") == SQLITE_OK);
         s = open_store(path, 1ULL << 30);
         CHECK(s && store_job_load_result(s, id1, &data, &len) == 0);
         CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 2);
         store_jobs_free(jobs, n);
 
         /* Expired rows go, and their ids are never given again. */
-        CHECK(sql(path, "UPDATE jobs SET finished_usec = 1000; DELETE FROM jobs WHERE id = 1000") == SQLITE_OK);
+        CHECK(sql(path, "UPDATE jobs SET finished_usec = 1000; DELETE FROM jobs WHERE id >= 1000") == SQLITE_OK);
         CHECK(s && store_jobs_list(s, keep, &jobs, &n) == 0 && n == 0);
         store_jobs_free(jobs, n);
         CHECK(s && store_job_add(s, &a, &id3) == 0 && id3 == 3);
