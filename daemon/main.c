@@ -5,6 +5,7 @@
 
 #include "bus/manager.h"
 #include "common/log.h"
+#include "common/run-dir.h"
 #include "varlink/varlink-daemon.h"
 #include "worker/protocol.h"
 #include "worker/worker.h"
@@ -74,6 +75,11 @@ static int parse_size(const char *s, uint64_t *ret) {
                 return -ERANGE;
         *ret = (uint64_t) v << shift;
         return 0;
+}
+
+static void run_dir_removep(bool *remove) {
+        if (*remove)
+                run_dir_remove();
 }
 
 static bool varlink_busy(void *userdata) {
@@ -165,6 +171,8 @@ int main(int argc, char *argv[]) {
                 {"keep-jobs", required_argument, NULL, ARG_KEEP_JOBS},
                 {},
         };
+        /* Last of all: the daemon's temporary directory, emptied by now. */
+        _cleanup_(run_dir_removep) _unused_ bool remove_run_dir = true;
         /* Freed after the manager: the job table tells it of its jobs' end. */
         _cleanup_(varlink_daemon_freep) VarlinkDaemon *vd = NULL;
         const char *varlink_path = NULL;
@@ -301,6 +309,11 @@ int main(int argc, char *argv[]) {
         }
         if (m->mode == BUS_MODE_PEER)
                 log_set_quiet(true);
+        /* What daemons killed before us left behind. */
+        unsigned swept = run_dir_sweep(NULL);
+        if (swept)
+                log_info("Removed the temporary directories of %u daemon%s that ended unexpectedly.", swept,
+                         swept == 1 ? "" : "s");
         /* Sockets from socket activation are served whatever the options. */
         bool activated = m->mode != BUS_MODE_PEER && sd_listen_fds(0) > 0;
         m->bus_optional = want_varlink || activated;

@@ -12,6 +12,7 @@
 #include "appliance/kvm-probe.h"
 #include "appliance/overlay.h"
 #include "common/log.h"
+#include "common/run-dir.h"
 #include "common/wire.h"
 #include "manifest/manifest-wire.h"
 #include "packages/packages-wire.h"
@@ -23,9 +24,13 @@ extern char **environ;
 #define WORKER_GONE_WAIT_USEC (2 * 1000000ULL)   /* a worker whose socket closed */
 #define WORKER_KILL_GRACE_USEC (3 * 1000000ULL)  /* a worker whose qemu was killed */
 
-/* Where libguestfs would put its temporary files. */
+/* Where libguestfs would put its temporary files; by default the daemon's
+ * own directory (run-dir.h), which a daemon that follows a killed one
+ * removes. */
 static const char *tmpdir_base(void) {
         const char *d = getenv("LIBGUESTFS_TMPDIR");
+        if (!d || !*d)
+                d = run_dir();
         if (!d || !*d)
                 d = getenv("TMPDIR");
         return d && *d ? d : "/tmp";

@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "common/run-dir.h"
+
 #define NBD_READY_TIMEOUT_USEC (30ULL * 1000000ULL)
 #define NBD_STOP_TIMEOUT_USEC (5ULL * 1000000ULL)
 
@@ -124,7 +126,8 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         _cleanup_(nbd_server_freep) NbdServer *s = calloc(1, sizeof(*s));
         if (!s)
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        const char *tmp = getenv("TMPDIR");
+        /* Under the daemon's own directory: one killed leaves it to the next. */
+        const char *tmp = run_dir() ?: getenv("TMPDIR");
         s->dir = path_join(tmp && tmp[0] ? tmp : "/tmp", "virt-diffd-nbd-XXXXXX");
         if (!s->dir || !mkdtemp(s->dir)) {
                 free(s->dir);

@@ -11,6 +11,7 @@
 #include "packages/packages-wire.h"
 #include "worker/protocol.h"
 #include "worker/scanner.h"
+#include "worker/worker-watch.h"
 
 typedef struct Worker {
         int fd;
@@ -240,6 +241,11 @@ int worker_main(int fd, const char *tmpdir) {
                 log_error("worker: %s", guest_error(w.g));
                 return 1;
         }
+
+        /* A daemon killed mid-call takes this worker and its qemu along. */
+        int k = worker_watch_daemon(fd, tmpdir);
+        if (k < 0)
+                log_error("worker: cannot watch the daemon: %s", strerror(-k));
 
         _cleanup_wire_buf_ WireBuf hello = {};
         int mb = guestfs_get_memsize(w.g);
