@@ -27,10 +27,17 @@ class Faults:
 
     # ---- aimed at one job ----
 
-    def qemu_of(self, images, timeout):
-        """The qemu reading one of the images, once there is one."""
+    def qemu_of(self, images, job, timeout):
+        """The qemu reading one of the images, once there is one; None when
+        the job ends first."""
         end = time.monotonic() + timeout
+        checked = 0
         while time.monotonic() < end:
+            if time.monotonic() - checked > 2:
+                checked = time.monotonic()
+                state = self.job_state(job)
+                if state is None or state >= 3:
+                    return None
             daemon = self.env.daemon_pid()
             if daemon:
                 for img in images:
@@ -63,7 +70,7 @@ class Faults:
                 client.send_signal(signal.SIGINT if kind == "cancel-sigint" else signal.SIGKILL)
             self.fig.fault(kind)
             return
-        qemu = self.qemu_of(images, 600)
+        qemu = self.qemu_of(images, job, 600)
         if not qemu:
             return
         time.sleep(min(delay, 2))
