@@ -28,6 +28,7 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_LIBVIRT_UNREACHABLE] = "LibvirtUnreachable",
         [ERR_UNSUPPORTED_DISK] = "UnsupportedDisk",
         [ERR_WORKER_CRASHED] = "WorkerCrashed",
+        [ERR_DIRECT_UNSUPPORTED] = "DirectUnsupported",
         [ERR_INTERNAL] = "Internal",
 };
 

@@ -32,6 +32,7 @@ typedef enum ErrorCode {
         ERR_LIBVIRT_UNREACHABLE,
         ERR_UNSUPPORTED_DISK,
         ERR_WORKER_CRASHED,
+        ERR_DIRECT_UNSUPPORTED, /* the direct engine cannot read this side for certain */
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;
