@@ -26,7 +26,7 @@
 typedef struct InspectFs {
         const char *device; /* /dev/sda1 */
         const char *type;   /* blkid TYPE */
-        const char *uuid, *label;
+        const char *uuid, *label; /* as blkid found them */
         ext2_filsys fs;     /* NULL when not an ext filesystem (swap) */
 } InspectFs;
 

@@ -103,8 +103,8 @@ int direct_side_open(ImageReader **disks, size_t n, DirectSide **ret, Error *e) 
                         snprintf(why, sizeof why, "a filesystem of type %s", v->type);
                         return refuse(e, v, why);
                 }
-                ifs[i] = (InspectFs) {.device = v->device, .type = v->type, .uuid = v->uuid, .label = v->label,
-                                      .fs = s->fs[i]};
+                ifs[i] = (InspectFs) {.device = v->device, .type = v->type, .uuid = v->raw_uuid,
+                                      .label = v->raw_label, .fs = s->fs[i]};
         }
         if (s->volumes.n > 0 && inspect_side(ifs, s->volumes.n, &s->inspection, e) < 0)
                 return -1;

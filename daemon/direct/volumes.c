@@ -15,13 +15,19 @@
 #define MIRROR_ROUNDS 256 /* an MBR's logical partitions are found one per round */
 #define SECTOR 512ULL
 
+static void volume_done(Volume *v) {
+        free(v->device);
+        free(v->type);
+        free(v->uuid);
+        free(v->label);
+        free(v->raw_uuid);
+        free(v->raw_label);
+        *v = (Volume) {};
+}
+
 void volumes_done(Volumes *vs) {
-        for (size_t i = 0; i < vs->n; i++) {
-                free(vs->v[i].device);
-                free(vs->v[i].type);
-                free(vs->v[i].uuid);
-                free(vs->v[i].label);
-        }
+        for (size_t i = 0; i < vs->n; i++)
+                volume_done(&vs->v[i]);
         free(vs->v);
         *vs = (Volumes) {};
 }
@@ -263,7 +269,10 @@ static int probe_signature(ProbeDisk *d, const char *device, uint64_t offset, ui
         v->type = volume_blkid_export_value(type);
         v->uuid = uuid && uuid[0] ? volume_blkid_export_value(uuid) : NULL;
         v->label = label && label[0] ? volume_blkid_export_value(label) : NULL;
-        if (!v->type || (uuid && uuid[0] && !v->uuid) || (label && label[0] && !v->label))
+        v->raw_uuid = uuid && uuid[0] ? strdup(uuid) : NULL;
+        v->raw_label = label && label[0] ? strdup(label) : NULL;
+        if (!v->type || (uuid && uuid[0] && (!v->uuid || !v->raw_uuid)) ||
+            (label && label[0] && (!v->label || !v->raw_label)))
                 return error_set(e, ERR_INTERNAL, "out of memory");
         return 1;
 }
@@ -295,10 +304,7 @@ static int add_volume(Volumes *vs, ProbeDisk *d, size_t disk, const Part *p, Err
                 }
                 r = error_set(e, ERR_INTERNAL, "out of memory");
         }
-        free(v.device);
-        free(v.type);
-        free(v.uuid);
-        free(v.label);
+        volume_done(&v);
         return r;
 }
 

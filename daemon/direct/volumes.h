@@ -23,6 +23,8 @@ typedef struct Volume {
         char *type;       /* blkid TYPE: ext4, swap, ... */
         char *uuid;       /* NULL when blkid gives none */
         char *label;      /* as the appliance's blkid -o export prints it, or NULL */
+        char *raw_uuid;   /* as blkid found them, for UUID= and LABEL= */
+        char *raw_label;
         uint64_t st_dev;  /* the appliance kernel's device number, 0 if unknown */
 } Volume;
 
