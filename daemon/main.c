@@ -3,6 +3,7 @@
 
 #include "bus/manager.h"
 #include "common/log.h"
+#include "worker/direct-worker.h"
 #include "worker/protocol.h"
 #include "worker/worker.h"
 
@@ -72,6 +73,10 @@ int main(int argc, char *argv[]) {
          * itself; not for people. */
         if (argc == 3 && strcmp(argv[1], "--worker") == 0)
                 return worker_main(WORKER_FD, argv[2]);
+        /* The direct engine's worker (direct-worker.h), locked down before
+         * it reads a byte of a guest. */
+        if (argc == 2 && strcmp(argv[1], "--direct-worker") == 0)
+                return direct_worker_main(WORKER_FD);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
                ARG_NO_CACHE };
