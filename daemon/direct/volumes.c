@@ -13,6 +13,7 @@
  * UDF anchors), reads within those spans. */
 #define MIRROR_SPAN (2ULL << 20)
 #define MIRROR_ROUNDS 256 /* an MBR's logical partitions are found one per round */
+#define MIRROR_MAX (256ULL << 20) /* a disk that needs more is refused */
 #define SECTOR 512ULL
 
 static void volume_done(Volume *v) {
@@ -84,9 +85,10 @@ typedef struct ProbeDisk {
         ImageReader *reader;
         int fd;
         bool mirror;
-        /* Spans already copied into the mirror (start offsets, sorted). */
+        /* Spans already copied into the mirror: start, length pairs. */
         uint64_t *copied;
         size_t n_copied;
+        uint64_t mirrored; /* bytes in all */
 } ProbeDisk;
 
 static int mirror_copy_span(ProbeDisk *d, uint64_t start, uint64_t len) {
@@ -98,6 +100,9 @@ static int mirror_copy_span(ProbeDisk *d, uint64_t start, uint64_t len) {
         for (size_t i = 0; i < d->n_copied; i += 2)
                 if (d->copied[i] == start && d->copied[i + 1] >= len)
                         return 0;
+        if (len > MIRROR_MAX - d->mirrored)
+                return -EFBIG;
+        d->mirrored += len;
         uint64_t *c = realloc(d->copied, (d->n_copied + 2) * sizeof(uint64_t));
         if (!c)
                 return -ENOMEM;
@@ -223,6 +228,8 @@ static int read_table(ProbeDisk *d, const char *name, Part **ret, size_t *ret_n,
                             (uint64_t) size > d->reader->size / SECTOR - (uint64_t) start)
                                 return refuse(e, name, "a partition outside the disk");
                         int c = mirror_cover(d, (uint64_t) start * SECTOR, (uint64_t) size * SECTOR);
+                        if (c == -EFBIG)
+                                return refuse(e, name, "too many partitions to probe");
                         if (c < 0)
                                 return error_set(e, ERR_SCAN_FAILED, "%s: cannot read: %s", name, strerror(-c));
                         grew |= c > 0;
