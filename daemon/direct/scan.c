@@ -147,7 +147,8 @@ static int scan_os(DirectSide *s, const ProgressSink *progress, Manifest *m, Err
         _cleanup_free_ InspectMount *mounts = calloc(in->n_mounts + 1, sizeof(InspectMount));
         if (!mounts)
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        memcpy(mounts, in->mounts, in->n_mounts * sizeof(InspectMount));
+        if (in->n_mounts > 0)
+                memcpy(mounts, in->mounts, in->n_mounts * sizeof(InspectMount));
         qsort(mounts, in->n_mounts, sizeof(InspectMount), compare_mount_length_desc);
 
         direct_side_umount_all(s);
