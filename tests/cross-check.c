@@ -27,6 +27,7 @@
 #include "source/disk-fd.h"
 #include "source/nbd.h"
 #include "worker/direct-worker.h"
+#include "worker/protocol.h"
 #include "worker/worker.h"
 
 static const struct {
