@@ -110,6 +110,11 @@ void diff_help(const char *prog) {
                "      --dir-links        Link counts of directories\n"
                "      --extra-stats      Inode numbers, devices, blocks, link counts\n"
                "      --all              All of the above\n"
+               "Scanning:\n"
+               "      --engine=ENGINE    auto (the default: ext2/3/4 guests read on the host,\n"
+               "                         in a locked-down process, when that reads them exactly\n"
+               "                         as an appliance would; anything else in an appliance),\n"
+               "                         direct (fail where it cannot) or appliance\n"
                "Connection:\n"
                "      --session          Use the daemon on the session bus\n"
                "      --system           Use the daemon on the system bus\n"
@@ -203,7 +208,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
-                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_ENGINE,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -243,6 +248,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"progress", no_argument, NULL, ARG_PROGRESS},
                 {"detach", no_argument, NULL, ARG_DETACH},
                 {"pass-fds", no_argument, NULL, ARG_PASS_FDS},
+                {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"version", no_argument, NULL, 'V'},
@@ -333,6 +339,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->output.checksum = true;
                         break;
                 }
+                case ARG_ENGINE:
+                        if (engine_from_string(optarg) == _ENGINE_MAX) {
+                                fprintf(stderr, "%s: --engine '%s': not auto, direct or appliance\n", prog, optarg);
+                                return -EINVAL;
+                        }
+                        a->engine = engine_from_string(optarg);
+                        break;
                 case ARG_UIDS:
                         a->output.uids = true;
                         break;

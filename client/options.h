@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/filters.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "domain-args.h"
 #include "output/output.h"
@@ -27,6 +28,7 @@ struct DiffArgs {
         bool quiet, verbose, trace;
         Filters filters;   /* --path, --include, --exclude, --ignore */
         char *checksum;    /* --checksum: the algorithm (NULL: none) */
+        Engine engine;     /* --engine (ENGINE_AUTO: the daemon's default, not sent) */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;

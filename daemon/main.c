@@ -30,6 +30,8 @@ static void help(void) {
                "      --cache-budget=SIZE Evict least recently used manifests beyond SIZE bytes\n"
                "                          (K, M, G suffixes; default 1G)\n"
                "      --no-cache          Keep no manifests\n"
+               "      --no-direct         Scan every side in an appliance, never with the direct\n"
+               "                          engine (guest filesystems read on the host)\n"
                "  -v, --verbose           Log debugging information\n"
                "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
@@ -79,7 +81,7 @@ int main(int argc, char *argv[]) {
                 return direct_worker_main(WORKER_FD);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
-               ARG_NO_CACHE };
+               ARG_NO_CACHE, ARG_NO_DIRECT };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -98,6 +100,7 @@ int main(int argc, char *argv[]) {
                 {"cache", required_argument, NULL, ARG_CACHE},
                 {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
+                {"no-direct", no_argument, NULL, ARG_NO_DIRECT},
                 {},
         };
         Manager *m = NULL;
@@ -200,6 +203,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_NO_CACHE:
                         m->no_cache = true;
+                        break;
+                case ARG_NO_DIRECT:
+                        m->no_direct = true;
                         break;
                 default:
                         fprintf(stderr, "virt-diffd: try --help\n");

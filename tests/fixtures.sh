@@ -39,6 +39,10 @@
 #                              nanoseconds, a deleted entry; p2 ext4 with
 #                              inline data; p5 ext2 with 128-byte inodes; p6
 #                              ext3 with 1 KiB blocks
+#   xfs.img                    an empty XFS (300 MiB, sparse): the appliance's
+#   recover.img                kinds-a with its journal marked as needing
+#                              recovery: the kernel replays it, so the direct
+#                              engine leaves it to the appliance
 set -euo pipefail
 
 OUT=${1:?usage: fixtures.sh OUTPUT-DIR}
@@ -438,6 +442,14 @@ build_extras() {
         dd if="$WORK/p6.fs" of="$img" bs=512 seek=124928 conv=notrunc,sparse status=none
 }
 
+# Sides the direct engine leaves to the appliance.
+build_engine_fixtures() {
+        truncate -s 300M "$WORK/xfs.img"
+        mkfs.xfs -q -m uuid=6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0015 -L xfs "$WORK/xfs.img"
+        cp --sparse=always "$WORK/kinds-a.img" "$WORK/recover.img"
+        debugfs -w -R 'feature needs_recovery' "$WORK/recover.img" >/dev/null 2>&1
+}
+
 build_kinds
 build_same
 build_os a
@@ -447,10 +459,11 @@ build_snapshots
 build_blank a
 build_blank b
 build_extras
+build_engine_fixtures
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
         truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2 blank-a.img blank-b.img \
-        extras.img; do
+        extras.img xfs.img recover.img; do
         mv -f "$WORK/$f" "$OUT/$f"
 done

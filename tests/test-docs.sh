@@ -46,6 +46,7 @@ complete_words() { # WORDS...
 [ "$(complete_words virt-diff --human)" = "--human-readable" ] || fail "virt-diff --human does not complete"
 [ "$(complete_words virt-diff --output=vi)" = "--output=virt-diff" ] || fail "--output=vi does not complete"
 [ "$(complete_words virt-diff --ignore xa)" = "$(printf 'xattrs\nxattr:')" ] || fail "--ignore xa does not complete"
+[ "$(complete_words virt-diff --engine=di)" = "--engine=direct" ] || fail "--engine=di does not complete"
 [ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
 [ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"

@@ -215,7 +215,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
         return 0;
 }
 
-/* "# A: /img/a.qcow2 (cached)": where each side's manifest came from. */
+/* "# A: /img/a.qcow2 (cached)", "(scanned, direct)": where each side's
+ * manifest came from, and which engine scanned it. */
 static int side_write(FILE *f, json_object *side, int which) {
         json_object *images = json_get(side, "images", json_type_array), *cached;
         if (!images)
@@ -228,7 +229,14 @@ static int side_write(FILE *f, json_object *side, int which) {
                 fprintf(f, "%s %s%s%s", i ? "," : "", q ? q : "?", snapshot ? "@" : "", strempty(snapshot));
         }
         bool from_cache = json_object_object_get_ex(side, "cached", &cached) && json_object_get_boolean(cached);
+        const char *engine = json_get_string(side, "engine"), *refused = json_get_string(side, "direct_refused");
         fprintf(f, " (%s", from_cache ? "cached" : "scanned");
+        if (engine)
+                fprintf(f, ", %s", engine);
+        if (refused) {
+                _cleanup_free_ char *q = json_quote(side, "direct_refused");
+                fprintf(f, "; the direct engine could not: %s", q ? q : "?");
+        }
         output_domain_write(f, side);
         fputs(")\n", f);
         return ferror(f) ? -EIO : 0;

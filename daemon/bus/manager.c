@@ -221,6 +221,23 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
                         if (strcmp(key, filter_keys[i]) == 0)
                                 known = true;
+                if (strcmp(key, "engine") == 0) {
+                        const char *name = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &name);
+                        Engine engine = r < 0 ? _ENGINE_MAX : engine_from_string(name);
+                        if (engine == _ENGINE_MAX)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'engine' is not auto, direct or appliance");
+                        if (engine == ENGINE_DIRECT && j->ctx->no_direct)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "the direct engine is turned off in this daemon "
+                                                         "(--no-direct)");
+                        j->engine = engine;
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (strcmp(key, "checksum") == 0) {
                         const char *alg = NULL;
                         r = sd_bus_message_read(msg, "v", "s", &alg);
@@ -473,7 +490,8 @@ int manager_connect(Manager *m) {
         if (r < 0)
                 return r;
         JobTableOptions jo = {.limits = m->limits, .retain_usec = m->retain_usec, .pool = m->pool,
-                              .store = m->store, .counts_changed = on_job_counts, .userdata = m};
+                              .store = m->store, .no_direct = m->no_direct, .counts_changed = on_job_counts,
+                              .userdata = m};
         r = job_table_new(m->event, &jo, &m->jobs);
         if (r < 0)
                 return r;

@@ -16,6 +16,8 @@ typedef struct ResultSide {
         const uint8_t *key; /* FINGERPRINT_SIZE bytes: the side's content key */
         bool cached;        /* its manifest came from the store */
         const Manifest *manifest;
+        Engine engine;      /* what scanned it (ENGINE_AUTO: nothing, it was cached) */
+        const char *direct_refused; /* why the direct engine left it to the appliance, or NULL */
 } ResultSide;
 
 /* notes may be NULL (no content stage); checksum names their algorithm. */

@@ -27,6 +27,10 @@ typedef struct DirectSide DirectSide;
  * failure. */
 int direct_side_open(ImageReader **disks, size_t n, DirectSide **ret, Error *e);
 int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret, Error *e);
+/* Refuses (ERR_DIRECT_UNSUPPORTED) regular files over max bytes instead of
+ * hashing them; 0, the default, is the kernel's limit. The fuzz target
+ * keeps mutated sizes small with it. */
+void direct_side_set_max_file_size(DirectSide *s, uint64_t max);
 
 /* As the appliance's mount_ro and umount_all: a filesystem (by device name)
  * over a directory of what is mounted so far, "/" first. */

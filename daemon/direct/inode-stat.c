@@ -26,6 +26,43 @@ uint64_t inode_size(ext2_filsys fs, const struct ext2_inode_large *inode) {
         return lo;
 }
 
+static uint64_t max_extent_size(unsigned bits, bool huge_files) {
+        uint64_t upper = UINT64_MAX, res = ((1ULL << 32) - 1) << bits;
+        if (!huge_files)
+                upper = (((1ULL << 32) - 1) >> (bits - 9)) << bits;
+        return res < upper ? res : upper;
+}
+
+static uint64_t max_bitmap_size(unsigned bits, bool huge_files) {
+        uint64_t ppb = 1ULL << (bits - 2), res = 12, meta, upper;
+        upper = huge_files ? (1ULL << 48) - 1 : ((1ULL << 32) - 1) >> (bits - 9);
+        res += ppb + ppb * ppb + ppb * ppb * ppb;
+        meta = 1 + (1 + ppb) + (1 + ppb + ppb * ppb);
+        if (res + meta > upper) {
+                /* Indirect blocks count against i_blocks too. */
+                res = upper;
+                upper -= 12;
+                meta = 1;
+                upper -= ppb;
+                if (upper < ppb * ppb)
+                        meta += 1 + (upper + ppb - 1) / ppb;
+                else {
+                        meta += 1 + ppb;
+                        upper -= ppb * ppb;
+                        meta += 1 + (upper + ppb - 1) / ppb + (upper + ppb * ppb - 1) / (ppb * ppb);
+                }
+                res -= meta;
+        }
+        return res << bits;
+}
+
+uint64_t inode_max_file_size(ext2_filsys fs) {
+        unsigned bits = fs->super->s_log_block_size + 10;
+        bool huge = ext2fs_has_feature_huge_file(fs->super);
+        uint64_t a = max_extent_size(bits, huge), b = max_bitmap_size(bits, huge);
+        return a < b ? a : b;
+}
+
 bool inode_has_inline_data(ext2_filsys fs, const struct ext2_inode_large *inode) {
         return (inode->i_flags & EXT4_INLINE_DATA_FL) != 0;
 }

@@ -41,5 +41,11 @@ uint64_t inode_size(ext2_filsys fs, const struct ext2_inode_large *inode);
  * kernel's in-memory i_blocks, in 512-byte units). */
 uint64_t inode_blocks(ext2_filsys fs, const struct ext2_inode_large *inode);
 
+/* The largest regular file whose every byte the kernel reads: the smaller
+ * of ext4's extent and block-map limits (ext4_max_size(),
+ * ext4_max_bitmap_size()); reads stop at s_maxbytes, so a larger file
+ * would hash differently. */
+uint64_t inode_max_file_size(ext2_filsys fs);
+
 /* Does the kernel treat the inode as holding inline data? */
 bool inode_has_inline_data(ext2_filsys fs, const struct ext2_inode_large *inode);

@@ -18,6 +18,7 @@
 #define NOBODY 65534
 #define MAX_FDS 128
 #define MAX_ADDRESS_SPACE (8ULL << 30)
+#define MAX_CPU_SECONDS 3600 /* SIGXCPU ends a worker a crafted image keeps busy */
 
 /* Everything the direct engine does once the disks are open: read them,
  * keep its memory, answer the daemon, build a sparse mirror for libblkid
@@ -99,6 +100,7 @@ int sandbox_enter(int keep_fd, Error *e) {
         limit(RLIMIT_CORE, 0);
         limit(RLIMIT_NOFILE, MAX_FDS);
         limit(RLIMIT_AS, MAX_ADDRESS_SPACE);
+        limit(RLIMIT_CPU, MAX_CPU_SECONDS);
         if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot set no_new_privs: %m");
 

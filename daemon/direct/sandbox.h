@@ -6,7 +6,8 @@
  * - every fd but the ones kept is closed; the disks arrive later as fds
  *   and connected sockets the daemon opened;
  * - resource limits: no core file, few fds, no new processes, bounded
- *   address space;
+ *   address space and CPU time (an hour: the daemon's hang watch follows
+ *   qemu, not this worker);
  * - not dumpable, no_new_privs;
  * - new namespaces where the kernel allows them (user, as an unprivileged
  *   daemon; network, IPC, UTS, mount), so there is no network to reach;

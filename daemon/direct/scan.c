@@ -15,6 +15,7 @@ struct DirectSide {
         Inspection inspection;
         WalkMount *mounts; /* what direct_side_mount() has mounted */
         size_t n_mounts;
+        uint64_t max_file_size; /* 0: the kernel's */
         void *buf;
 };
 
@@ -171,7 +172,7 @@ static int scan_os(DirectSide *s, const ProgressSink *progress, Manifest *m, Err
         Tree *t = manifest_add_tree(m, "/");
         if (!t)
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        int r = walk_tree(s->mounts, s->n_mounts, t, progress, e);
+        int r = walk_tree(s->mounts, s->n_mounts, s->max_file_size, t, progress, e);
         direct_side_umount_all(s);
         return r;
 }
@@ -189,7 +190,7 @@ static int scan_standalone(DirectSide *s, const ProgressSink *progress, Manifest
                 m->filesystems[i].scanned = true;
                 WalkMount root = {.path = "/", .fs = s->fs[i], .fs_index = (uint32_t) i,
                                   .st_dev = s->volumes.v[i].st_dev};
-                if (walk_tree(&root, 1, t, progress, e) < 0)
+                if (walk_tree(&root, 1, s->max_file_size, t, progress, e) < 0)
                         return -1;
         }
         return 0;
@@ -259,6 +260,10 @@ int direct_side_mount(DirectSide *s, const char *device, const char *mountpoint,
         s->mounts[s->n_mounts++] = (WalkMount) {.path = mountpoint, .fs = s->fs[i], .fs_index = (uint32_t) i,
                                                 .st_dev = s->volumes.v[i].st_dev};
         return 0;
+}
+
+void direct_side_set_max_file_size(DirectSide *s, uint64_t max) {
+        s->max_file_size = max;
 }
 
 void direct_side_umount_all(DirectSide *s) {

@@ -165,6 +165,13 @@ static void test_refused(void) {
         e = (Error) {};
         CHECK(td_scan(&m, &e, "linkattr.img") < 0 && e.code == ERR_DIRECT_UNSUPPORTED);
 
+        /* A file larger than the kernel reads (16 GiB with 1 KiB blocks
+         * and block maps): the appliance would hash only its first part. */
+        CHECK(td_sh("truncate -s 16M big.img && mke2fs -q -F -t ext2 -b 1024 -d tree big.img && "
+                    "debugfs -w -R 'sif empty size 0x500000000' big.img") == 0);
+        e = (Error) {};
+        CHECK(td_scan(&m, &e, "big.img") < 0 && e.code == ERR_DIRECT_UNSUPPORTED && strstr(e.message, "/empty"));
+
         /* A filesystem it does not read. */
         CHECK(td_sh("truncate -s 16M vfat.img && mkfs.vfat vfat.img") == 0);
         e = (Error) {};

@@ -30,6 +30,7 @@ typedef struct Pending {
 typedef struct Walker {
         const WalkMount *mounts;
         size_t n_mounts;
+        uint64_t max_file_size; /* 0: the kernel's */
         Tree *tree;
         const ProgressSink *progress;
         ext2fs_inode_bitmap *visited; /* directories seen, per mount */
@@ -279,6 +280,10 @@ static int hash_one(Walker *w, Hasher *h, Entry *en, void *buf, Error *e) {
 
         if (!m)
                 return error_set(e, ERR_INTERNAL, "%s: no mount for its filesystem", en->path);
+        uint64_t max = w->max_file_size ? w->max_file_size : inode_max_file_size(m->fs);
+        if (en->size > max)
+                return error_set(e, ERR_DIRECT_UNSUPPORTED, "%s: %" PRIu64 " bytes, more than the kernel reads of a file",
+                                 en->path, en->size);
         if (read_inode(w, m->fs, (ext2_ino_t) en->ino, e) < 0)
                 return -1;
         if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
@@ -334,8 +339,10 @@ static int hash_tree(Walker *w, Error *e) {
         return r;
 }
 
-int walk_tree(const WalkMount *mounts, size_t n_mounts, Tree *t, const ProgressSink *progress, Error *e) {
-        Walker w = {.mounts = mounts, .n_mounts = n_mounts, .tree = t, .progress = progress};
+int walk_tree(const WalkMount *mounts, size_t n_mounts, uint64_t max_file_size, Tree *t,
+              const ProgressSink *progress, Error *e) {
+        Walker w = {.mounts = mounts, .n_mounts = n_mounts, .max_file_size = max_file_size, .tree = t,
+                    .progress = progress};
         int r = 0;
 
         w.inode_size = sizeof(struct ext2_inode_large);

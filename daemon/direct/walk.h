@@ -25,8 +25,11 @@ typedef struct WalkMount {
 } WalkMount;
 
 /* mounts[0] is at "/"; paths of the others resolve, in the tree composed so
- * far, to a directory (the caller checks, see walk_resolve_dir()). */
-int walk_tree(const WalkMount *mounts, size_t n_mounts, Tree *t, const ProgressSink *progress, Error *e);
+ * far, to a directory (the caller checks with walk_lookup()). A regular
+ * file larger than max_file_size (0: the kernel's limit, see
+ * inode_max_file_size()) is refused rather than hashed. */
+int walk_tree(const WalkMount *mounts, size_t n_mounts, uint64_t max_file_size, Tree *t,
+              const ProgressSink *progress, Error *e);
 
 /* Looks a path up in the composed tree without following symbolic links:
  * its mount and inode. -ENOENT when it does not exist, -ENOTDIR when a

@@ -16,6 +16,16 @@ bool job_cancelled(Job *j);
  * the shared status; under the lock. */
 void job_compute_rates(Job *j, JobStatus *st);
 
+/* The engines (job-engine.c). job_scan_direct(): true when the direct
+ * engine settled the side (scanned it, or failed it for good); false when
+ * the appliance takes it. */
+bool job_wants_direct(const Job *j);
+bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink);
+/* A direct worker for the content stage, or NULL: the appliance then (e is
+ * set only when there is no other way). */
+Appliance *job_direct_content_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e);
+void job_drop_direct(JobSide *s);
+
 /* The job's end, as the pipeline reaches it: state, error, finished. */
 void job_finish(Job *j, const Error *e);
 /* Main loop: look at this job. */

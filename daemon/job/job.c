@@ -33,6 +33,7 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disks);
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
+                appliance_free(j->sides[s].direct);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
         compare_options_done(&j->compare);
