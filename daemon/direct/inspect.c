@@ -125,11 +125,18 @@ static bool matches(const char *pattern, const char *s) {
 
 /* guestfs_canonical_device_name() for names that are not LVM's. */
 static char *canonical_device_name(const char *device) {
-        size_t len;
         char *r;
-        if (strncmp(device, "/dev/", 5) == 0 && !strchr(device + 5, '/') && device[5] != 'm' &&
-            (len = strcspn(device + 5, "d")) > 0 && len <= 2 && device[5 + len] == 'd')
-                return asprintf(&r, "/dev/sd%s", device + 5 + len + 1) < 0 ? NULL : r;
+        if (strncmp(device, "/dev/", 5) == 0) {
+                const char *name = device + 5;
+                size_t len = 0;
+                bool slash = false;
+                for (const char *p = name; *p; p++)
+                        slash |= *p == '/';
+                while (name[len] && name[len] != 'd')
+                        len++;
+                if (!slash && name[0] != 'm' && len > 0 && len <= 2 && name[len] == 'd')
+                        return asprintf(&r, "/dev/sd%s", name + len + 1) < 0 ? NULL : r;
+        }
         return strdup(device);
 }
 

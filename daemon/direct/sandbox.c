@@ -15,6 +15,17 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+/* AddressSanitizer reserves terabytes of address space up front: an
+ * address space limit would fail its next mapping. */
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define LIMIT_ADDRESS_SPACE 0
+#else
+#define LIMIT_ADDRESS_SPACE 1
+#endif
+
 #define NOBODY 65534
 #define MAX_FDS 128
 #define MAX_ADDRESS_SPACE (8ULL << 30)
@@ -33,7 +44,7 @@ static const int allowed[] = {
         SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
         SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
         SCMP_SYS(getegid), SCMP_SYS(getrandom), SCMP_SYS(sysinfo), SCMP_SYS(sched_yield),
-        SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
+        SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
         SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
@@ -99,7 +110,8 @@ int sandbox_enter(int keep_fd, Error *e) {
 
         limit(RLIMIT_CORE, 0);
         limit(RLIMIT_NOFILE, MAX_FDS);
-        limit(RLIMIT_AS, MAX_ADDRESS_SPACE);
+        if (LIMIT_ADDRESS_SPACE)
+                limit(RLIMIT_AS, MAX_ADDRESS_SPACE);
         limit(RLIMIT_CPU, MAX_CPU_SECONDS);
         if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot set no_new_privs: %m");
