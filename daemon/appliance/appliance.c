@@ -196,7 +196,7 @@ int worker_await(Appliance *a, uint8_t want, const ProgressSink *progress, uint8
 
 int worker_await_ok(Appliance *a, uint32_t *ret_value, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
+        size_t len = 0;
         if (worker_await(a, WK_OK, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader r = {.p = payload, .left = len};
@@ -218,7 +218,7 @@ int worker_call_ok(Appliance *a, uint8_t type, const WireBuf *b, uint32_t *ret_v
 /* A request answered by WK_DATA: a byte string. */
 static int call_data(Appliance *a, uint8_t type, const WireBuf *b, char **ret, size_t *ret_len, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
+        size_t len = 0;
         if (worker_request(a, type, b, e) < 0 || worker_await(a, WK_DATA, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader r = {.p = payload, .left = len};
@@ -272,7 +272,7 @@ int worker_spawn(Appliance *a, char *const argv[], Error *e) {
         a->fd = TAKE_FD(mine);
 
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
+        size_t len = 0;
         if (worker_await(a, WK_HELLO, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader rd = {.p = payload, .left = len};
@@ -348,7 +348,7 @@ int appliance_launch(Appliance *a, Error *e) {
 
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
+        size_t len = 0;
         if (worker_request(a, WK_SCAN, NULL, e) < 0 || worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
                 return -1;
         return manifest_decode(payload, len, ret, e);
@@ -375,7 +375,7 @@ int appliance_checksum(Appliance *a, const char *algorithm, const char *path, ch
         _cleanup_wire_buf_ WireBuf b = {};
         wire_put_str(&b, algorithm);
         wire_put_str(&b, path);
-        size_t len;
+        size_t len = 0;
         if (call_data(a, WK_CHECKSUM, &b, ret, &len, e) < 0)
                 return -1;
         if (strlen(*ret) != len) {
