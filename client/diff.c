@@ -202,15 +202,21 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                         (void) sd_bus_message_skip(m, "v");
                 (void) sd_bus_message_exit_container(m);
         }
+        if (diff_show_progress(state, phase, position, valid, progress, files_done, files_total, end))
+                f->progress_shown = true;
+        return 0;
+}
+
+bool diff_show_progress(uint32_t state, uint32_t phase, uint32_t position, bool valid, double progress,
+                        uint64_t files_done, uint64_t files_total, uint64_t end) {
         const char *pn = phase > PHASE_NONE && phase < _PHASE_MAX ? phase_to_string(phase) : "";
         if (state == JOB_STATE_QUEUED && position > 0) {
                 fprintf(stderr, "\r\033[Kqueued, %" PRIu32 " ahead", position - 1);
                 fflush(stderr);
-                f->progress_shown = true;
-                return 0;
+                return true;
         }
         if (!pn[0])
-                return 0;
+                return false;
         fprintf(stderr, "\r\033[K%s", pn);
         if (valid)
                 fprintf(stderr, " %3.0f%%", progress * 100.0);
@@ -220,12 +226,11 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (end > now)
                 fprintf(stderr, ", %" PRIu64 " s left", (end - now + 999999) / 1000000);
         fflush(stderr);
-        f->progress_shown = true;
-        return 0;
+        return true;
 }
 
 /* One line per filesystem whose files could not be compared. */
-static bool report_unread_filesystems(const char *prog, json_object *root) {
+bool diff_report_unread_filesystems(const char *prog, json_object *root) {
         json_object *fss, *fs, *side, *error, *device;
         bool any = false;
         if (!json_object_object_get_ex(root, "filesystems", &fss))
@@ -296,7 +301,7 @@ static int print_result(Follow *f, sd_bus_error *err) {
         name_passed_images(root, f->args);
         bool differ = false;
         r = output_write_view(stdout, root, &f->args->output, &differ);
-        bool unread = report_unread_filesystems(f->prog, root);
+        bool unread = diff_report_unread_filesystems(f->prog, root);
         json_object_put(root);
         if (r < 0)
                 return r;
@@ -406,6 +411,9 @@ int follow_diff(const char *prog, const DiffArgs *args) {
         sd_bus_error err = SD_BUS_ERROR_NULL;
         int r;
 
+        if (args->varlink)
+                return follow_diff_varlink(prog, args, NULL);
+
         f.show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO));
         if (args->connect == CONNECT_PEER)
                 r = connection_open_peer(&f.conn, args->verbose, args->trace);
@@ -424,6 +432,11 @@ int follow_diff(const char *prog, const DiffArgs *args) {
                                 r = connection_open_peer(&f.conn, args->verbose, args->trace);
                         }
                 } else if (args->connect == CONNECT_AUTO && !args->detach) {
+                        /* No bus: the user's daemon may still listen on varlink. */
+                        int unreachable;
+                        int status = follow_diff_varlink(prog, args, &unreachable);
+                        if (status >= 0)
+                                return status;
                         if (args->verbose)
                                 fprintf(stderr, "%s: no session bus (%s), running a private virt-diffd\n", prog,
                                         strerror(-r));
@@ -459,6 +472,9 @@ int follow_diff(const char *prog, const DiffArgs *args) {
 int follow_wait(const char *prog, const DiffArgs *args) {
         Follow f = {.prog = prog, .args = args, .exit_status = 2};
         const char *job = args->job;
+
+        if (args->varlink)
+                return follow_wait_varlink(prog, args);
 
         /* A job's number stands for its path. */
         if (job[0] != '/' && asprintf(&f.job_path, "/org/virtdiff/VirtDiff1/job/%s", job) < 0)

@@ -14,6 +14,7 @@ void diff_args_done(DiffArgs *a) {
                 free(a->disks[s]);
         }
         strv_free(a->output.types);
+        free(a->varlink_path);
         free(a->job);
         filters_done(&a->filters);
         free(a->checksum);
@@ -119,7 +120,10 @@ void diff_help(const char *prog) {
                "      --session          Use the daemon on the session bus\n"
                "      --system           Use the daemon on the system bus\n"
                "      --private          Run a private daemon over a socket pair\n"
-               "                         (default: session bus, else private daemon)\n"
+               "      --varlink[=PATH]   Use the daemon's varlink socket (default: the user's,\n"
+               "                         with --system the system's)\n"
+               "                         (default: session bus, else the user's varlink socket,\n"
+               "                         else a private daemon)\n"
                "      --detach           Submit the job, print its path and exit; it runs on\n"
                "                         (follow it with 'virt-diffctl wait JOB')\n"
                "      --pass-fds         Open the images here and pass them as file descriptors:\n"
@@ -208,7 +212,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
-                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_ENGINE,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_VARLINK, ARG_ENGINE,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -248,6 +252,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"progress", no_argument, NULL, ARG_PROGRESS},
                 {"detach", no_argument, NULL, ARG_DETACH},
                 {"pass-fds", no_argument, NULL, ARG_PASS_FDS},
+                {"varlink", optional_argument, NULL, ARG_VARLINK},
                 {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
@@ -411,6 +416,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         break;
                 case ARG_PASS_FDS:
                         a->pass_fds = true;
+                        break;
+                case ARG_VARLINK:
+                        a->varlink = true;
+                        free(a->varlink_path);
+                        a->varlink_path = optarg ? strdup(optarg) : NULL;
+                        if (optarg && !a->varlink_path)
+                                goto oom;
                         break;
                 case 'q':
                         if (choose(&progress_choice, 0, opt, prog) < 0)

@@ -34,6 +34,8 @@ struct DiffArgs {
         DomainArgs domain;
         bool detach;  /* submit, print the job, exit */
         bool pass_fds; /* open the images here, pass file descriptors */
+        bool varlink;  /* through varlink instead of D-Bus */
+        char *varlink_path; /* its socket; NULL: the default one */
         char *job;    /* wait: the job to follow */
 };
 

@@ -1,20 +1,27 @@
-/* virt-diffd: the daemon. Parses options and runs the manager's loop. */
+/* virt-diffd: the daemon. Parses options and runs the manager's loop, with
+ * varlink beside D-Bus on the same loop and job table. */
 #include <getopt.h>
+#include <systemd/sd-daemon.h>
 
 #include "bus/manager.h"
 #include "common/log.h"
+#include "varlink/varlink-daemon.h"
 #include "worker/direct-worker.h"
 #include "worker/protocol.h"
 #include "worker/worker.h"
 
 static void help(void) {
         printf("Usage: virt-diffd [OPTIONS]\n\n"
-               "Compares virtual machine disk images on behalf of D-Bus clients.\n\n"
+               "Compares virtual machine disk images on behalf of D-Bus and varlink clients.\n\n"
                "  -h, --help              Show this help\n"
                "  -V, --version           Show the version\n"
                "      --session           Serve on the session bus (default)\n"
                "      --system            Serve on the system bus\n"
                "      --peer-fd=FD        Serve one client over an inherited socket\n"
+               "      --varlink[=PATH]    Serve varlink too, at PATH (default: with --system\n"
+               "                          /run/virt-diffd/io.virtdiff.VirtDiff1, else\n"
+               "                          $XDG_RUNTIME_DIR/virt-diffd/io.virtdiff.VirtDiff1); sockets\n"
+               "                          passed by socket activation are always served\n"
                "      --idle-timeout=SEC  Exit after SEC seconds without jobs (0: never; default 120)\n"
                "      --max-running=N     Run at most N jobs at once (default: from the cores\n"
                "                          and the memory, two appliances a job)\n"
@@ -70,6 +77,65 @@ static int parse_size(const char *s, uint64_t *ret) {
         return 0;
 }
 
+static bool varlink_busy(void *userdata) {
+        return varlink_daemon_busy(userdata);
+}
+
+static void varlink_busy_changed(void *userdata) {
+        manager_update_idle(userdata);
+}
+
+/* Varlink on the manager's loop and job table: at path (or the default
+ * one) when asked for, and on the sockets socket activation passed. */
+static int serve_varlink(Manager *m, const char *path, bool want_path, VarlinkDaemon **ret) {
+        bool system = m->mode == BUS_MODE_SYSTEM;
+        const VarlinkDaemonOptions o = {
+                .event = m->event,
+                .jobs = m->jobs,
+                .pool = m->pool,
+                .store = m->store,
+                .system = system,
+                .busy_changed = varlink_busy_changed,
+                .userdata = m,
+        };
+        VarlinkDaemon *vd = NULL;
+        int r = varlink_daemon_new(&o, &vd);
+        if (r < 0) {
+                log_error("Cannot set up varlink: %s", strerror(-r));
+                return r;
+        }
+        *ret = vd;
+        m->frontend_busy = varlink_busy;
+        m->frontend_userdata = vd;
+        r = varlink_daemon_listen_inherited(vd);
+        if (r < 0) {
+                log_error("Cannot take the sockets of socket activation: %s", strerror(-r));
+                return r;
+        }
+        if (want_path) {
+                _cleanup_free_ char *def = NULL;
+                if (!path) {
+                        const char *run = system ? "/run" : getenv("XDG_RUNTIME_DIR");
+                        if (!run || run[0] != '/') {
+                                log_error("No runtime directory ($XDG_RUNTIME_DIR) for the varlink socket: "
+                                          "name one with --varlink=PATH");
+                                return -EINVAL;
+                        }
+                        if (asprintf(&def, "%s/virt-diffd/io.virtdiff.VirtDiff1", run) < 0)
+                                return -ENOMEM;
+                        path = def;
+                }
+                r = varlink_daemon_listen_path(vd, path);
+                if (r < 0) {
+                        log_error("Cannot listen on %s: %s", path, strerror(-r));
+                        return r;
+                }
+                log_debug("Serving varlink on %s.", path);
+        }
+        manager_update_idle(m);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         /* An appliance's worker process (worker.h), started by the daemon
          * itself; not for people. */
@@ -81,7 +147,7 @@ int main(int argc, char *argv[]) {
                 return direct_worker_main(WORKER_FD);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
-               ARG_NO_CACHE, ARG_NO_DIRECT };
+               ARG_NO_CACHE, ARG_VARLINK, ARG_NO_DIRECT };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -100,9 +166,14 @@ int main(int argc, char *argv[]) {
                 {"cache", required_argument, NULL, ARG_CACHE},
                 {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
+                {"varlink", optional_argument, NULL, ARG_VARLINK},
                 {"no-direct", no_argument, NULL, ARG_NO_DIRECT},
                 {},
         };
+        /* Freed after the manager: the job table tells it of its jobs' end. */
+        _cleanup_(varlink_daemon_freep) VarlinkDaemon *vd = NULL;
+        const char *varlink_path = NULL;
+        bool want_varlink = false;
         Manager *m = NULL;
         int r = manager_new(&m);
         if (r < 0) {
@@ -207,6 +278,14 @@ int main(int argc, char *argv[]) {
                 case ARG_NO_DIRECT:
                         m->no_direct = true;
                         break;
+                case ARG_VARLINK:
+                        if (optarg && optarg[0] != '/') {
+                                fprintf(stderr, "virt-diffd: --varlink takes an absolute path, not '%s'\n", optarg);
+                                return 2;
+                        }
+                        want_varlink = true;
+                        varlink_path = optarg;
+                        break;
                 default:
                         fprintf(stderr, "virt-diffd: try --help\n");
                         return 2;
@@ -217,8 +296,15 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
 
+        if (m->mode == BUS_MODE_PEER && want_varlink) {
+                fprintf(stderr, "virt-diffd: --varlink serves many clients, --peer-fd one: not both\n");
+                return 2;
+        }
         if (m->mode == BUS_MODE_PEER)
                 log_set_quiet(true);
+        /* Sockets from socket activation are served whatever the options. */
+        bool activated = m->mode != BUS_MODE_PEER && sd_listen_fds(0) > 0;
+        m->bus_optional = want_varlink || activated;
         r = manager_connect(m);
         if (r < 0) {
                 log_error("Cannot connect to the %s: %s",
@@ -227,6 +313,11 @@ int main(int argc, char *argv[]) {
                                                        : "session bus",
                           strerror(-r));
                 return 1;
+        }
+        if (want_varlink || activated) {
+                r = serve_varlink(m, varlink_path, want_varlink, &vd);
+                if (r < 0)
+                        return 1;
         }
         r = manager_run(m);
         if (r < 0) {

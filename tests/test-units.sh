@@ -1,6 +1,6 @@
 #!/bin/bash
 # The installed service files: meson installs the system and user units,
-# both D-Bus activation files, the system bus policy and the polkit actions
+# their varlink sockets, both D-Bus activation files, the system bus policy and the polkit actions
 # to their directories; systemd-analyze verify accepts the units and the
 # XML files are well formed.
 source "$(dirname "$0")/lib.sh"
@@ -19,11 +19,15 @@ installed() { # PATH-PATTERN
 }
 SYSTEM_UNIT=$(installed '*/systemd/system/virt-diffd.service')
 USER_UNIT=$(installed '*/systemd/user/virt-diffd.service')
+SYSTEM_SOCKET=$(installed '*/systemd/system/virt-diffd.socket')
+USER_SOCKET=$(installed '*/systemd/user/virt-diffd.socket')
+IDL=$(installed '*/virt-diffd/org.virtdiff.VirtDiff1.varlink')
+cmp -s "$IDL" "$SRCDIR/varlink/org.virtdiff.VirtDiff1.varlink" || fail "the installed interface definition differs"
 SYSTEM_ACT=$(installed '*/dbus-1/system-services/org.virtdiff.VirtDiff1.service')
 SESSION_ACT=$(installed '*/dbus-1/services/org.virtdiff.VirtDiff1.service')
 POLICY=$(installed '*/dbus-1/system.d/org.virtdiff.VirtDiff1.conf')
 ACTIONS=$(installed '*/polkit-1/actions/org.virtdiff.VirtDiff1.policy')
-pass "installed: units, activation files, bus policy, polkit actions"
+pass "installed: units, sockets, activation files, bus policy, polkit actions, varlink interface"
 
 # The units name the installed daemon, which lives under DEST: verify
 # copies with ExecStart pointing there.
@@ -33,6 +37,8 @@ for unit in "$SYSTEM_UNIT" "$USER_UNIT"; do
         mkdir -p "$TEST_TMPDIR/verify-$kind"
         copy=$TEST_TMPDIR/verify-$kind/virt-diffd.service
         sed "s|^ExecStart=[^ ]*|ExecStart=$DAEMON|" "$unit" >"$copy"
+        # The socket beside it: verify checks that it has a service to start.
+        cp "$(dirname "$unit")/virt-diffd.socket" "$TEST_TMPDIR/verify-$kind/"
         out=$TEST_TMPDIR/verify-$kind.log
         args=()
         # A user manager needs a runtime directory of its own.
@@ -40,14 +46,15 @@ for unit in "$SYSTEM_UNIT" "$USER_UNIT"; do
                 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
         # verify prints its findings and fails on errors; with no running
         # manager only the unit's own problems matter.
-        SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "${args[@]}" --man=no "$copy" >"$out" 2>&1 ||
-                { cat "$out" >&2; fail "systemd-analyze verify rejects the $kind unit"; }
-        if grep -v "Failed to connect to bus\|Failed to setup" "$out" | grep -q "virt-diffd.service"; then
+        SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "${args[@]}" --man=no "$copy" \
+                "$TEST_TMPDIR/verify-$kind/virt-diffd.socket" >"$out" 2>&1 ||
+                { cat "$out" >&2; fail "systemd-analyze verify rejects the $kind unit or socket"; }
+        if grep -v "Failed to connect to bus\|Failed to setup" "$out" | grep -q "virt-diffd.s"; then
                 cat "$out" >&2
                 fail "systemd-analyze verify complains about the $kind unit"
         fi
 done
-pass "systemd-analyze verify accepts the system and the user unit"
+pass "systemd-analyze verify accepts the system and the user unit and socket"
 
 # The hardening the system unit must keep.
 for line in Type=notify BusName=org.virtdiff.VirtDiff1 'ExecStart=.*/virt-diffd --system' ProtectSystem=strict \
@@ -61,6 +68,20 @@ grep -qx 'User=root' "$SYSTEM_ACT" || fail "system activation has no User=root"
 grep -qx 'Exec=.*/virt-diffd --system' "$SYSTEM_ACT" || fail "system activation does not run --system"
 grep -qx 'Exec=.*/virt-diffd --session' "$SESSION_ACT" || fail "session activation does not run --session"
 pass "the system unit is hardened; activation files run the right mode"
+
+# The varlink sockets: where clients look, who may connect, and the name
+# the daemon takes them by.
+for line in ListenStream=/run/virt-diffd/io.virtdiff.VirtDiff1 FileDescriptorName=varlink SocketMode=0666 \
+        WantedBy=sockets.target; do
+        grep -qx "$line" "$SYSTEM_SOCKET" || fail "system socket lacks '$line'"
+done
+for line in 'ListenStream=%t/virt-diffd/io.virtdiff.VirtDiff1' FileDescriptorName=varlink SocketMode=0600 \
+        DirectoryMode=0700 WantedBy=sockets.target; do
+        grep -qx "$line" "$USER_SOCKET" || fail "user socket lacks '$line'"
+done
+grep -qx 'Also=virt-diffd.socket' "$SYSTEM_UNIT" || fail "enabling the system unit does not enable its socket"
+grep -qx 'Also=virt-diffd.socket' "$USER_UNIT" || fail "enabling the user unit does not enable its socket"
+pass "varlink sockets: system 0666 in /run/virt-diffd, user 0600 in the runtime directory"
 
 for f in "$POLICY" "$ACTIONS"; do
         xmllint --noout "$f" 2>"$TEST_TMPDIR/xml.err" || { cat "$TEST_TMPDIR/xml.err" >&2; fail "$f: not well-formed XML"; }

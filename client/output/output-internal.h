@@ -4,16 +4,11 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "common/json-util.h"
 #include "common/names.h"
 #include "common/quote.h"
 #include "common/util.h"
 #include "output/output.h"
-
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* o's KEY when it has that type, else NULL. */
 json_object *json_get(json_object *o, const char *key, json_type type);

@@ -3,7 +3,6 @@
 #include "bus/manager.h"
 #include "bus/polkit.h"
 #include "common/log.h"
-#include "source/disk-key.h"
 
 static int require_store(Manager *m, sd_bus_error *err) {
         if (m->store)
@@ -63,36 +62,6 @@ int method_cache_list(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* An image's key from the stat records alone: purging must not cost a
- * full read of the image on the main loop. */
-static int known_disk_key(Manager *m, const char *path, uint8_t ret[FINGERPRINT_SIZE], Error *e) {
-        Disk d = {.path = strdup(path)};
-        if (!d.path)
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        int r = disk_validate(&d, e);
-        if (r >= 0) {
-                size_t n = 1 + strv_length(d.backing_chain);
-                uint8_t(*keys)[FINGERPRINT_SIZE] = calloc(n, FINGERPRINT_SIZE);
-                const char **labels = calloc(n, sizeof(char *));
-                if (!keys || !labels)
-                        r = error_set(e, ERR_INTERNAL, "out of memory");
-                for (size_t i = 0; r >= 0 && i < n; i++) {
-                        const char *p = i == 0 ? d.path : d.backing_chain[i - 1];
-                        FileStat st;
-                        labels[i] = i == 0 ? d.format : "backing";
-                        if (fingerprint_stat(p, &st) < 0 || store_lookup_stat(m->store, p, &st, keys[i]) <= 0)
-                                r = error_set(e, ERR_NOT_CACHED,
-                                              "%s: not in the cache (its current content was never scanned)", p);
-                }
-                if (r >= 0)
-                        fingerprint_combine("disk", (const uint8_t(*)[FINGERPRINT_SIZE]) keys, n, labels, ret);
-                free(keys);
-                free(labels);
-        }
-        disk_done(&d);
-        return r;
-}
-
 int method_cache_purge(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Manager *m = userdata;
         const char *path;
@@ -107,18 +76,10 @@ int method_cache_purge(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         if (r < 0)
                 return r;
 
-        if (path[0] == 0)
-                r = store_purge(m->store, NULL, &removed);
-        else {
-                uint8_t key[FINGERPRINT_SIZE];
-                Error e = {0};
-                if (path[0] != '/')
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s: not an absolute path",
-                                                 path);
-                if (known_disk_key(m, path, key, &e) < 0)
-                        return manager_reply_error(msg, &e);
-                r = store_purge(m->store, key, &removed);
-        }
+        Error e = {0};
+        r = store_purge_image(m->store, path[0] ? path : NULL, &removed, &e);
+        if (r < 0 && e.code != ERR_OK)
+                return manager_reply_error(msg, &e);
         if (r < 0)
                 return r;
         log_info("Cache purge%s%s: %" PRIu64 " manifests removed.", path[0] ? " of " : "", path, removed);

@@ -6,6 +6,7 @@
 #include "bus/manager-limits.h"
 #include "bus/manager.h"
 #include "bus/polkit.h"
+#include "job/job-input.h"
 #include "source/disk-fd.h"
 #include "source/domain.h"
 
@@ -16,8 +17,8 @@ static int parse_fd_disk(Job *j, int side, int fd, bool other_keys, const char *
         Error e = {0};
         if (other_keys)
                 return invalid(err, "a disk given by 'fd' takes only a 'format' besides");
-        if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
-                return invalid(err, "at most %d disks a side", MAX_DISKS_PER_SIDE);
+        if (job_input_check_room(j, side, &e) < 0)
+                return manager_set_error(err, &e, -1);
         if (disk_fd_check(fd, &e) < 0)
                 return sd_bus_error_setf(err, e.code == ERR_INVALID_ARGS ? VD_ERROR_PREFIX "InvalidArgs"
                                                                          : VD_ERROR_PREFIX "InvalidImage",
@@ -68,30 +69,19 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
         if (r < 0)
                 return r;
 
-        const char *path = values[0], *format = values[1], *domain = values[2], *uri = values[3],
-                   *snapshot = values[4];
-        if (domain && !domain[0])
-                return invalid(err, "a disk's 'domain' is empty");
-        if (snapshot && !snapshot[0])
-                return invalid(err, "a disk's 'snapshot' is empty");
-        if (fd >= 0)
-                return parse_fd_disk(j, side, fd, path || domain || uri || snapshot, format, err);
-        if (domain && (path || format))
-                return invalid(err, "a disk is either a 'path' or a 'domain' (whose disks have their formats)");
-        if (!domain && uri)
-                return invalid(err, "a disk has a 'uri' but no 'domain'");
-        if (!domain && !path)
-                return invalid(err, "a disk has no 'path' (or 'domain')");
-        r = limits_check_disk(path, domain, uri, snapshot, err);
-        if (r < 0)
-                return r;
-        if (j->sides[side].n_disks >= MAX_DISKS_PER_SIDE)
-                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "at most %d disks a side",
-                                         MAX_DISKS_PER_SIDE);
-        r = job_add_disk(j, side, path ? path : domain, format);
-        if (r < 0)
-                return r;
-        return disk_set_source(&j->sides[side].disks[j->sides[side].n_disks - 1], domain, uri, snapshot);
+        const JobDiskSpec spec = {.path = values[0], .format = values[1], .domain = values[2], .uri = values[3],
+                                  .snapshot = values[4]};
+        Error e = {0};
+        if (fd >= 0) {
+                if (spec.domain && !spec.domain[0])
+                        return invalid(err, "a disk's 'domain' is empty");
+                if (spec.snapshot && !spec.snapshot[0])
+                        return invalid(err, "a disk's 'snapshot' is empty");
+                return parse_fd_disk(j, side, fd, spec.path || spec.domain || spec.uri || spec.snapshot, spec.format,
+                                     err);
+        }
+        r = job_input_add_disk(j, side, &spec, &e);
+        return r < 0 ? manager_set_error(err, &e, r) : 0;
 }
 
 /* A libvirt URI may name a remote host that is slow to answer: the list

@@ -4,24 +4,6 @@
 
 #define invalid(err, ...) sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", __VA_ARGS__)
 
-static int check_length(const char *what, const char *s, size_t max, sd_bus_error *err) {
-        if (s && strlen(s) > max)
-                return invalid(err, "a disk's '%s' is longer than %zu bytes", what, max);
-        return 0;
-}
-
-int limits_check_disk(const char *path, const char *domain, const char *uri, const char *snapshot,
-                      sd_bus_error *err) {
-        int r = check_length("path", path, MAX_PATH_LENGTH, err);
-        if (r >= 0)
-                r = check_length("domain", domain, MAX_NAME_LENGTH, err);
-        if (r >= 0)
-                r = check_length("uri", uri, MAX_NAME_LENGTH, err);
-        if (r >= 0)
-                r = check_length("snapshot", snapshot, MAX_NAME_LENGTH, err);
-        return r;
-}
-
 int limits_check_option_count(size_t n, sd_bus_error *err) {
         if (n > MAX_OPTIONS)
                 return invalid(err, "more than %d options", MAX_OPTIONS);

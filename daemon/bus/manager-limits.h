@@ -9,9 +9,6 @@
 
 typedef struct Manager Manager;
 
-/* A disk's path, domain, URI and snapshot (any may be NULL). */
-int limits_check_disk(const char *path, const char *domain, const char *uri, const char *snapshot,
-                      sd_bus_error *err);
 /* The n-th entry of an options a{sv} (counted from 1). */
 int limits_check_option_count(size_t n, sd_bus_error *err);
 /* On the system bus, where the daemon is root, the caller's uid and groups:

@@ -8,7 +8,7 @@
 #include "bus/manager.h"
 #include "bus/polkit.h"
 #include "common/log.h"
-#include "source/disk-key.h"
+#include "job/job-input.h"
 
 #define EXPIRE_CHECK_USEC (2 * 1000000ULL)
 
@@ -40,26 +40,9 @@ static void warm_freep(WarmRequest **w) {
 
 static void *warm_thread(void *userdata) {
         WarmRequest *w = userdata;
-        JobSide *s = &w->disks->sides[0];
-        Manager *m = w->manager;
-        uint8_t key[FINGERPRINT_SIZE];
-        KeyMemo memo = store_key_memo(m->store);
-
-        w->result = -1;
-        s->disk_keys = calloc(s->n_disks, FINGERPRINT_SIZE);
-        if (!s->disk_keys)
-                error_set(&w->error, ERR_INTERNAL, "out of memory");
-        for (size_t i = 0; i < s->n_disks && w->error.code == ERR_OK; i++) {
-                s->disks[i].caller = w->disks->caller;
-                if (disk_validate(&s->disks[i], &w->error) >= 0)
-                        (void) disk_identify(&memo, &s->disks[i], NULL, s->disk_keys[i], &w->error);
-        }
-        if (w->error.code == ERR_OK) {
-                side_identify((const uint8_t(*)[FINGERPRINT_SIZE]) s->disk_keys, s->n_disks, key);
-                w->result = pool_warm(m->pool, s->disks, s->n_disks, key, &w->error);
-        }
+        w->result = job_warm(w->disks, w->manager->pool, w->manager->store, &w->error);
         w->done = true;
-        manager_wake(m);
+        manager_wake(w->manager);
         return NULL;
 }
 
@@ -83,14 +66,9 @@ int method_warm(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         r = manager_query_caller(m, msg, &w->disks->caller, err);
         if (r < 0)
                 return r;
-        /* A snapshot is read through a qemu-nbd that lives as long as its
-         * job: nothing of it can stay warm. */
-        for (size_t i = 0; i < w->disks->sides[0].n_disks; i++) {
-                const Disk *d = &w->disks->sides[0].disks[i];
-                if (d->domain || d->snapshot || d->by_fd)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "Warm takes image files, not libvirt domains, snapshots or file descriptors");
-        }
+        Error e = {0};
+        if (job_input_check_warm(w->disks, &e) < 0)
+                return manager_set_error(err, &e, -EINVAL);
         r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method_warm, err);
         if (r <= 0)
                 return r < 0 ? r : 1;

@@ -13,7 +13,16 @@
 #include "bus/manager-pool.h"
 #include "bus/polkit.h"
 #include "common/log.h"
+#include "job/job-input.h"
 #include "job/scheduler.h"
+
+int manager_set_error(sd_bus_error *err, const Error *e, int r) {
+        char name[128];
+        if (e->code == ERR_OK)
+                return r;
+        snprintf(name, sizeof name, VD_ERROR_PREFIX "%s", error_code_to_string(e->code));
+        return sd_bus_error_setf(err, name, "%s", e->message);
+}
 
 int manager_reply_error(sd_bus_message *call, const Error *e) {
         char name[128];
@@ -40,7 +49,8 @@ void manager_update_idle(Manager *m) {
         if (m->mode == BUS_MODE_PEER || m->idle_timeout_usec == 0)
                 return;
         /* Warm appliances are kept for a reason: not idle while any is. */
-        bool busy = manager_pool_busy(m) || (m->jobs && job_table_busy(m->jobs));
+        bool busy = manager_pool_busy(m) || (m->jobs && job_table_busy(m->jobs)) ||
+                    (m->frontend_busy && m->frontend_busy(m->frontend_userdata));
         if (busy) {
                 (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
                 return;
@@ -156,20 +166,16 @@ int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
         r = sd_bus_message_exit_container(msg);
         if (r < 0)
                 return r;
-        if (j->sides[side].n_disks == 0)
-                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "side %c has no disk",
-                                         side ? 'B' : 'A');
-        return 0;
+        Error e = {0};
+        return job_input_check_side(j, side, &e) < 0 ? manager_set_error(err, &e, -1) : 0;
 }
 
 /* "ignore", "include", "exclude", "paths": string arrays for the comparer's
  * filters, checked item by item. */
-static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f, sd_bus_error *err) {
+static int parse_filter_option(sd_bus_message *msg, const char *key, Job *j, sd_bus_error *err) {
         _cleanup_strv_free_ char **items = NULL;
-        const char *why = NULL;
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'v', "as");
+        Error e = {0};
+        int r = sd_bus_message_enter_container(msg, 'v', "as");
         if (r < 0)
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "option '%s' is not a string array", key);
         r = sd_bus_message_read_strv(msg, &items);
@@ -179,31 +185,14 @@ static int parse_filter_option(sd_bus_message *msg, const char *key, Filters *f,
         if (r < 0)
                 return r;
         STRV_FOREACH(i, items) {
-                r = streq_ptr(key, "ignore")    ? filters_add_ignore(f, *i, &why)
-                    : streq_ptr(key, "paths")   ? filters_add_path(f, *i, &why)
-                                                : filters_add_glob(f, streq_ptr(key, "include"), *i, &why);
-                /* A message of one line: a long item is cut. */
-                if (r == -EINVAL)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "%s '%.64s%s': %s", key, *i,
-                                                 strlen(*i) > 64 ? "..." : "", why);
+                r = job_input_add_filter(j, key, *i, &e);
                 if (r < 0)
-                        return r;
+                        return manager_set_error(err, &e, r);
         }
         return 0;
 }
 
 static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
-        static const struct {
-                const char *name;
-                size_t offset;
-        } flags[] = {
-                {"atime", offsetof(CompareOptions, atime)},
-                {"times", offsetof(CompareOptions, ctime)},
-                {"dir_times", offsetof(CompareOptions, dir_times)},
-                {"dir_links", offsetof(CompareOptions, dir_links)},
-                {"extra_stats", offsetof(CompareOptions, extra_stats)},
-        };
-        static const char *const filter_keys[] = { "ignore", "include", "exclude", "paths" };
         size_t n_options = 0;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
@@ -211,77 +200,34 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
         while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
                 const char *key;
                 int b = 0;
-                bool known = false;
+                Error e = {0};
                 r = limits_check_option_count(++n_options, err);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                for (size_t i = 0; i < ELEMENTSOF(filter_keys); i++)
-                        if (strcmp(key, filter_keys[i]) == 0)
-                                known = true;
-                if (strcmp(key, "engine") == 0) {
-                        const char *name = NULL;
-                        r = sd_bus_message_read(msg, "v", "s", &name);
-                        Engine engine = r < 0 ? _ENGINE_MAX : engine_from_string(name);
-                        if (engine == _ENGINE_MAX)
+                if (strcmp(key, "checksum") == 0 || strcmp(key, "engine") == 0) {
+                        const char *value = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &value);
+                        if (r < 0)
+                                value = NULL;
+                        r = key[0] == 'c' ? job_input_set_checksum(j, value, &e) : job_input_set_engine(j, value, &e);
+                        if (r < 0)
+                                return manager_set_error(err, &e, r);
+                } else if (job_input_is_filter(key)) {
+                        r = parse_filter_option(msg, key, j, err);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
                                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                         "option 'engine' is not auto, direct or appliance");
-                        if (engine == ENGINE_DIRECT && j->ctx->no_direct)
-                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                         "the direct engine is turned off in this daemon "
-                                                         "(--no-direct)");
-                        j->engine = engine;
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        continue;
+                                                         "option '%s' is not a boolean or is unknown", key);
+                        if (job_input_set_flag(j, key, b) < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "unknown option '%s'",
+                                                         key);
                 }
-                if (strcmp(key, "checksum") == 0) {
-                        const char *alg = NULL;
-                        r = sd_bus_message_read(msg, "v", "s", &alg);
-                        if (r < 0 || content_checksum_check(alg) < 0)
-                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                         "option 'checksum' is not an algorithm (md5, sha1, sha224, "
-                                                         "sha256, sha384, sha512, crc)");
-                        free(j->content.checksum);
-                        j->content.checksum = strdup(alg);
-                        if (!j->content.checksum)
-                                return -ENOMEM;
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (known) {
-                        r = parse_filter_option(msg, key, &j->compare.filters, err);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(msg);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                r = sd_bus_message_read(msg, "v", "b", &b);
-                if (r < 0)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
-                                                 "option '%s' is not a boolean or is unknown", key);
-                if (strcmp(key, "detached") == 0) {
-                        j->detached = b;
-                        known = true;
-                }
-                if (strcmp(key, "unified") == 0) {
-                        j->content.unified = b;
-                        known = true;
-                }
-                for (size_t i = 0; i < ELEMENTSOF(flags); i++)
-                        if (strcmp(key, flags[i].name) == 0) {
-                                *(bool *) ((char *) &j->compare + flags[i].offset) = b;
-                                known = true;
-                        }
-                if (!known)
-                        return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "unknown option '%s'", key);
                 r = sd_bus_message_exit_container(msg);
                 if (r < 0)
                         return r;
@@ -467,7 +413,11 @@ int manager_connect(Manager *m) {
         default:
                 r = -EINVAL;
         }
-        if (r < 0)
+        if (r < 0 && m->bus_optional && m->mode != BUS_MODE_PEER) {
+                log_info("No %s bus (%s): serving varlink alone.", m->mode == BUS_MODE_SYSTEM ? "system" : "session",
+                         strerror(-r));
+                m->bus = sd_bus_unref(m->bus);
+        } else if (r < 0)
                 return r;
 
         if (!m->no_cache) {
@@ -498,6 +448,12 @@ int manager_connect(Manager *m) {
         /* WATCHDOG=1 at half of systemd's WATCHDOG_USEC, when it asks. */
         (void) sd_event_set_watchdog(m->event, true);
 
+        if (!m->bus) {
+                (void) sd_notify(0, "READY=1");
+                manager_pool_dispatch(m); /* the first STATUS= */
+                manager_update_idle(m);
+                return 0;
+        }
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return r;

@@ -46,6 +46,12 @@ typedef struct Manager {
         bool no_cache;
         uint64_t cache_budget;
         bool no_direct;             /* --no-direct: the appliance for every side */
+
+        /* Another front-end (varlink) serves too: without a bus to reach,
+         * the daemon serves that one alone; while it is busy, no idle exit. */
+        bool bus_optional;
+        bool (*frontend_busy)(void *userdata);
+        void *frontend_userdata;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -67,6 +73,9 @@ Job *manager_new_job(Manager *m);
 /* Reads one side's disks (aa{sv}) of a Compare or Warm call into j. */
 int manager_parse_side(sd_bus_message *msg, Job *j, int side, sd_bus_error *err);
 
+/* Sets err from e when e holds a named error and returns a negative
+ * number; else returns r (a negative errno). */
+int manager_set_error(sd_bus_error *err, const Error *e, int r);
 /* Turns an Error into a D-Bus reply error. */
 int manager_reply_error(sd_bus_message *call, const Error *e);
 

@@ -2,6 +2,25 @@
 
 #include "common/log.h"
 
+/* Who takes turns: a uid when the caller's creds are known (the system
+ * bus, where one user may open many connections), else the submitter. */
+typedef struct TurnKey {
+        char s[32];
+} TurnKey;
+
+static const char *turn_key(const Job *j, TurnKey *k) {
+        if (j->caller) {
+                snprintf(k->s, sizeof k->s, "uid:%u", (unsigned) j->caller->uid);
+                return k->s;
+        }
+        return strempty(j->owner);
+}
+
+static bool same_turn(const Job *a, const Job *b) {
+        TurnKey ka, kb;
+        return streq_ptr(turn_key(a, &ka), turn_key(b, &kb));
+}
+
 /* When an owner's job was last admitted: the round robin. */
 typedef struct OwnerTurn {
         char *owner;
@@ -87,8 +106,9 @@ int scheduler_add(Scheduler *s, Job *j) {
         return 0;
 }
 
-static OwnerTurn *owner_turn(Scheduler *s, const char *owner, bool create) {
-        owner = strempty(owner);
+static OwnerTurn *owner_turn(Scheduler *s, const Job *j, bool create) {
+        TurnKey k;
+        const char *owner = turn_key(j, &k);
         for (size_t i = 0; i < s->n_turns; i++)
                 if (strcmp(s->turns[i].owner, owner) == 0)
                         return &s->turns[i];
@@ -119,9 +139,9 @@ void scheduler_remove(Scheduler *s, Job *j) {
         if (!found)
                 return;
         for (size_t i = 0; i < s->n_jobs; i++)
-                if (streq_ptr(strempty(s->jobs[i]->owner), strempty(j->owner)))
+                if (same_turn(s->jobs[i], j))
                         return;
-        OwnerTurn *t = owner_turn(s, j->owner, false);
+        OwnerTurn *t = owner_turn(s, j, false);
         if (!t)
                 return;
         free(t->owner);
@@ -129,7 +149,7 @@ void scheduler_remove(Scheduler *s, Job *j) {
 }
 
 static uint64_t turn_of(Scheduler *s, const Job *j) {
-        OwnerTurn *t = owner_turn(s, j->owner, false);
+        OwnerTurn *t = owner_turn(s, j, false);
         return t ? t->last_admit : 0;
 }
 
@@ -164,7 +184,7 @@ static size_t queue_order(Scheduler *s, Job **order) {
                 turn[pos] = bt;
                 seq++;
                 for (size_t i = pos + 1; i < n; i++)
-                        if (streq_ptr(strempty(order[i]->owner), strempty(bj->owner)))
+                        if (same_turn(order[i], bj))
                                 turn[i] = seq;
         }
         return n;
@@ -182,7 +202,7 @@ void scheduler_run(Scheduler *s) {
 
         for (; next < n && running < s->limits.max_running; next++, running++) {
                 Job *j = order[next];
-                OwnerTurn *t = owner_turn(s, j->owner, true);
+                OwnerTurn *t = owner_turn(s, j, true);
                 j->admit_seq = ++s->admit_seq;
                 if (t)
                         t->last_admit = j->admit_seq;

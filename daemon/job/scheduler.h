@@ -1,8 +1,9 @@
 /* The job scheduler: at most max_running jobs run, the others wait in a
  * bounded queue. It holds every unfinished job, in submission order, from
  * job_table_submit() until the job is finished or gone. Admission is
- * round-robin by owner (the submitter's bus name), so one client with many
- * jobs cannot starve another. Main thread. */
+ * round-robin by owner (the submitter's uid when its creds are known, as on
+ * the system bus, else its bus name), so one client or user with many jobs
+ * cannot starve another. Main thread. */
 #pragma once
 
 #include <stdbool.h>

@@ -93,6 +93,29 @@ int main(void) {
         caller_creds_free(alice);
         caller_creds_free(bob);
 
+        /* Turns by uid when creds are known: uid 1000 with four connections
+         * gets no more turns than uid 1001 with one. */
+        for (size_t i = 0; i < n_all; i++)
+                if (job_unfinished(all[i]))
+                        finish_job(s, all[i]);
+        scheduler_limits(s)->max_running = 1;
+        Job *u[4], *v0, *v1;
+        for (int i = 0; i < 4; i++) {
+                char name[16];
+                snprintf(name, sizeof name, ":1.%d", 60 + i);
+                u[i] = add_job(s, name);
+                CHECK(caller_creds_from_uid(1000, &u[i]->caller) == 0);
+        }
+        v0 = add_job(s, ":1.70");
+        v1 = add_job(s, ":1.70");
+        CHECK(caller_creds_from_uid(1001, &v0->caller) == 0 && caller_creds_from_uid(1001, &v1->caller) == 0);
+        scheduler_run(s);
+        /* Expected: U0 V0 U1 V1 U2 U3, although U's jobs came first. */
+        Job *by_uid[] = {u[0], v0, u[1], v1, u[2], u[3]};
+        CHECK(u[0]->admitted);
+        for (size_t k = 1; k < ELEMENTSOF(by_uid); k++)
+                CHECK(position(by_uid[k]) == k);
+
         for (size_t i = 0; i < n_all; i++)
                 job_free(all[i]);
         scheduler_free(s);

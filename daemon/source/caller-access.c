@@ -47,6 +47,25 @@ int caller_creds_from_uid(uid_t uid, CallerCreds **ret) {
         return 0;
 }
 
+int caller_creds_from_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, CallerCreds **ret) {
+        _cleanup_caller_creds_ CallerCreds *c = NULL;
+        int r = caller_creds_from_uid(uid, &c);
+        if (r < 0)
+                return r;
+        c->gid = gid;
+        if (n_groups > 0) {
+                gid_t *g = malloc(n_groups * sizeof(gid_t));
+                if (!g)
+                        return -ENOMEM;
+                memcpy(g, groups, n_groups * sizeof(gid_t));
+                free(c->groups);
+                c->groups = g;
+                c->n_groups = n_groups;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 /* The bus daemon's own record of the connection: the uid and groups the
  * kernel gave it at connect time (SO_PEERCRED, SO_PEERGROUPS), not what
  * /proc says of a pid that may have been reused since. */

@@ -30,6 +30,10 @@ static inline void caller_creds_freep(CallerCreds **c) {
 int caller_creds_from_message(sd_bus_message *msg, CallerCreds **ret);
 /* A user's creds from the user database (tests, and the fallback above). */
 int caller_creds_from_uid(uid_t uid, CallerCreds **ret);
+/* What the kernel recorded of a socket's peer when it connected
+ * (SO_PEERCRED, SO_PEERGROUPS): a varlink caller. Without groups (an old
+ * kernel), the user database's. */
+int caller_creds_from_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, CallerCreds **ret);
 
 /* 0 if the caller may open path for reading, else -errno (-EACCES,
  * -ENOENT, ...). NULL creds: the daemon's own rights. A daemon that is not

@@ -77,6 +77,12 @@ static int open_domain(const char *uri, const char *name, virConnectPtr *ret_con
         virDomainPtr dom = virDomainLookupByName(conn, name);
         if (!dom)
                 dom = virDomainLookupByUUIDString(conn, name);
+        /* Only "no such domain" means the name is wrong: a connection that
+         * fails under the lookup is libvirt being unreachable. */
+        virErrorPtr err = dom ? NULL : virGetLastError();
+        if (!dom && err && err->code != VIR_ERR_NO_DOMAIN && err->code != VIR_ERR_INVALID_ARG)
+                return error_set(e, ERR_LIBVIRT_UNREACHABLE, "cannot look up domain '%s'%s%s: %s", name,
+                                 uri && uri[0] ? " at " : "", uri && uri[0] ? uri : "", last_message());
         if (!dom)
                 return error_set(e, ERR_UNKNOWN_DOMAIN, "no libvirt domain named '%s'%s%s", name,
                                  uri && uri[0] ? " at " : "", uri && uri[0] ? uri : "");

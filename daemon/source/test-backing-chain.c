@@ -138,6 +138,16 @@ static void test_caller_access(void) {
         CHECK(caller_may_read(nobody, secret) == 0);
         CHECK(chmod(secret, 0600) == 0);
         CHECK(caller_may_read(nobody, secret) == -EACCES);
+
+        /* A socket peer's groups are the kernel's record, not the database's. */
+        _cleanup_(caller_creds_freep) CallerCreds *peer = NULL;
+        const gid_t groups[] = {4242};
+        CHECK(caller_creds_from_peer(NOBODY, 4243, groups, 1, &peer) == 0);
+        CHECK(peer->uid == NOBODY && peer->gid == 4243 && peer->n_groups == 1 && peer->groups[0] == 4242);
+        CHECK(chmod(secret, 0640) == 0);
+        CHECK(caller_may_read(peer, secret) == 0);
+        CHECK(chown(secret, 0, 0) == 0);
+        CHECK(caller_may_read(peer, secret) == -EACCES);
 }
 
 static void test_chains(void) {

@@ -65,6 +65,10 @@ void store_items_free(StoreItem *items, size_t n);
 /* Removes every manifest scanned from a disk with this content key, or all
  * manifests and stat records when disk_key is NULL. */
 int store_purge(Store *s, const uint8_t *disk_key, uint64_t *ret_removed);
+/* The manifests scanned from the current content of the image at path
+ * (absolute; NULL: all of them). An image whose current content was never
+ * scanned is a NotCached error, a relative path InvalidArgs (-1, e set). */
+int store_purge_image(Store *s, const char *path, uint64_t *ret_removed, Error *e);
 /* Small files' contents, deduplicated by SHA-256 (for content diffs
  * against a cached side). Load returns 1 and a NUL-terminated copy when
  * present and intact, 0 when not; save refuses data whose hash is not

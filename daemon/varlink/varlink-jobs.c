@@ -1,0 +1,408 @@
+/* Jobs on varlink: Compare and Wait stream a job's progress (at most ten
+ * replies a second, a state change never held back) and end with its
+ * result or its error; Cancel and ListJobs. Every listed job of the job
+ * table is reachable here, whichever front-end started it. */
+#include <inttypes.h>
+
+#include "common/log.h"
+#include "common/names.h"
+#include "job/job-input.h"
+#include "varlink/varlink-daemon-internal.h"
+#include "varlink/varlink-json.h"
+
+#define EMIT_INTERVAL_USEC (100 * 1000ULL)
+
+/* A call following a job: Compare's (the owner) or a Wait. */
+typedef struct Watcher {
+        VarlinkCall *call;
+        bool owner;
+} Watcher;
+
+/* Our state for a job, in j->frontend[d->job_slot]. */
+typedef struct VlJob {
+        VarlinkDaemon *d;
+        Job *job;
+        Watcher *watchers;
+        size_t n_watchers;
+        sd_event_source *emit_timer;
+        uint64_t last_emit_usec;
+        uint32_t emitted_state;
+} VlJob;
+
+static VlJob *vl_job(VarlinkDaemon *d, Job *j) {
+        return j->frontend[d->job_slot];
+}
+
+/* {"job": id, "progress": ..., "result": result (taken, may be NULL)} */
+static json_object *job_reply(Job *j, json_object *result) {
+        json_object *o = json_object_new_object(), *p = varlink_progress_json(&j->published);
+        if (!o || !p || json_object_object_add(o, "job", json_object_new_uint64(j->id)) < 0 ||
+            json_object_object_add(o, "progress", p) < 0) {
+                json_object_put(p);
+                goto fail;
+        }
+        if (result && json_object_object_add(o, "result", result) < 0)
+                goto fail;
+        return o;
+fail:
+        json_object_put(result);
+        json_object_put(o);
+        return NULL;
+}
+
+/* The error a finished job ended with, as ours. */
+static Error job_error(Job *j) {
+        Error e = job_get_error(j);
+        if (e.code == ERR_OK)
+                error_set(&e, ERR_INTERNAL, "job %" PRIu64 " failed", j->id);
+        return e;
+}
+
+static void drop_watcher(VlJob *v, size_t i) {
+        varlink_call_set_gone_handler(v->watchers[i].call, NULL, NULL);
+        varlink_call_unref(v->watchers[i].call);
+        v->watchers[i] = v->watchers[--v->n_watchers];
+}
+
+static void on_watcher_gone(VarlinkCall *call, void *userdata) {
+        VlJob *v = userdata;
+        for (size_t i = 0; i < v->n_watchers; i++) {
+                if (v->watchers[i].call != call)
+                        continue;
+                /* The submitter gone: its job is over, unless detached. */
+                if (v->watchers[i].owner && !v->job->detached && job_unfinished(v->job)) {
+                        log_info("Varlink client of job %" PRIu64 " disconnected, cancelling it.", v->job->id);
+                        job_cancel(v->job);
+                }
+                drop_watcher(v, i);
+                return;
+        }
+}
+
+static int add_watcher(VlJob *v, VarlinkCall *call, bool owner) {
+        Watcher *w = realloc(v->watchers, (v->n_watchers + 1) * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        v->watchers = w;
+        w[v->n_watchers++] = (Watcher){.call = varlink_call_ref(call), .owner = owner};
+        varlink_call_set_gone_handler(call, on_watcher_gone, v);
+        return 0;
+}
+
+/* Progress to the watchers that asked for it; one that has not taken
+ * the last one yet gets none: progress is a snapshot, the next will do. */
+static void emit(VlJob *v) {
+        if (!v->job->listed)
+                return;
+        for (size_t i = 0; i < v->n_watchers; i++) {
+                VarlinkCall *c = v->watchers[i].call;
+                if (varlink_call_wants_more(c) && varlink_call_output_pending(c) == 0)
+                        (void) varlink_call_notify(c, job_reply(v->job, NULL));
+        }
+        v->last_emit_usec = now_usec_monotonic();
+        v->emitted_state = v->job->published.state;
+}
+
+static int on_emit_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        emit(userdata);
+        return 0;
+}
+
+static void schedule_emit(VlJob *v) {
+        uint64_t due = v->last_emit_usec + EMIT_INTERVAL_USEC;
+        if (v->n_watchers == 0)
+                return;
+        if (now_usec_monotonic() >= due || v->job->published.state != v->emitted_state) {
+                emit(v);
+                return;
+        }
+        if (!v->emit_timer)
+                (void) sd_event_add_time(v->d->o.event, &v->emit_timer, CLOCK_MONOTONIC, due, 0, on_emit_timer, v);
+        else if (sd_event_source_get_enabled(v->emit_timer, NULL) <= 0) {
+                (void) sd_event_source_set_time(v->emit_timer, due);
+                (void) sd_event_source_set_enabled(v->emit_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+/* The result document of a job that succeeded, parsed from its memfd. */
+static json_object *read_result(Job *j) {
+        _cleanup_close_ int fd = job_open_result(j);
+        _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (!f)
+                return NULL;
+        TAKE_FD(fd);
+        json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
+        json_object *o = NULL;
+        char buf[65536];
+        size_t n;
+        enum json_tokener_error err = json_tokener_continue;
+        while (tok && err == json_tokener_continue && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+                o = json_tokener_parse_ex(tok, buf, (int) n);
+                err = json_tokener_get_error(tok);
+        }
+        json_tokener_free(tok);
+        if (err != json_tokener_success) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* The final answer to a watcher. */
+static void answer(Job *j, VarlinkCall *call, json_object *result) {
+        if (j->published.state == JOB_STATE_SUCCEEDED) {
+                if (!result) {
+                        (void) vd_reply_errorf(call, ERR_INTERNAL, "the result of job %" PRIu64 " cannot be read", j->id);
+                        return;
+                }
+                (void) varlink_call_reply(call, job_reply(j, json_object_get(result)));
+                return;
+        }
+        Error e = job_error(j);
+        (void) vd_reply_error(call, &e);
+}
+
+/* ---- the job table's news ---- */
+
+static void on_added(Job *j, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        VlJob *v = calloc(1, sizeof(*v));
+        if (!v)
+                return; /* invisible here; the job runs all the same */
+        *v = (VlJob){.d = d, .job = j};
+        j->frontend[d->job_slot] = v;
+}
+
+static void on_validated(Job *j, void *userdata) {
+        VlJob *v = vl_job(userdata, j);
+        if (!v)
+                return;
+        if (j->published.state == JOB_STATE_FAILED) {
+                /* Bad input: an error reply, and no job. */
+                Error e = job_error(j);
+                while (v->n_watchers > 0) {
+                        (void) vd_reply_error(v->watchers[0].call, &e);
+                        drop_watcher(v, 0);
+                }
+                return;
+        }
+        emit(v);
+}
+
+static void on_changed(Job *j, void *userdata) {
+        VlJob *v = vl_job(userdata, j);
+        if (v)
+                schedule_emit(v);
+}
+
+static void on_finished(Job *j, void *userdata) {
+        VlJob *v = vl_job(userdata, j);
+        if (!v || v->n_watchers == 0)
+                return;
+        _cleanup_json_ json_object *result = j->published.state == JOB_STATE_SUCCEEDED ? read_result(j) : NULL;
+        while (v->n_watchers > 0) {
+                answer(j, v->watchers[0].call, result);
+                drop_watcher(v, 0);
+        }
+}
+
+static void on_removed(Job *j, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        VlJob *v = vl_job(d, j);
+        if (!v)
+                return;
+        j->frontend[d->job_slot] = NULL;
+        while (v->n_watchers > 0)
+                drop_watcher(v, 0);
+        free(v->watchers);
+        sd_event_source_disable_unref(v->emit_timer);
+        free(v);
+}
+
+int vd_jobs_register(VarlinkDaemon *d) {
+        static const JobListener listener = {
+                .added = on_added,
+                .validated = on_validated,
+                .changed = on_changed,
+                .finished = on_finished,
+                .removed = on_removed,
+        };
+        JobListener l = listener;
+        l.userdata = d;
+        return job_table_add_listener(d->o.jobs, &l, &d->job_slot);
+}
+
+/* ---- methods ---- */
+
+static int parse_options(Job *j, json_object *options, Error *e) {
+        if (!options)
+                return 0;
+        json_object_object_foreach(options, key, value) {
+                int r = 0;
+                if (!value)
+                        continue;
+                if (strcmp(key, "checksum") == 0)
+                        r = job_input_set_checksum(j, varlink_json_string(value), e);
+                else if (strcmp(key, "engine") == 0)
+                        r = job_input_set_engine(j, varlink_json_string(value), e);
+                else if (job_input_is_filter(key))
+                        for (size_t i = 0; r >= 0 && i < json_object_array_length(value); i++)
+                                r = job_input_add_filter(j, key, varlink_json_string(json_object_array_get_idx(value, i)), e);
+                else
+                        /* The definition lets only its booleans through. */
+                        r = job_input_set_flag(j, key, json_object_get_boolean(value)) < 0
+                                    ? error_set(e, ERR_INVALID_ARGS, "unknown option '%s'", key)
+                                    : 0;
+                if (r < 0)
+                        return e->code ? -1 : error_set(e, ERR_INTERNAL, "%s", strerror(-r));
+        }
+        return 0;
+}
+
+int vd_method_compare(VarlinkCall *call, json_object *parameters, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        Scheduler *sched = job_table_scheduler(d->o.jobs);
+        SchedulerLimits *limits = scheduler_limits(sched);
+        VarlinkConnection *conn = varlink_call_connection(call);
+        Error e = {0};
+
+        if (!scheduler_has_room(sched))
+                return vd_reply_errorf(call, ERR_TOO_MANY_JOBS, "too many jobs: %u running and %u queued already",
+                                       limits->max_running, limits->max_queue);
+        _cleanup_job_ Job *j = job_table_new_job(d->o.jobs);
+        if (!j)
+                return -ENOMEM;
+        int r = vd_parse_disks(j, 0, json_object_object_get(parameters, "a"), &e);
+        if (r >= 0)
+                r = vd_parse_disks(j, 1, json_object_object_get(parameters, "b"), &e);
+        if (r >= 0)
+                r = job_input_check_side(j, 0, &e);
+        if (r >= 0)
+                r = job_input_check_side(j, 1, &e);
+        if (r >= 0)
+                r = parse_options(j, json_object_object_get(parameters, "options"), &e);
+        if (r >= 0 && vd_caller_creds(d, call, &j->caller) < 0)
+                r = error_set(&e, ERR_ACCESS_DENIED, "cannot tell who is calling");
+        if (r >= 0)
+                r = vd_check_access(d, j, j->caller, &e);
+        if (r < 0)
+                return vd_reply_error(call, &e);
+
+        /* Its connection is the owner: the scheduler takes turns by owner,
+         * and counts a system caller's jobs by uid. */
+        const struct ucred *peer = varlink_connection_peer(conn);
+        if (asprintf(&j->owner, "varlink:%" PRIu64, varlink_connection_id(conn)) < 0) {
+                j->owner = NULL;
+                return -ENOMEM;
+        }
+        if (d->o.system)
+                j->owner_uid = peer->uid;
+        unsigned n = scheduler_count_caller(sched, j->owner, j->caller);
+        if (n >= limits->max_jobs_per_caller)
+                return vd_reply_errorf(call, ERR_TOO_MANY_JOBS,
+                                       "too many jobs of this caller: %u queued or running already (at most %u)", n,
+                                       limits->max_jobs_per_caller);
+        Job *submitted = j;
+        r = job_table_submit(d->o.jobs, j);
+        if (r == -EBUSY)
+                return vd_reply_errorf(call, ERR_TOO_MANY_JOBS, "too many jobs");
+        if (r < 0)
+                return r;
+        TAKE_PTR(j);
+        VlJob *v = vl_job(d, submitted);
+        if (!v || add_watcher(v, call, true) < 0) {
+                job_cancel(submitted);
+                return vd_reply_errorf(call, ERR_INTERNAL, "out of memory");
+        }
+        /* Answered once the job's thread has checked the inputs. */
+        return 0;
+}
+
+/* The listed job a call names, or an answered NoSuchJob (NULL). */
+static Job *find_job(VarlinkDaemon *d, VarlinkCall *call, json_object *parameters) {
+        int64_t id = json_object_get_int64(json_object_object_get(parameters, "job"));
+        Job *j = id > 0 ? job_table_find(d->o.jobs, (uint64_t) id) : NULL;
+        if (!j)
+                (void) vd_reply_errorf(call, ERR_NO_SUCH_JOB, "no job %" PRId64, id);
+        return j;
+}
+
+int vd_method_wait(VarlinkCall *call, json_object *parameters, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        Job *j = find_job(d, call, parameters);
+        if (!j)
+                return 0;
+        if (!job_unfinished(j)) {
+                _cleanup_json_ json_object *result =
+                        j->published.state == JOB_STATE_SUCCEEDED ? read_result(j) : NULL;
+                answer(j, call, result);
+                return 0;
+        }
+        VlJob *v = vl_job(d, j);
+        if (!v || add_watcher(v, call, false) < 0)
+                return vd_reply_errorf(call, ERR_INTERNAL, "out of memory");
+        if (varlink_call_wants_more(call))
+                (void) varlink_call_notify(call, job_reply(j, NULL));
+        return 0;
+}
+
+int vd_method_cancel(VarlinkCall *call, json_object *parameters, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        Job *j = find_job(d, call, parameters);
+        if (!j)
+                return 0;
+        /* One's own job needs nothing; someone else's is root's. */
+        VarlinkConnection *conn = varlink_call_connection(call);
+        if (d->o.system && !vd_caller_is_root(d, call) && varlink_connection_peer(conn)->uid != j->owner_uid)
+                return vd_reply_errorf(call, ERR_ACCESS_DENIED, "job %" PRIu64 " belongs to another user", j->id);
+        /* Idempotent: cancelling a finished job is not an error. */
+        if (job_unfinished(j))
+                job_cancel(j);
+        return varlink_call_reply(call, NULL);
+}
+
+static json_object *job_json(Job *j) {
+        json_object *o = json_object_new_object();
+        _cleanup_free_ char *path = NULL;
+        if (!o || asprintf(&path, VD_JOB_PATH_PREFIX "/%" PRIu64, j->id) < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        Error e = job_unfinished(j) || j->published.state == JOB_STATE_SUCCEEDED ? (Error){0} : job_error(j);
+        char name[128];
+        bool ok = json_object_object_add(o, "id", json_object_new_uint64(j->id)) == 0 &&
+                  json_object_object_add(o, "object_path", json_object_new_string(path)) == 0 &&
+                  json_object_object_add(o, "owner", json_object_new_string(strempty(j->owner))) == 0 &&
+                  json_object_object_add(o, "detached", json_object_new_boolean(j->detached)) == 0 &&
+                  json_object_object_add(o, "creation_time", json_object_new_uint64(j->created_usec)) == 0 &&
+                  json_object_object_add(o, "progress", varlink_progress_json(&j->published)) == 0 &&
+                  (j->published.state != JOB_STATE_SUCCEEDED ||
+                   json_object_object_add(o, "differences", json_object_new_boolean(j->published.differences)) == 0) &&
+                  (e.code == ERR_OK ||
+                   (json_object_object_add(o, "error", json_object_new_string(varlink_error_name(e.code, name))) == 0 &&
+                    json_object_object_add(o, "error_message", json_object_new_string(e.message)) == 0));
+        if (!ok) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+int vd_method_list_jobs(VarlinkCall *call, json_object *parameters _unused_, void *userdata) {
+        VarlinkDaemon *d = userdata;
+        size_t n;
+        Job *const *jobs = job_table_jobs(d->o.jobs, &n);
+        json_object *a = json_object_new_array(), *o = json_object_new_object();
+        bool ok = a && o;
+        for (size_t i = 0; ok && i < n; i++)
+                if (jobs[i]->listed) {
+                        json_object *jj = job_json(jobs[i]);
+                        ok = jj && json_object_array_add(a, jj) == 0;
+                }
+        if (!ok || json_object_object_add(o, "jobs", a) < 0) {
+                json_object_put(a);
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return varlink_call_reply(call, o);
+}
