@@ -55,11 +55,11 @@ static int check_params(const VarlinkInterface *i, const char *method, const cha
         char bad[VARLINK_FIELD_PATH_MAX];
         int r = varlink_validate(m->input, p, bad);
         if (want_bad && (r != -EINVAL || strcmp(bad, want_bad) != 0)) {
-                fprintf(stderr, "%s %s: r=%d bad='%s', expected '%s'\n", method, json, r, bad, want_bad);
+                fprintf(stderr, "%s %s: r=%d bad='%s', expected '%s'\n", method, json ? json : "null", r, bad, want_bad);
                 return -1;
         }
         if (!want_bad && r != 0) {
-                fprintf(stderr, "%s %s: refused at '%s'\n", method, json, bad);
+                fprintf(stderr, "%s %s: refused at '%s'\n", method, json ? json : "null", bad);
                 return -1;
         }
         return 0;
