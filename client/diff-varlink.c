@@ -5,6 +5,7 @@
 
 #include "common/names.h"
 #include "diff.h"
+#include "progress-term.h"
 #include "varlink.h"
 
 static volatile sig_atomic_t interrupted;
@@ -77,6 +78,10 @@ static json_object *options_json(const DiffArgs *a) {
                 ok = json_object_object_add(o, "checksum", json_object_new_string(a->checksum)) == 0;
         if (ok && a->engine != ENGINE_AUTO)
                 ok = json_object_object_add(o, "engine", json_object_new_string(engine_to_string(a->engine))) == 0;
+        if (ok && (a->output.packages || a->output.explain || a->causes || a->packages_csv))
+                ok = json_object_object_add(o, "packages", json_object_new_boolean(1)) == 0;
+        if (ok && a->causes)
+                ok = json_object_object_add(o, "causes", strv_json(a->causes)) == 0;
         json_object_put(ignore);
         if (!ok) {
                 json_object_put(o);
@@ -123,40 +128,62 @@ static void cancel_job(const char *path, uint64_t job) {
                 json_object_put(reply);
 }
 
+/* A "more" reply's progress into the job's properties, as D-Bus has them. */
+static void read_progress(json_object *p, JobProgress *jp) {
+        json_object *v = NULL;
+        jp->state = job_state_from_string(json_object_get_string(json_object_object_get(p, "state")));
+        jp->phase = phase_from_string(json_object_get_string(json_object_object_get(p, "phase")));
+        jp->queue_position = (uint32_t) json_object_get_int64(json_object_object_get(p, "queue_position"));
+        jp->valid = json_object_object_get_ex(p, "progress", &v) && v;
+        jp->progress = json_object_get_double(v);
+        jp->files_done = json_object_get_uint64(json_object_object_get(p, "files_done"));
+        jp->files_total = json_object_get_uint64(json_object_object_get(p, "files_total"));
+        jp->bytes_done = json_object_get_uint64(json_object_object_get(p, "bytes_done"));
+        jp->bytes_total = json_object_get_uint64(json_object_object_get(p, "bytes_total"));
+        jp->rate = json_object_get_uint64(json_object_object_get(p, "rate"));
+        jp->expected_end_usec = json_object_get_uint64(json_object_object_get(p, "expected_end"));
+}
+
 /* Follows the replies of a Compare or Wait sent on c to the last; prints
  * the result. The exit status. */
 static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, const char *path) {
         bool show = !args->detach && (args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO)));
-        bool shown = false, cancelling = false;
+        bool cancelling = false;
+        ProgressTerm term = {};
         uint64_t job = 0;
         struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
         (void) sigaction(SIGINT, &sa, &old_int);
         (void) sigaction(SIGTERM, &sa, &old_term);
         int status = 2;
+        if (show)
+                progress_term_start(&term);
         for (;;) {
                 VarlinkReply r = {0};
                 int q = varlink_client_receive(c, 200 * 1000, &r);
                 if (q == 0) {
                         if (interrupted && args->job) {
-                                fprintf(stderr, "%s%s: stopped waiting; job %" PRIu64 " still runs\n",
-                                        shown ? "\r\033[K" : "", prog, job);
+                                progress_term_clear(&term);
+                                fprintf(stderr, "%s: stopped waiting; job %" PRIu64 " still runs\n", prog, job);
                                 status = 0;
                                 break;
                         }
                         if (interrupted && !cancelling && job) {
                                 cancelling = true;
-                                fprintf(stderr, "%s%s: cancelling...\n", shown ? "\r\033[K" : "", prog);
-                                shown = false;
+                                progress_term_stop(&term);
+                                fprintf(stderr, "%s: cancelling...\n", prog);
                                 cancel_job(path, job);
                         }
+                        /* The elapsed time moves on between replies. */
+                        progress_term_draw(&term);
                         continue;
                 }
                 if (q < 0) {
-                        fprintf(stderr, "%s%s: lost the connection to virt-diffd\n", shown ? "\r\033[K" : "", prog);
+                        progress_term_clear(&term);
+                        fprintf(stderr, "%s: lost the connection to virt-diffd\n", prog);
                         break;
                 }
-                if (shown && (!r.continues || r.error))
-                        fputs("\r\033[K", stderr);
+                if (!r.continues || r.error)
+                        progress_term_stop(&term);
                 if (r.error) {
                         Error e = {0};
                         varlink_reply_error(&r, &e);
@@ -164,7 +191,7 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         varlink_reply_done(&r);
                         break;
                 }
-                json_object *v = NULL, *p = json_object_object_get(r.parameters, "progress");
+                json_object *p = json_object_object_get(r.parameters, "progress");
                 job = json_object_get_uint64(json_object_object_get(r.parameters, "job"));
                 if (args->detach) {
                         printf("/org/virtdiff/VirtDiff1/job/%" PRIu64 "\n", job);
@@ -173,32 +200,25 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         break;
                 }
                 if (r.continues) {
-                        if (show)
-                                shown = diff_show_progress(
-                                        job_state_from_string(json_object_get_string(json_object_object_get(p, "state"))),
-                                        phase_from_string(json_object_get_string(json_object_object_get(p, "phase"))),
-                                        (uint32_t) json_object_get_int64(json_object_object_get(p, "queue_position")),
-                                        json_object_object_get_ex(p, "progress", &v) && v, json_object_get_double(v),
-                                        json_object_get_uint64(json_object_object_get(p, "files_done")),
-                                        json_object_get_uint64(json_object_object_get(p, "files_total")),
-                                        json_object_get_uint64(json_object_object_get(p, "expected_end"))) ||
-                                        shown;
+                        if (show && !cancelling) {
+                                read_progress(p, &term.progress);
+                                progress_term_update(&term);
+                        }
                         varlink_reply_done(&r);
                         continue;
                 }
                 json_object *result = json_object_object_get(r.parameters, "result");
-                bool differ = false;
+                int k;
                 if (!result)
                         fprintf(stderr, "%s: the daemon's last reply has no result\n", prog);
-                else if (output_write_view(stdout, result, &args->output, &differ) < 0 || fflush(stdout) != 0 ||
-                         ferror(stdout))
-                        fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(errno ? errno : EIO));
-                else
-                        /* A filesystem that could not be read may hide differences. */
-                        status = diff_report_unread_filesystems(prog, result) ? 2 : differ ? 1 : 0;
+                else if ((k = diff_print_result(prog, args, result, &status)) < 0) {
+                        fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(-k));
+                        status = 2;
+                }
                 varlink_reply_done(&r);
                 break;
         }
+        progress_term_stop(&term);
         (void) sigaction(SIGINT, &old_int, NULL);
         (void) sigaction(SIGTERM, &old_term, NULL);
         return status;
@@ -236,6 +256,12 @@ static int start(const char *prog, const DiffArgs *args, const char *method, jso
 }
 
 int follow_diff_varlink(const char *prog, const DiffArgs *args, int *ret_unreachable) {
+        for (int s = 0; s < 2; s++)
+                if (args->n_disks[s] == 1 && args->disks[s][0].manifest) {
+                        fprintf(stderr, "%s: a side given as a manifest works over D-Bus only (its file is passed as "
+                                        "a file descriptor)\n", prog);
+                        return 2;
+                }
         if (args->pass_fds) {
                 fprintf(stderr, "%s: --pass-fds works over D-Bus only; over varlink the daemon opens the images "
                                 "with your own rights\n", prog);

@@ -13,11 +13,16 @@ int follow_diff(const char *prog, const DiffArgs *args);
  * prints its result; the same exit status. */
 int follow_wait(const char *prog, const DiffArgs *args);
 
-/* The progress line on stderr; false when there was nothing to show. */
-bool diff_show_progress(uint32_t state, uint32_t phase, uint32_t position, bool valid, double progress,
-                        uint64_t files_done, uint64_t files_total, uint64_t end);
-/* One line per filesystem whose files could not be compared: any? */
+/* Prints a finished job's result document as the options ask (and the
+ * --html report), with --pass-fds and manifest names as the user gave them;
+ * *ret_status the exit status. A negative errno when it cannot be written. */
+int diff_print_result(const char *prog, const DiffArgs *args, json_object *root, int *ret_status);
+/* One line per filesystem whose files could not be compared, and per side
+ * whose package database could not be read: any? */
 bool diff_report_unread_filesystems(const char *prog, json_object *root);
+/* --packages-csv=FILE: writes the package changes there (nothing without
+ * the option); a negative errno after a line on stderr. */
+int diff_write_packages_csv(const char *prog, const DiffArgs *a, json_object *root);
 
 /* The same over varlink (diff-varlink.c). With ret_unreachable set, a
  * daemon that cannot be reached is no error: -1 and *ret_unreachable,

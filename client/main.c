@@ -4,6 +4,7 @@
 
 #include "cache.h"
 #include "diff.h"
+#include "manifest.h"
 #include "options.h"
 #include "snapshots.h"
 #include "warm.h"
@@ -15,6 +16,8 @@ static void help(void) {
                "  diff --domain VM --snapshot S1 [--snapshot S2] [-c URI]\n"
                "                                 What changed in VM since snapshot S1 (or until S2)\n"
                "  wait [OPTIONS] JOB             Follow a job (diff --detach) and print its result\n"
+               "  manifest [OPTIONS] IMAGE...    Every entry of a guest's disks with its SHA-256, as an\n"
+               "                                 exported manifest (--output=json|csv|mtree)\n"
                "  warm IMAGE...                  Launch an appliance on a guest's disks ahead of need\n"
                "  pool                           List the daemon's launched appliances\n"
                "  cache stats|list|purge [IMAGE]|verify\n"
@@ -52,6 +55,8 @@ int main(int argc, char *argv[]) {
                 return run_diff("virt-diffctl diff", argc - 1, argv + 1, false);
         if (strcmp(cmd, "wait") == 0)
                 return run_diff("virt-diffctl wait", argc - 1, argv + 1, true);
+        if (strcmp(cmd, "manifest") == 0)
+                return manifest_command("virt-diffctl manifest", argc - 1, argv + 1);
         if (strcmp(cmd, "warm") == 0)
                 return warm_command("virt-diffctl warm", argc - 1, argv + 1);
         if (strcmp(cmd, "pool") == 0)

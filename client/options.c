@@ -1,6 +1,10 @@
 #include "options.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <libgen.h>
+
+#include "common/names.h"
 
 void diff_args_done(DiffArgs *a) {
         for (int s = 0; s < 2; s++) {
@@ -14,22 +18,55 @@ void diff_args_done(DiffArgs *a) {
                 free(a->disks[s]);
         }
         strv_free(a->output.types);
+        free(a->output.html_path);
         free(a->varlink_path);
         free(a->job);
         filters_done(&a->filters);
         free(a->checksum);
+        strv_free(a->causes);
+        free(a->packages_csv);
         domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
 }
 
-static int add_disk(DiffArgs *a, int side, const char *path, const char *format) {
+/* --cause tampered,config: each name checked here, as the daemon would. */
+static int add_causes(DiffArgs *a, const char *list, const char *prog) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+        size_t n = strv_length(a->causes);
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+                if (cause_from_string(c) == _CAUSE_MAX) {
+                        fprintf(stderr, "%s: --cause: '%s' is not a cause (tampered, config, package, unowned)\n",
+                                prog, c);
+                        return -EINVAL;
+                }
+                if (!strv_contains(a->causes, c) && strv_extend(&a->causes, &n, c) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+#define MANIFEST_PREFIX "manifest:"
+
+static int add_disk(DiffArgs *a, int side, const char *path, const char *format, bool manifest) {
         ClientDisk *d = realloc(a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] + 1));
         if (!d)
                 return -ENOMEM;
         a->disks[side] = d;
         d += a->n_disks[side];
-        /* The daemon has its own working directory. */
-        if (path[0] != '/') {
+        /* "manifest:FILE", unless a file has that whole name. */
+        if (!manifest && strncmp(path, MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)) == 0 && access(path, F_OK) < 0) {
+                path += strlen(MANIFEST_PREFIX);
+                manifest = true;
+        }
+        d->manifest = manifest;
+        /* The daemon has its own working directory; a manifest is opened
+         * here, but its name shows in results. */
+        if (manifest && strcmp(path, "-") == 0)
+                d->path = strdup(path);
+        else if (path[0] != '/') {
                 _cleanup_free_ char *cwd = getcwd(NULL, 0);
                 d->path = cwd ? path_join(cwd, path) : NULL;
         } else
@@ -70,6 +107,9 @@ void diff_help(const char *prog) {
                "                         without FORMAT, detect it again\n"
                "  IMAGE@SNAPSHOT         An internal snapshot of a qcow2 image (unless a file\n"
                "                         has that whole name)\n"
+               "      --manifest-a FILE  The first guest as an exported manifest says it was\n"
+               "                         ('virt-diffctl manifest', also manifest:FILE; - is stdin)\n"
+               "      --manifest-b FILE  The second guest as an exported manifest says it was\n"
                "  -d, --domain DOMAIN    The first guest is this libvirt domain (name or UUID)\n"
                "  -D DOMAIN              The second guest is this libvirt domain\n"
                "  -c, --connect URI      Libvirt URI of the domains (default: libvirt's)\n"
@@ -84,8 +124,13 @@ void diff_help(const char *prog) {
                "      --json             The result as JSON (see diff-result.schema.json)\n"
                "      --csv              CSV with a header row, names as their exact bytes\n"
                "      --summary          One line: N added, N removed, N modified, N metadata\n"
-               "      --output=FORMAT    text, json, csv, ndjson (one record a line), summary\n"
-               "                         or virt-diff (libguestfs virt-diff's line format)\n"
+               "      --output=FORMAT    text, json, csv, ndjson (one record a line), summary,\n"
+               "                         virt-diff (libguestfs virt-diff's line format),\n"
+               "                         markdown (for pull requests and tickets) or html\n"
+               "                         (a self-contained report page)\n"
+               "      --html=FILE        Also write the HTML report to FILE\n"
+               "      --max-bytes=SIZE   Cut the markdown output at a whole line to at most\n"
+               "                         SIZE bytes (K, M suffixes), saying what was left out\n"
                "  -u, --unified          Unified diffs of changed text files\n"
                "      --checksum[=ALG]   Show content checksums (sha256, the default, comes\n"
                "                         from the cache; md5, sha1, sha512, ... are computed)\n"
@@ -95,6 +140,12 @@ void diff_help(const char *prog) {
                "      --time-days        Show times as days before now\n"
                "      --xattrs           Show extended attributes\n"
                "      --human-readable   Sizes as 4.0K, 12M, 1.5G\n"
+               "Packages (read from each guest's own dpkg or rpm database):\n"
+               "      --packages         The packages added, removed, upgraded, downgraded\n"
+               "      --explain          File changes grouped by cause, with their packages:\n"
+               "                         tampered, config, package, unowned\n"
+               "      --cause LIST       Only changes with these causes (comma list)\n"
+               "      --packages-csv=FILE  The package changes as CSV into FILE\n"
                "Filters:\n"
                "      --path PATH        Only PATH and what is under it (repeatable)\n"
                "      --include GLOB     Only entries matching GLOB, or under a match (repeatable)\n"
@@ -187,13 +238,47 @@ static int add_filter(DiffArgs *a, int option, const char *value, const char *pr
         return r;
 }
 
+/* "65536", "64K", "1M" (powers of 1024), at least OUTPUT_MIN_MAX_BYTES. */
+static int parse_max_bytes(const char *s, uint64_t *ret) {
+        char *end;
+        uint64_t v, mul = 1;
+
+        errno = 0;
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -EINVAL;
+        if (*end == 'K' || *end == 'k')
+                mul = 1024, end++;
+        else if (*end == 'M')
+                mul = 1024 * 1024, end++;
+        if (*end != 0 || v > UINT64_MAX / mul || v * mul < OUTPUT_MIN_MAX_BYTES)
+                return -EINVAL;
+        *ret = v * mul;
+        return 0;
+}
+
+/* --html=FILE: its directory must exist and take a new file. */
+static int report_dir_check(const char *path, const char *prog) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        const char *dir = dirname(copy);
+        if (access(dir, W_OK) < 0) {
+                fprintf(stderr, "%s: --html '%s': cannot write in %s: %s\n", prog, path, dir, strerror(errno));
+                return -errno;
+        }
+        return 0;
+}
+
 void wait_help(const char *prog) {
         printf("Usage: %s [OPTIONS] JOB\n\n"
                "Waits for a job (its object path or its number, as 'diff --detach' printed it)\n"
                "and prints its result as 'virt-diffctl diff' does, with its exit status.\n"
                "Ctrl-C stops waiting and leaves the job running.\n\n"
-               "Options: -l, -m, -t, --json, --csv, --summary, --output=FORMAT, --session,\n"
-               "--system, -q, -v, -h, as for 'virt-diffctl diff'.\n",
+               "Options: -l, -m, -t, --json, --csv, --summary, --output=FORMAT, --html=FILE,\n"
+               "--max-bytes=SIZE, --session, --system, -q, -v, -h, as for 'virt-diffctl diff'.\n",
                prog);
 }
 
@@ -212,10 +297,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_FORMAT = 0x100, ARG_JSON, ARG_ATIME, ARG_TIMES, ARG_DIR_TIMES, ARG_DIR_LINKS,
                 ARG_EXTRA_STATS, ARG_ALL, ARG_SESSION, ARG_SYSTEM, ARG_PRIVATE, ARG_PROGRESS, ARG_CSV,
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
-                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_VARLINK, ARG_ENGINE,
+                ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
+                ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
+                ARG_ENGINE,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
+                {"manifest-a", required_argument, NULL, ARG_MANIFEST_A},
+                {"manifest-b", required_argument, NULL, ARG_MANIFEST_B},
                 {"format", optional_argument, NULL, ARG_FORMAT},
                 {"domain", required_argument, NULL, 'd'},
                 {"connect", required_argument, NULL, 'c'},
@@ -227,6 +316,8 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"csv", no_argument, NULL, ARG_CSV},
                 {"summary", no_argument, NULL, ARG_SUMMARY},
                 {"output", required_argument, NULL, ARG_OUTPUT},
+                {"html", required_argument, NULL, ARG_HTML},
+                {"max-bytes", required_argument, NULL, ARG_MAX_BYTES},
                 {"unified", no_argument, NULL, 'u'},
                 {"checksum", optional_argument, NULL, ARG_CHECKSUM},
                 {"checksums", optional_argument, NULL, ARG_CHECKSUM},
@@ -236,6 +327,10 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"time-relative", no_argument, NULL, ARG_TIME_RELATIVE},
                 {"time-days", no_argument, NULL, ARG_TIME_DAYS},
                 {"human-readable", no_argument, NULL, ARG_HUMAN},
+                {"packages", no_argument, NULL, ARG_PACKAGES},
+                {"explain", no_argument, NULL, ARG_EXPLAIN},
+                {"cause", required_argument, NULL, ARG_CAUSE},
+                {"packages-csv", required_argument, NULL, ARG_PACKAGES_CSV},
                 {"path", required_argument, NULL, 'P'},
                 {"include", required_argument, NULL, 'N'},
                 {"exclude", required_argument, NULL, 'X'},
@@ -273,7 +368,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 switch (c) {
                 case 'a':
                 case 'A':
-                        if (add_disk(a, c == 'A', optarg, format) < 0)
+                        if (add_disk(a, c == 'A', optarg, format, false) < 0)
+                                goto oom;
+                        break;
+                case ARG_MANIFEST_A:
+                case ARG_MANIFEST_B:
+                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true) < 0)
                                 goto oom;
                         break;
                 case 'd':
@@ -317,12 +417,29 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                                : output_format_from_string(optarg);
                         if (r < 0) {
                                 fprintf(stderr, "%s: unknown output format '%s' (text, json, csv, ndjson, summary, "
-                                        "virt-diff)\n", prog, optarg);
+                                        "virt-diff, markdown, html)\n", prog, optarg);
                                 return -EINVAL;
                         }
                         if (choose(&format_choice, r, opt, prog) < 0)
                                 return -EINVAL;
                         a->output.format = (OutputFormat) r;
+                        break;
+                case ARG_HTML:
+                        if (!optarg[0]) {
+                                fprintf(stderr, "%s: --html needs a file name\n", prog);
+                                return -EINVAL;
+                        }
+                        free(a->output.html_path);
+                        a->output.html_path = strdup(optarg);
+                        if (!a->output.html_path)
+                                goto oom;
+                        break;
+                case ARG_MAX_BYTES:
+                        if (parse_max_bytes(optarg, &a->output.max_bytes) < 0) {
+                                fprintf(stderr, "%s: --max-bytes '%s': not a size of at least %d bytes (65536, 64K, 1M)\n",
+                                        prog, optarg, OUTPUT_MIN_MAX_BYTES);
+                                return -EINVAL;
+                        }
                         break;
                 case 'u':
                         a->output.unified = true;
@@ -368,6 +485,25 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         break;
                 case ARG_HUMAN:
                         a->output.human = true;
+                        break;
+                case ARG_PACKAGES:
+                        a->output.packages = true;
+                        break;
+                case ARG_EXPLAIN:
+                        a->output.explain = true;
+                        break;
+                case ARG_CAUSE:
+                        r = add_causes(a, optarg, prog);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_PACKAGES_CSV:
+                        free(a->packages_csv);
+                        a->packages_csv = strdup(optarg);
+                        if (!a->packages_csv)
+                                goto oom;
                         break;
                 case 'P':
                 case 'N':
@@ -461,9 +597,17 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->output.long_listing ? "-l" : "-m", format_choice.set_by);
                 return -EINVAL;
         }
-        if (a->output.unified && (of == OUTPUT_CSV || of == OUTPUT_SUMMARY)) {
-                fprintf(stderr, "%s: conflicting options -u and %s (diffs go in text, virt-diff, json or ndjson)\n",
-                        prog, format_choice.set_by);
+        if (a->output.max_bytes && of != OUTPUT_MARKDOWN) {
+                fprintf(stderr, "%s: --max-bytes cuts the markdown output: add --output=markdown\n", prog);
+                return -EINVAL;
+        }
+        /* Better now than after a long diff. */
+        if (a->output.html_path && report_dir_check(a->output.html_path, prog) < 0)
+                return -EINVAL;
+        /* With --html the diffs have a place to go. */
+        if (a->output.unified && (of == OUTPUT_CSV || of == OUTPUT_SUMMARY) && !a->output.html_path) {
+                fprintf(stderr, "%s: conflicting options -u and %s (diffs go in text, virt-diff, json, ndjson, "
+                        "markdown or html, or --html)\n", prog, format_choice.set_by);
                 return -EINVAL;
         }
 
@@ -484,19 +628,23 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 return -EINVAL;
         }
 
-        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to them. */
-        if (npos != 0 && npos != 2) {
+        /* Positional IMAGE1 IMAGE2 come first on their sides; -a/-A add to
+         * them. One alone is the side the options left empty
+         * (--manifest-a FILE IMAGE). */
+        int lone = npos == 1 && (a->n_disks[0] == 0) != (a->n_disks[1] == 0) ? (a->n_disks[0] == 0 ? 0 : 1) : -1;
+        if (npos != 0 && npos != 2 && lone < 0) {
                 fprintf(stderr, "%s: expected two images, got %d argument%s (try --help)\n", prog, npos,
                         npos == 1 ? "" : "s");
                 return -EINVAL;
         }
         for (int i = 0; i < npos; i++) {
+                int side = lone >= 0 ? lone : i;
                 ClientDisk first = {0};
-                if (add_disk(a, i, argv[optind + i], format) < 0)
+                if (add_disk(a, side, argv[optind + i], format, false) < 0)
                         goto oom;
-                first = a->disks[i][a->n_disks[i] - 1];
-                memmove(a->disks[i] + 1, a->disks[i], sizeof(ClientDisk) * (a->n_disks[i] - 1));
-                a->disks[i][0] = first;
+                first = a->disks[side][a->n_disks[side] - 1];
+                memmove(a->disks[side] + 1, a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] - 1));
+                a->disks[side][0] = first;
         }
         if (domain_args_finish(a, prog) < 0)
                 return -EINVAL;
@@ -505,6 +653,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         prog);
                 return -EINVAL;
         }
+        for (int s = 0; s < 2; s++)
+                for (size_t i = 0; i < a->n_disks[s]; i++)
+                        if (a->disks[s][i].manifest && a->n_disks[s] > 1) {
+                                fprintf(stderr, "%s: side %c is either images or one manifest\n", prog, s ? 'B' : 'A');
+                                return -EINVAL;
+                        }
         for (int s = 0; a->pass_fds && s < 2; s++)
                 for (size_t i = 0; i < a->n_disks[s]; i++)
                         if (a->disks[s][i].domain || a->disks[s][i].snapshot) {

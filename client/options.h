@@ -18,6 +18,7 @@ typedef struct ClientDisk {
         char *path;   /* NULL for a domain */
         char *format; /* NULL: detected */
         char *domain, *uri, *snapshot;
+        bool manifest; /* path is an exported manifest ("-": standard input), its side's only disk */
 } ClientDisk;
 
 struct DiffArgs {
@@ -28,6 +29,8 @@ struct DiffArgs {
         bool quiet, verbose, trace;
         Filters filters;   /* --path, --include, --exclude, --ignore */
         char *checksum;    /* --checksum: the algorithm (NULL: none) */
+        char **causes;     /* --cause: only changes with these causes */
+        char *packages_csv; /* --packages-csv=FILE */
         Engine engine;     /* --engine (ENGINE_AUTO: the daemon's default, not sent) */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;

@@ -28,6 +28,9 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_LIBVIRT_UNREACHABLE] = "LibvirtUnreachable",
         [ERR_UNSUPPORTED_DISK] = "UnsupportedDisk",
         [ERR_WORKER_CRASHED] = "WorkerCrashed",
+        [ERR_INVALID_MANIFEST] = "InvalidManifest",
+        [ERR_CORRUPT_PACKAGE_DB] = "CorruptPackageDatabase",
+        [ERR_UNSUPPORTED_PACKAGE_DB] = "UnsupportedPackageDatabase",
         [ERR_DIRECT_UNSUPPORTED] = "DirectUnsupported",
         [ERR_INTERNAL] = "Internal",
 };

@@ -32,6 +32,9 @@ typedef enum ErrorCode {
         ERR_LIBVIRT_UNREACHABLE,
         ERR_UNSUPPORTED_DISK,
         ERR_WORKER_CRASHED,
+        ERR_INVALID_MANIFEST,
+        ERR_CORRUPT_PACKAGE_DB,     /* a guest's package database cannot be read */
+        ERR_UNSUPPORTED_PACKAGE_DB, /* ... or is in a form our librpm cannot open */
         ERR_DIRECT_UNSUPPORTED, /* the direct engine cannot read this side for certain */
         ERR_INTERNAL,
         _ERR_MAX,

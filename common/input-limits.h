@@ -22,3 +22,6 @@
 /* Entries (files, directories, ...) in one side's manifest: a scan past
  * this fails the job with ScanFailed instead of eating the host's memory. */
 #define MAX_MANIFEST_ENTRIES 10000000
+/* Bytes of an exported manifest read back (a JSON document; about 3
+ * million entries). */
+#define MAX_MANIFEST_BYTES 1073741824

@@ -25,6 +25,20 @@ const char *job_state_to_string(JobState s) {
         return (unsigned) s < _JOB_STATE_MAX ? job_state_names[s] : "unknown";
 }
 
+static const char *const job_kind_names[_JOB_KIND_MAX] = {
+        [JOB_KIND_UNKNOWN] = "unknown",
+        [JOB_KIND_COMPARE] = "compare",
+        [JOB_KIND_EXPORT_MANIFEST] = "export_manifest",
+};
+
+const char *job_kind_to_string(JobKind k) {
+        return (unsigned) k < _JOB_KIND_MAX ? job_kind_names[k] : "unknown";
+}
+
+JobKind job_kind_from_string(const char *s) {
+        return (JobKind) lookup(job_kind_names, _JOB_KIND_MAX, s, JOB_KIND_UNKNOWN);
+}
+
 static const char *const phase_names[_PHASE_MAX] = {
         [PHASE_NONE] = "none",       [PHASE_FINGERPRINT] = "fingerprint", [PHASE_LAUNCH] = "launch",
         [PHASE_INSPECT] = "inspect", [PHASE_SCAN] = "scan",               [PHASE_HASH] = "hash",
@@ -156,4 +170,48 @@ ChangeKind change_kind_from_string(const char *s) {
 
 FsChangeKind fs_change_kind_from_string(const char *s) {
         return (FsChangeKind) lookup(fs_change_kind_table, _FS_CHANGE_KIND_MAX, s, _FS_CHANGE_KIND_MAX);
+}
+
+static const char *const package_format_table[_PACKAGE_FORMAT_MAX] = {
+        [PACKAGE_FORMAT_NONE] = "none",
+        [PACKAGE_FORMAT_DPKG] = "dpkg",
+        [PACKAGE_FORMAT_RPM] = "rpm",
+};
+
+const char *package_format_to_string(PackageFormat f) {
+        return (unsigned) f < _PACKAGE_FORMAT_MAX ? package_format_table[f] : "none";
+}
+
+PackageFormat package_format_from_string(const char *s) {
+        return (PackageFormat) lookup(package_format_table, _PACKAGE_FORMAT_MAX, s, PACKAGE_FORMAT_NONE);
+}
+
+static const char *const package_change_table[_PACKAGE_CHANGE_MAX] = {
+        [PACKAGE_ADDED] = "added",
+        [PACKAGE_REMOVED] = "removed",
+        [PACKAGE_UPGRADED] = "upgraded",
+        [PACKAGE_DOWNGRADED] = "downgraded",
+};
+
+const char *package_change_to_string(PackageChangeKind k) {
+        return (unsigned) k < _PACKAGE_CHANGE_MAX ? package_change_table[k] : NULL;
+}
+
+PackageChangeKind package_change_from_string(const char *s) {
+        return (PackageChangeKind) lookup(package_change_table, _PACKAGE_CHANGE_MAX, s, _PACKAGE_CHANGE_MAX);
+}
+
+static const char *const cause_table[_CAUSE_MAX] = {
+        [CAUSE_TAMPERED] = "tampered",
+        [CAUSE_CONFIG] = "config",
+        [CAUSE_PACKAGE] = "package",
+        [CAUSE_UNOWNED] = "unowned",
+};
+
+const char *cause_to_string(Cause c) {
+        return (unsigned) c < _CAUSE_MAX ? cause_table[c] : NULL;
+}
+
+Cause cause_from_string(const char *s) {
+        return (Cause) lookup(cause_table, _CAUSE_MAX, s, _CAUSE_MAX);
 }

@@ -27,6 +27,18 @@ const char *job_state_to_string(JobState s);
 
 JobState job_state_from_string(const char *s);
 
+/* What a job makes (the Job object's Kind): a comparison's result, or one
+ * side's manifest (ExportManifest). */
+typedef enum JobKind {
+        JOB_KIND_UNKNOWN,
+        JOB_KIND_COMPARE,
+        JOB_KIND_EXPORT_MANIFEST,
+        _JOB_KIND_MAX,
+} JobKind;
+
+const char *job_kind_to_string(JobKind k);
+JobKind job_kind_from_string(const char *s);
+
 typedef enum Phase {
         PHASE_NONE,
         PHASE_FINGERPRINT,
@@ -130,3 +142,40 @@ typedef enum FsField {
 } FsField;
 
 const char *fs_field_to_string(unsigned bit_index);
+
+/* ---- packages (the result JSON's "packages" section and "cause") ---- */
+
+/* Which package manager's database a side has. */
+typedef enum PackageFormat {
+        PACKAGE_FORMAT_NONE, /* no package database found: a data disk */
+        PACKAGE_FORMAT_DPKG,
+        PACKAGE_FORMAT_RPM,
+        _PACKAGE_FORMAT_MAX,
+} PackageFormat;
+
+const char *package_format_to_string(PackageFormat f);
+PackageFormat package_format_from_string(const char *s);
+
+typedef enum PackageChangeKind {
+        PACKAGE_ADDED,
+        PACKAGE_REMOVED,
+        PACKAGE_UPGRADED,
+        PACKAGE_DOWNGRADED,
+        _PACKAGE_CHANGE_MAX,
+} PackageChangeKind;
+
+const char *package_change_to_string(PackageChangeKind k);
+PackageChangeKind package_change_from_string(const char *s);
+
+/* Why a path changed, in the order --explain lists them. */
+typedef enum Cause {
+        CAUSE_TAMPERED, /* a package file that no longer matches its package, no package change explaining it */
+        CAUSE_CONFIG,   /* a package's configuration file, edited locally */
+        CAUSE_PACKAGE,  /* installed, upgraded, downgraded or removed with its package */
+        CAUSE_UNOWNED,  /* no package owns it */
+        _CAUSE_MAX,
+} Cause;
+
+const char *cause_to_string(Cause c);
+/* _CAUSE_MAX for a string that names no cause. */
+Cause cause_from_string(const char *s);

@@ -1,6 +1,8 @@
 #include "common/util.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/stat.h>
 #include <time.h>
 
 char **strv_free(char **l) {
@@ -176,4 +178,70 @@ static int rm_entry(const char *path, const struct stat *st _unused_, int type _
 void rm_rf(const char *dir) {
         if (dir)
                 (void) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+int fopen_temporary(const char *path, FILE **ret_f, char **ret_tmp) {
+        _cleanup_free_ char *tmp = NULL;
+        FILE *f;
+        mode_t mask;
+        int fd;
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* mkostemp makes it 0600: give it the mode a new file would get. */
+        mask = umask(0);
+        umask(mask);
+        (void) fchmod(fd, 0666 & ~mask);
+        f = fdopen(fd, "w");
+        if (!f) {
+                int r = -errno;
+                (void) close(fd);
+                (void) unlink(tmp);
+                return r;
+        }
+        *ret_f = f;
+        *ret_tmp = TAKE_PTR(tmp);
+        return 0;
+}
+
+int fclose_and_rename(FILE *f, char *tmp, const char *path, int r) {
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        free(tmp);
+        return r;
+}
+
+static size_t utf8_sequence_length(unsigned char c) {
+        return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+}
+
+char *utf8_lossy(const char *s, size_t len, size_t *ret_len) {
+        char *r = len <= (SIZE_MAX - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+        size_t o = 0;
+
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence_length((unsigned char) s[i]);
+
+                if (s[i] != 0 && n > 0 && n <= len - i && utf8_is_valid(s + i, n)) {
+                        memcpy(r + o, s + i, n);
+                        o += n;
+                        i += n;
+                } else {
+                        memcpy(r + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                }
+        }
+        r[o] = 0;
+        *ret_len = o;
+        return r;
 }

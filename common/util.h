@@ -83,6 +83,10 @@ char *path_join(const char *dir, const char *name);
 
 /* Valid UTF-8 with no overlong forms or surrogates? */
 bool utf8_is_valid(const char *s, size_t len);
+/* A copy with valid sequences kept and every other byte (and NUL, which
+ * would cut the string short in C readers) replaced by U+FFFD; NUL
+ * terminated, *ret_len its length. */
+char *utf8_lossy(const char *s, size_t len, size_t *ret_len);
 
 char *hexmem(const uint8_t *p, size_t len);
 int unhexmem(const char *s, uint8_t *ret, size_t len);
@@ -90,6 +94,15 @@ int unhexmem(const char *s, uint8_t *ret, size_t len);
 /* Removes a directory and everything under it, never following a
  * symbolic link or crossing into another filesystem. */
 void rm_rf(const char *dir);
+
+/* A new file beside path, to be renamed over it once it is whole, as
+ * systemd's fopen_temporary(): a reader never sees half of it, and an old
+ * file stays until the new one is complete. Mode 0666 less the umask. */
+int fopen_temporary(const char *path, FILE **ret_f, char **ret_tmp);
+/* Closes f and, when r (the writing's outcome) and the close succeeded,
+ * renames tmp to path; otherwise removes tmp. Frees tmp; returns r or
+ * the first failure. */
+int fclose_and_rename(FILE *f, char *tmp, const char *path, int r);
 
 /* Monotonic and wall clocks in microseconds. */
 uint64_t now_usec_monotonic(void);

@@ -58,6 +58,38 @@ static inline long csv_records(const char *s, size_t len, size_t n_fields) {
         return quoted || !at_field_start || fields != 1 ? -1 : records;
 }
 
+static inline size_t count_of(const char *s, size_t len, const char *what) {
+        size_t n = 0, w = strlen(what);
+        for (const char *p = s; (p = memmem(p, len - (size_t) (p - s), what, w)); p += w)
+                n++;
+        return n;
+}
+
+/* Markdown tables: every row has as many cells as its header, so no name
+ * can add a column (unescaped '|') or a line. */
+static inline bool markdown_tables_ok(char *s, size_t len) {
+        size_t want = 0;
+        bool in_table = false;
+        for (char *line = s, *nl; line < s + len; line = nl + 1) {
+                nl = memchr(line, '\n', (size_t) (s + len - line));
+                if (!nl)
+                        return false;
+                if (nl - line < 2 || line[0] != '|' || line[1] != ' ') {
+                        in_table = false;
+                        continue;
+                }
+                size_t pipes = 0;
+                for (char *p = line; p < nl; p++)
+                        pipes += *p == '|' && (p == line || p[-1] != '\\');
+                if (!in_table)
+                        want = pipes;
+                else if (pipes != want)
+                        return false;
+                in_table = true;
+        }
+        return true;
+}
+
 static inline char *render(json_object *result, OutputFormat format, size_t *ret_len) {
         OutputOptions o = {.format = format, .long_listing = true, .uids = true, .times = true, .xattrs = true,
                            .extra_stats = true, .checksum = true, .now = 1};
@@ -116,6 +148,17 @@ static inline void fuzz_diff_and_render(const Manifest *a, const Manifest *b) {
                         json_object_put(back);
                         json_tokener_free(tok);
                 }
+                if (fmt == OUTPUT_HTML) {
+                        /* Names never make elements: our two scripts, one
+                         * noscript, at most the chart's svg. */
+                        FUZZ_ASSERT(count_of(out, len, "<script") == 2);
+                        FUZZ_ASSERT(count_of(out, len, "</script") == 2);
+                        FUZZ_ASSERT(count_of(out, len, "</noscript") == 1);
+                        FUZZ_ASSERT(count_of(out, len, "<svg") <= 1);
+                        FUZZ_ASSERT(count_of(out, len, "<img") == 0);
+                }
+                if (fmt == OUTPUT_MARKDOWN)
+                        FUZZ_ASSERT(markdown_tables_ok(out, len));
                 if (fmt == OUTPUT_CSV)
                         FUZZ_ASSERT(csv_records(out, len, 9) == (long) (1 + changed_filesystems(result) + n_changes));
                 if (fmt == OUTPUT_NDJSON)

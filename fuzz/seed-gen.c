@@ -1,12 +1,14 @@
 /* Writes the seed corpora of the fuzz targets (fuzz/corpus/TARGET/):
- * manifests with hostile names as the worker sends them, and a manifest
- * cache holding one. Run by tools/fuzz.sh --seeds; the output is
+ * manifests with hostile names as the worker sends them and as JSON (an
+ * exported manifest), and a manifest cache holding one. Run by tools/fuzz.sh --seeds; the output is
  * committed. */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "fuzz-util.h"
+#include "manifest/manifest-json.h"
 #include "manifest/test-manifest-util.h"
+#include "packages/packages-wire.h"
 #include "store/store.h"
 
 static void write_seed(const char *dir, const char *name, const void *data, size_t len) {
@@ -36,14 +38,53 @@ static Manifest *hostile_manifest(bool other) {
         return m;
 }
 
+/* A package set with hostile names, every flag and digest size, measured
+ * digests, a symlink target; and one that carries its database's error. */
+static void package_seeds(const char *dir) {
+        PackageSet *ps = package_set_new();
+        uint8_t d[DIGEST_MAX_SIZE];
+        memset(d, 0x5a, sizeof d);
+        if (!ps || package_set_add_package(ps, "vd,\"base\"", "x86_64", "1:1.0~rc1-1") < 0 ||
+            package_set_add_package(ps, "vd\nsame", "", "2.0") < 0)
+                exit(1);
+        static const char *const paths[] = {"/etc/vd", "/etc/vd/a,b.conf", "/usr/bin/caf\xe9", "/usr/lib/new\nline",
+                                            "/usr/lib/link", "/var/log/ghost"};
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                for (uint32_t p = 0; p < 2; p++)
+                        if (package_set_add_file(ps, paths[i], p, (unsigned) (i + p) & _OWNED_FLAGS_ALL,
+                                                 (DigestAlgo) ((i + p) % _DIGEST_MAX), d,
+                                                 i == 4 ? "libvd.so.1" : NULL) < 0)
+                                exit(1);
+        if (package_set_finish(ps) < 0)
+                exit(1);
+        (void) package_set_observe(ps, "/etc/vd/a,b.conf", DIGEST_MD5, d);
+        (void) package_set_observe(ps, "/usr/bin/caf\xe9", DIGEST_SHA1, d);
+        for (int i = 0; i < 2; i++) {
+                WireBuf buf = {0};
+                package_set_encode(ps, &buf);
+                write_seed(dir, i ? "failed" : "set", buf.data, buf.len);
+                wire_buf_done(&buf);
+                Error e = {.code = ERR_CORRUPT_PACKAGE_DB};
+                snprintf(e.message, sizeof e.message, "var/lib/dpkg/status, line 7: a NUL byte");
+                if (package_set_fail(ps, &e) < 0)
+                        exit(1);
+        }
+        package_set_free(ps);
+}
+
 int main(int argc, char **argv) {
         if (argc != 2) {
                 fprintf(stderr, "usage: seed-gen CORPUS-DIR\n");
                 return 2;
         }
         _cleanup_free_ char *wire = path_join(argv[1], "manifest-wire"), *store = path_join(argv[1], "store");
+        _cleanup_free_ char *json = path_join(argv[1], "manifest-json");
+        _cleanup_free_ char *packages = path_join(argv[1], "packages-wire");
         (void) mkdir(wire, 0755);
         (void) mkdir(store, 0755);
+        (void) mkdir(json, 0755);
+        (void) mkdir(packages, 0755);
+        package_seeds(packages);
 
         Manifest *a = hostile_manifest(false), *b = hostile_manifest(true), *base = base_manifest();
         manifest_sort(base);
@@ -55,6 +96,13 @@ int main(int argc, char **argv) {
                 snprintf(name, sizeof name, "manifest-%zu", i);
                 write_seed(wire, name, buf.data, buf.len);
                 wire_buf_done(&buf);
+
+                json_object *o = manifest_to_json(ms[i], "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+                const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY) : NULL;
+                if (!text)
+                        return 1;
+                write_seed(json, name, text, strlen(text));
+                json_object_put(o);
         }
 
         /* A store with two manifests: load, compare, render. */

@@ -24,7 +24,7 @@
 -- checked; a manifest that fails a check is dropped and counts as a miss.
 
 PRAGMA application_id = 1986292070;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE manifests (
         id INTEGER PRIMARY KEY,
@@ -135,3 +135,16 @@ CREATE TABLE checksums (
         value TEXT NOT NULL,
         PRIMARY KEY (sha256, algorithm)
 ) WITHOUT ROWID;
+
+-- Version 3: a side's installed packages and the index of the files they
+-- own (daemon/packages/), beside its manifest, so that a diff with
+-- --packages or --explain against a cached side needs no appliance. data
+-- is the package set in its wire form (daemon/packages/packages-wire.c),
+-- decoded as hostile on load like a worker's; a row that fails is dropped
+-- and counts as a miss. A manifest scanned without its packages has no row.
+CREATE TABLE packages (
+        manifest_id INTEGER PRIMARY KEY REFERENCES manifests (id) ON DELETE CASCADE,
+        format TEXT NOT NULL,            -- package_format_to_string(): none, dpkg, rpm
+        n_packages INTEGER NOT NULL,
+        data BLOB NOT NULL
+);

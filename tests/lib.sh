@@ -388,6 +388,8 @@ os_golden() { # NAME ARGS...
         assert_rc 1 "$TEST_TMPDIR/err"
         assert_lines "$TEST_TMPDIR/err" 0
         sed -i -e "s|$FIXTURES/|FIXTURES/|g" "${GOLDEN_SED[@]}" "$TEST_TMPDIR/$name"
+        # UPDATE_GOLDEN=1: take this run's output as the new golden file.
+        [ -z "${UPDATE_GOLDEN:-}" ] || cp "$TEST_TMPDIR/$name" "$SRCDIR/tests/golden/os.$name"
         if ! cmp -s "$SRCDIR/tests/golden/os.$name" "$TEST_TMPDIR/$name"; then
                 diff -u "$SRCDIR/tests/golden/os.$name" "$TEST_TMPDIR/$name" >&2 || true
                 fail "virt-diff $* differs from tests/golden/os.$name"

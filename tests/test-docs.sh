@@ -45,11 +45,17 @@ complete_words() { # WORDS...
 }
 [ "$(complete_words virt-diff --human)" = "--human-readable" ] || fail "virt-diff --human does not complete"
 [ "$(complete_words virt-diff --output=vi)" = "--output=virt-diff" ] || fail "--output=vi does not complete"
+[ "$(complete_words virt-diff --output=m)" = "--output=markdown" ] || fail "--output=m does not complete"
+[ "$(complete_words virt-diff --max)" = "--max-bytes=" ] || fail "--max does not complete"
 [ "$(complete_words virt-diff --ignore xa)" = "$(printf 'xattrs\nxattr:')" ] || fail "--ignore xa does not complete"
 [ "$(complete_words virt-diff --engine=di)" = "--engine=direct" ] || fail "--engine=di does not complete"
 [ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
 [ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"
+[ "$(complete_words virt-diffctl manifest --output=mt)" = "--output=mtree" ] ||
+        fail "virt-diffctl manifest --output=mt does not complete"
+[ "$(complete_words virt-diff --manifest-)" = "$(printf -- '--manifest-a\n--manifest-b')" ] ||
+        fail "virt-diff --manifest- does not complete"
 echo "ok - bash completion of options, option values and commands"
 
 same_options virt-diffd virt-diffd.8 8

@@ -13,6 +13,7 @@ start_bus
 
 A=$FIXTURES/os-a.img
 B=$FIXTURES/os-b.img
+GOLDEN=$SRCDIR/tests/golden
 
 launches() {
         busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
@@ -81,6 +82,27 @@ before=$(launches)
 os_goldens
 [ "$(launches)" = "$before" ] || fail "outputs from the cache launched $(($(launches) - before)) appliances"
 pass "text, -u, -l, -m, virt-diff, csv, summary and filters match tests/golden/, all from the cache"
+
+# ---- the reports, from the cache too ----
+# Dates in the reports are local time; the fixtures' are fixed.
+export TZ=UTC
+before=$(launches)
+os_golden markdown -u --output=markdown
+run_virt_diff "$TEST_TMPDIR/summary-html" "$TEST_TMPDIR/err" --summary --html="$TEST_TMPDIR/report.html" -u "$A" "$B"
+assert_rc 1 "$TEST_TMPDIR/err"
+cmp -s "$GOLDEN/os.summary" "$TEST_TMPDIR/summary-html" || fail "--summary with --html differs from os.summary"
+[ -s "$TEST_TMPDIR/report.html" ] || fail "--html wrote no report"
+[ "$(launches)" = "$before" ] || fail "the reports launched $(($(launches) - before)) appliances"
+if [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+        "$PYTHON" "$SRCDIR/tests/check-report.py" result "$TEST_TMPDIR/u.json" "$TEST_TMPDIR/report.html" \
+                "$BUILDDIR/test-artifacts" || fail "the --html report in chromium"
+else
+        note "chromium is not installed: the --html report not opened"
+fi
+bad "--max-bytes cuts the markdown output" --max-bytes=64K "$A" "$B"
+bad "--max-bytes '12': not a size of at least 1024 bytes" --output=markdown --max-bytes=12 "$A" "$B"
+bad "--html '/nonexistent/r.html': cannot write in /nonexistent" --html=/nonexistent/r.html "$A" "$B"
+pass "markdown against tests/golden/os.markdown, --html beside --summary, all from the cache"
 
 # Times: mtime is fixed by the fixtures (1700000000), ctime is not.
 run_virt_diff "$TEST_TMPDIR/t" "$TEST_TMPDIR/err" --output=virt-diff --time-t --path /etc/hostname "$A" "$B"

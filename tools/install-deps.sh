@@ -9,6 +9,8 @@ packages=(
     dbus dbus-daemon qemu-utils qemu-system-x86 e2fsprogs fdisk attr
     python3 python3-jsonschema python3-dbus libxml2-utils polkitd util-linux
     clang libclang-rt-14-dev
+    librpm-dev libarchive-dev rpm db5.3-util sqlite3
+    chromium cmark-gfm libarchive-tools mtree-netbsd
 )
 
 missing=()

@@ -39,12 +39,69 @@ void xattrs_write(FILE *f, json_object *stat, char sep);
  * member (another algorithm) or its sha256; NULL for non-files. */
 const char *stat_checksum(json_object *stat);
 
-/* The writers, each for the whole (filtered) result. */
-int output_text(FILE *f, json_object *result, const OutputOptions *o);
-int output_csv(FILE *f, json_object *result);
-int output_ndjson(FILE *f, json_object *result);
-int output_summary(FILE *f, json_object *result);
-int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o);
+/* --packages and --explain (output-packages.c): the package section, the
+ * changes grouped by cause with change_write() writing each, and " [OWNER,
+ * ...]" after a change. The CSV of the package changes (--packages-csv). */
+int output_packages_text(FILE *f, json_object *result, const OutputOptions *o);
+int output_explain_text(FILE *f, json_object *result, const OutputOptions *o,
+                        int (*change_write)(FILE *f, json_object *c, bool with_tree, const OutputOptions *o));
+void output_owners_write(FILE *f, json_object *c);
 
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);
+/* "cached", "scanned" or "manifest FILE, exported WHEN", the engine that
+ * scanned it (", direct") and why not the direct engine, then the above. */
+void output_side_origin_write(FILE *f, json_object *side);
+
+/* CSV fields (RFC 4180), each followed by ',' or, when last, a newline:
+ * bytes as they are, a string, o's KEY as its exact bytes (output-formats.c). */
+void csv_field(FILE *f, const char *s, size_t len, bool last);
+void csv_string(FILE *f, const char *s, bool last);
+void csv_bytes(FILE *f, json_object *o, const char *key, bool last);
+
+/* The writers, one per format, each for the whole (filtered) result. */
+int output_text(FILE *f, json_object *result, const OutputOptions *o);
+int output_csv(FILE *f, json_object *result, const OutputOptions *o);
+int output_ndjson(FILE *f, json_object *result, const OutputOptions *o);
+int output_summary(FILE *f, json_object *result, const OutputOptions *o);
+int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o);
+int output_markdown(FILE *f, json_object *result, const OutputOptions *o);
+int output_html(FILE *f, json_object *result, const OutputOptions *o);
+
+/* ---- what the reports share (output-report.c) ---- */
+
+/* o's KEY (exact bytes) through escape_bytes(): valid UTF-8 for display. */
+char *output_display_bytes(json_object *o, const char *key);
+/* A change's path for display, "TREE:PATH" when several_trees and the tree
+ * is not the inspected OS's "/" (as output_change_label(), unquoted). */
+char *output_change_name(json_object *c, bool several_trees);
+/* The bytes a change stands for: an added, modified or type-changed
+ * entry's new size, a removed one's old size; 0 for metadata changes and
+ * directories. */
+uint64_t output_change_bytes(json_object *c);
+/* 0 no differences, 1 differences, 2 a filesystem could not be read; and
+ * what that means in words. */
+int output_exit_status(json_object *result);
+const char *output_exit_meaning(int status);
+/* "a.qcow2, b.img@snap"; output_side_origin_write() as a string. */
+int output_side_images(json_object *side, char **ret);
+int output_side_source(json_object *side, char **ret);
+
+/* A field of a change with its two values as people read them; NULL for
+ * the side that has none. */
+typedef struct FieldPair {
+        const char *name;
+        char *old, *new;
+} FieldPair;
+/* For a modified or metadata change its "fields"; for an added, removed
+ * or type change the fields that describe the whole entry. */
+int output_field_pairs(json_object *c, const OutputOptions *o, FieldPair **ret, size_t *ret_n);
+/* A filesystem change's "fields" with their values. */
+int output_fs_field_pairs(json_object *fs, FieldPair **ret, size_t *ret_n);
+void field_pairs_free(FieldPair *p, size_t n);
+
+/* HTML text or attribute value: markup characters as references, what is
+ * not UTF-8 and C0 controls (but tab and newline) as U+FFFD. */
+void html_escape(FILE *f, const char *s, size_t len);
+/* The report's SVG chart of changed bytes by top-level directory. */
+int output_chart_write(FILE *f, json_object *changes, bool several_trees);

@@ -184,6 +184,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                         fputc(')', f);
                 } else
                         fprintf(f, "%s %s", kind_noun(kind), change);
+                if (o->explain)
+                        output_owners_write(f, c);
                 fputc('\n', f);
                 if (o->unified)
                         content_diff_write(f, c);
@@ -209,6 +211,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
                         fprintf(f, ", target: %s", target);
         }
         extras_write(f, old, new, o);
+        if (o->explain)
+                output_owners_write(f, c);
         fputc('\n', f);
         if (o->unified)
                 content_diff_write(f, c);
@@ -218,7 +222,7 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
 /* "# A: /img/a.qcow2 (cached)", "(scanned, direct)": where each side's
  * manifest came from, and which engine scanned it. */
 static int side_write(FILE *f, json_object *side, int which) {
-        json_object *images = json_get(side, "images", json_type_array), *cached;
+        json_object *images = json_get(side, "images", json_type_array);
         if (!images)
                 return 0;
         fprintf(f, "# %c:", which ? 'B' : 'A');
@@ -228,16 +232,8 @@ static int side_write(FILE *f, json_object *side, int which) {
                 const char *snapshot = json_get_string(img, "snapshot");
                 fprintf(f, "%s %s%s%s", i ? "," : "", q ? q : "?", snapshot ? "@" : "", strempty(snapshot));
         }
-        bool from_cache = json_object_object_get_ex(side, "cached", &cached) && json_object_get_boolean(cached);
-        const char *engine = json_get_string(side, "engine"), *refused = json_get_string(side, "direct_refused");
-        fprintf(f, " (%s", from_cache ? "cached" : "scanned");
-        if (engine)
-                fprintf(f, ", %s", engine);
-        if (refused) {
-                _cleanup_free_ char *q = json_quote(side, "direct_refused");
-                fprintf(f, "; the direct engine could not: %s", q ? q : "?");
-        }
-        output_domain_write(f, side);
+        fputs(" (", f);
+        output_side_origin_write(f, side);
         fputs(")\n", f);
         return ferror(f) ? -EIO : 0;
 }
@@ -270,11 +266,15 @@ int output_text(FILE *f, json_object *result, const OutputOptions *o) {
                                 return k;
                 }
 
+        if (o->packages && (k = output_packages_text(f, result, o)) < 0)
+                return k;
         for (size_t i = 0; i < json_array_length(fss); i++) {
                 k = filesystem_write(f, json_object_array_get_idx(fss, i), o);
                 if (k < 0)
                         return k;
         }
+        if (o->explain)
+                return output_explain_text(f, result, o, change_write);
         for (size_t i = 0; i < json_array_length(changes); i++) {
                 k = change_write(f, json_object_array_get_idx(changes, i), with_tree, o);
                 if (k < 0)

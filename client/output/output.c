@@ -96,6 +96,33 @@ static json_object *summary_build(json_object *fss, json_object *changes) {
         return TAKE_PTR(s);
 }
 
+/* With packages: the package counts as they were (-t hides no package),
+ * the causes counted again over what is left. */
+static int summary_packages(json_object *summary, json_object *original, json_object *changes) {
+        static const char *const causes[] = {"tampered", "config", "package", "unowned"};
+        json_object *p = json_get(original, "packages", json_type_object);
+        if (!p)
+                return 0;
+        if (json_object_object_add(summary, "packages", json_object_get(p)) < 0) {
+                json_object_put(p);
+                return -ENOMEM;
+        }
+        _cleanup_json_ json_object *c = json_object_new_object();
+        if (!c)
+                return -ENOMEM;
+        for (size_t k = 0; k < ELEMENTSOF(causes); k++) {
+                size_t n = 0;
+                for (size_t i = 0; i < json_array_length(changes); i++)
+                        n += streq_ptr(json_get_string(json_object_array_get_idx(changes, i), "cause"), causes[k]);
+                if (summary_count(c, causes[k], n) < 0)
+                        return -ENOMEM;
+        }
+        if (json_object_object_add(summary, "causes", c) < 0)
+                return -ENOMEM;
+        TAKE_PTR(c);
+        return 0;
+}
+
 static int array_append_ref(json_object *a, json_object *v) {
         if (json_object_array_add(a, json_object_get(v)) < 0) {
                 json_object_put(v);
@@ -148,6 +175,9 @@ static int result_filter(json_object *result, const OutputOptions *o, json_objec
         summary = summary_build(fss, changes);
         if (!summary)
                 return -ENOMEM;
+        k = summary_packages(summary, json_get(result, "summary", json_type_object), changes);
+        if (k < 0)
+                return k;
 
         json_object_object_foreach(result, key, val) {
                 json_object *v;
@@ -181,28 +211,18 @@ static int write_json(FILE *f, json_object *result, const OutputOptions *o _unus
         return 0;
 }
 
-static int write_csv(FILE *f, json_object *result, const OutputOptions *o _unused_) {
-        return output_csv(f, result);
-}
-
-static int write_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_) {
-        return output_ndjson(f, result);
-}
-
-static int write_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {
-        return output_summary(f, result);
-}
-
 static const struct {
         const char *name;
         int (*write)(FILE *f, json_object *result, const OutputOptions *o);
 } writers[_OUTPUT_FORMAT_MAX] = {
         [OUTPUT_TEXT] = {"text", output_text},
         [OUTPUT_JSON] = {"json", write_json},
-        [OUTPUT_CSV] = {"csv", write_csv},
-        [OUTPUT_NDJSON] = {"ndjson", write_ndjson},
-        [OUTPUT_SUMMARY] = {"summary", write_summary},
+        [OUTPUT_CSV] = {"csv", output_csv},
+        [OUTPUT_NDJSON] = {"ndjson", output_ndjson},
+        [OUTPUT_SUMMARY] = {"summary", output_summary},
         [OUTPUT_VIRT_DIFF] = {"virt-diff", output_virt_diff},
+        [OUTPUT_MARKDOWN] = {"markdown", output_markdown},
+        [OUTPUT_HTML] = {"html", output_html},
 };
 
 const char *output_format_to_string(OutputFormat f) {
@@ -250,4 +270,14 @@ int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool
         if (fflush(f) != 0 || ferror(f))
                 return -EIO;
         return 0;
+}
+
+int output_write_file(const char *path, json_object *result, const OutputOptions *o) {
+        char *tmp;
+        FILE *f;
+        int k = fopen_temporary(path, &f, &tmp);
+
+        if (k < 0)
+                return k;
+        return fclose_and_rename(f, tmp, path, output_write(f, result, o));
 }

@@ -12,6 +12,8 @@ typedef enum OutputFormat {
         OUTPUT_NDJSON,  /* one {"RECORD": value} object a line */
         OUTPUT_SUMMARY, /* "N added, N removed, N modified, N metadata" */
         OUTPUT_VIRT_DIFF, /* libguestfs virt-diff's "+ - 0644 SIZE PATH" lines */
+        OUTPUT_MARKDOWN, /* for pull requests and tickets; max_bytes cuts it */
+        OUTPUT_HTML,     /* one self-contained page: tree, filters, chart */
         _OUTPUT_FORMAT_MAX,
 } OutputFormat;
 
@@ -38,13 +40,45 @@ typedef struct OutputOptions {
         bool human;        /* --human-readable sizes */
         bool checksum;     /* --checksum: show each file's content checksum */
         bool unified;      /* -u: show content diffs the daemon attached */
+        bool packages;     /* --packages: the package changes before the files */
+        bool explain;      /* --explain: file changes grouped by cause, owners named */
         TimeFormat time_format;
         int64_t now;       /* seconds since the epoch for relative times; 0: now */
+        uint64_t max_bytes; /* --max-bytes: Markdown cut at a whole line to fit (0: no limit) */
+        char *html_path;   /* --html=FILE: an HTML report there too */
 } OutputOptions;
+
+/* The smallest --max-bytes: what a cut report always keeps (its title,
+ * summary and the note saying what was left out) fits in it. */
+#define OUTPUT_MIN_MAX_BYTES 1024
+/* The package changes as CSV: name,arch,change,old_version,new_version. */
+int output_packages_csv(FILE *f, json_object *result);
 
 /* Writes the result; returns 0 or a negative errno. */
 int output_write(FILE *f, json_object *result, const OutputOptions *o);
 /* The same, also telling whether what was shown (after -t) differs: the
  * exit status. */
 int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool *ret_differs);
+/* Sets o's KEY to the bytes of s as the daemon writes names: the string
+ * when valid UTF-8, else a lossy one and KEY_base64 with the exact bytes. */
+int output_json_set_bytes(json_object *o, const char *key, const char *s);
 
+/* output_write() into a new file at path, which replaces an older one only
+ * once it is whole. */
+int output_write_file(const char *path, json_object *result, const OutputOptions *o);
+
+
+/* ---- manifests (virt-diffctl manifest): the exported manifest document
+ * (schemas/manifest.schema.json) as it is, as CSV, or as a BSD mtree
+ * specification ---- */
+
+typedef enum ManifestFormat {
+        MANIFEST_JSON,
+        MANIFEST_CSV,   /* a header row, then one row an entry */
+        MANIFEST_MTREE, /* mtree(5): type, mode, uid, gid, nlink, time, size, link, device, sha256digest */
+        _MANIFEST_FORMAT_MAX,
+} ManifestFormat;
+
+const char *manifest_format_to_string(ManifestFormat f);
+int manifest_format_from_string(const char *s); /* -EINVAL when unknown */
+int manifest_output_write(FILE *f, json_object *manifest, ManifestFormat format);

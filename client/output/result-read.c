@@ -50,3 +50,24 @@ int json_get_bytes(json_object *o, const char *key, char **ret, size_t *ret_len)
         *ret_len = strlen(s);
         return 0;
 }
+
+int output_json_set_bytes(json_object *o, const char *key, const char *s) {
+        _cleanup_free_ char *b64key = malloc(strlen(key) + sizeof("_base64"));
+        size_t len = strlen(s);
+
+        if (!b64key)
+                return -ENOMEM;
+        strcpy(stpcpy(b64key, key), "_base64");
+        json_object_object_del(o, b64key);
+        if (utf8_is_valid(s, len))
+                return json_object_object_add(o, key, json_object_new_string(s)) < 0 ? -ENOMEM : 0;
+
+        size_t n;
+        _cleanup_free_ char *lossy = utf8_lossy(s, len, &n), *b64 = base64_encode((const uint8_t *) s, len);
+        if (!lossy || !b64)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, json_object_new_string_len(lossy, (int) n)) < 0 ||
+            json_object_object_add(o, b64key, json_object_new_string(b64)) < 0)
+                return -ENOMEM;
+        return 0;
+}

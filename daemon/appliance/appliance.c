@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "manifest/manifest-wire.h"
+#include "packages/packages-wire.h"
 #include "worker/protocol.h"
 
 extern char **environ;
@@ -352,6 +353,24 @@ int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, E
         if (worker_request(a, WK_SCAN, NULL, e) < 0 || worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
                 return -1;
         return manifest_decode(payload, len, ret, e);
+}
+
+int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest **ret, PackageSet **ret_packages,
+                            Error *e) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        _cleanup_free_ uint8_t *payload = NULL;
+        _cleanup_package_set_ PackageSet *ps = NULL;
+        size_t len = 0;
+        wire_put_u8(&b, WK_SCAN_PACKAGES);
+        if (worker_request(a, WK_SCAN, &b, e) < 0 || worker_await(a, WK_PACKAGES, progress, &payload, &len, e) < 0 ||
+            package_set_decode(payload, len, &ps, e) < 0)
+                return -1;
+        free(payload);
+        payload = NULL;
+        if (worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0 || manifest_decode(payload, len, ret, e) < 0)
+                return -1;
+        *ret_packages = TAKE_PTR(ps);
+        return 0;
 }
 
 int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e) {

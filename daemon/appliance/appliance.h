@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "common/progress.h"
 #include "manifest/manifest.h"
+#include "packages/packages.h"
 #include "source/disk.h"
 
 typedef struct Appliance {
@@ -45,6 +46,11 @@ int appliance_launch(Appliance *a, Error *e);
 int appliance_new_direct(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
 /* Scans every filesystem into a manifest, with progress on the way. */
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e);
+/* The same, and the inspected OS's packages (package-scan.h): format none
+ * for a guest without any, the database's error for one that cannot be
+ * read. */
+int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest **ret, PackageSet **ret_packages,
+                            Error *e);
 int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e);
 int appliance_umount_all(Appliance *a, Error *e);
 int appliance_read_file(Appliance *a, const char *path, char **ret, size_t *ret_len, Error *e);

@@ -50,15 +50,6 @@ static bool same_manifest(const Manifest *m, const WireBuf *want) {
         return got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
 }
 
-static bool status_has(pid_t pid, const char *line) {
-        char path[64], buf[4096];
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        buf[n] = 0;
-        return strstr(buf, line) != NULL;
-}
-
 static void test_raw_and_qcow2(void) {
         _cleanup_wire_buf_ WireBuf want = {};
         encode_in_process("fs.img", &want);
@@ -79,9 +70,16 @@ static void test_raw_and_qcow2(void) {
                         continue;
                 }
                 CHECK(a->direct && (a->sandbox & SANDBOX_SECCOMP) && a->qemu_pid == 0);
-                CHECK(status_has(a->worker_pid, "Seccomp:\t2") && status_has(a->worker_pid, "NoNewPrivs:\t1"));
+                CHECK(proc_status_has(a->worker_pid, "Seccomp:\t2") && proc_status_has(a->worker_pid, "NoNewPrivs:\t1"));
                 CHECK(appliance_scan(a, NULL, &m, &e) == 0);
                 CHECK(m && same_manifest(m, &want));
+                /* Package databases are the appliance's: refused, and the
+                 * worker answers the calls below. */
+                Manifest *pm = NULL;
+                PackageSet *ps = NULL;
+                CHECK(appliance_scan_packages(a, NULL, &pm, &ps, &e) < 0 && e.code == ERR_DIRECT_UNSUPPORTED);
+                CHECK(!pm && !ps);
+                e = (Error) {};
 
                 /* The content stage's calls. */
                 char *data = NULL, *sum = NULL;

@@ -321,6 +321,8 @@ static int property_get(sd_bus *bus _unused_, const char *path _unused_, const c
                 return sd_bus_message_append(reply, "b", j->detached);
         if (strcmp(property, "CreationTime") == 0)
                 return sd_bus_message_append(reply, "t", j->created_usec);
+        if (strcmp(property, "Kind") == 0)
+                return sd_bus_message_append(reply, "u", (uint32_t) j->kind);
         return append_status(reply, j, property, false);
 }
 
@@ -332,6 +334,7 @@ static const sd_bus_vtable job_vtable[] = {
         JOB_PROPERTY("Owner", "s", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("Detached", "b", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("CreationTime", "t", SD_BUS_VTABLE_PROPERTY_CONST),
+        JOB_PROPERTY("Kind", "u", SD_BUS_VTABLE_PROPERTY_CONST),
         JOB_PROPERTY("State", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("Phase", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         JOB_PROPERTY("QueuePosition", "u", SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

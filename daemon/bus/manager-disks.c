@@ -30,10 +30,23 @@ static int parse_fd_disk(Job *j, int side, int fd, bool other_keys, const char *
         return disk_set_fd(&j->sides[side].disks[j->sides[side].n_disks - 1], fd);
 }
 
+/* A side given as an exported manifest the caller opened: "manifest" alone,
+ * the only element of its side; read when the job validates. */
+static int parse_manifest_disk(Job *j, int side, int fd, bool other_keys, sd_bus_error *err) {
+        if (other_keys)
+                return invalid(err, "a disk given by 'manifest' takes no other key");
+        if (j->sides[side].n_disks > 0 || j->sides[side].from_manifest)
+                return invalid(err, "side %c is either disks or one manifest", side ? 'B' : 'A');
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return -errno;
+        return job_set_manifest(j, side, copy);
+}
+
 int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         static const char *const keys[] = {"path", "format", "domain", "uri", "snapshot"};
         const char *values[ELEMENTSOF(keys)] = {};
-        int fd = -1;
+        int fd = -1, manifest_fd = -1;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -43,10 +56,11 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (strcmp(key, "fd") == 0) {
-                        r = sd_bus_message_read(msg, "v", "h", &fd);
+                if (strcmp(key, "fd") == 0 || strcmp(key, "manifest") == 0) {
+                        bool m = key[0] == 'm';
+                        r = sd_bus_message_read(msg, "v", "h", m ? &manifest_fd : &fd);
                         if (r < 0)
-                                return invalid(err, "disk option 'fd' is not a file descriptor (type h)");
+                                return invalid(err, "disk option '%s' is not a file descriptor (type h)", key);
                         r = sd_bus_message_exit_container(msg);
                         if (r < 0)
                                 return r;
@@ -72,11 +86,17 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
         const JobDiskSpec spec = {.path = values[0], .format = values[1], .domain = values[2], .uri = values[3],
                                   .snapshot = values[4]};
         Error e = {0};
+        if (manifest_fd >= 0)
+                return parse_manifest_disk(j, side, manifest_fd,
+                                           fd >= 0 || spec.path || spec.format || spec.domain || spec.uri || spec.snapshot,
+                                           err);
         if (fd >= 0) {
                 if (spec.domain && !spec.domain[0])
                         return invalid(err, "a disk's 'domain' is empty");
                 if (spec.snapshot && !spec.snapshot[0])
                         return invalid(err, "a disk's 'snapshot' is empty");
+                if (j->sides[side].from_manifest)
+                        return invalid(err, "side %c is either disks or one manifest", side ? 'B' : 'A');
                 return parse_fd_disk(j, side, fd, spec.path || spec.domain || spec.uri || spec.snapshot, spec.format,
                                      err);
         }

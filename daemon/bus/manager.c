@@ -219,6 +219,21 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                         r = parse_filter_option(msg, key, j, err);
                         if (r < 0)
                                 return r;
+                } else if (strcmp(key, "causes") == 0) {
+                        _cleanup_strv_free_ char **names = NULL;
+                        r = sd_bus_message_enter_container(msg, 'v', "as");
+                        if (r < 0)
+                                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                                         "option 'causes' is not a string array");
+                        r = sd_bus_message_read_strv(msg, &names);
+                        if (r < 0)
+                                return r;
+                        r = job_input_set_causes(j, names, &e);
+                        if (r < 0)
+                                return manager_set_error(err, &e, r);
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
                 } else {
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         if (r < 0)
@@ -245,39 +260,26 @@ static bool job_all_disks_by_fd(const Job *j) {
         return true;
 }
 
-static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
-        Manager *m = userdata;
-
-        if (!scheduler_has_room(job_table_scheduler(m->jobs)))
-                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
-                                         "too many jobs: %u running and %u queued already", m->limits.max_running,
-                                         m->limits.max_queue);
-
-        _cleanup_job_ Job *j = manager_new_job(m);
-        if (!j)
-                return -ENOMEM;
-        int r = manager_parse_side(msg, j, 0, err);
-        if (r >= 0)
-                r = manager_parse_side(msg, j, 1, err);
-        if (r >= 0)
-                r = parse_options(msg, j, err);
-        if (r < 0)
-                return r;
+/* Authorizes, admits and follows a parsed job; method is the handler to
+ * call again once polkit has answered. */
+static int submit_job(Manager *m, sd_bus_message *msg, Job *job, sd_bus_message_handler_t method,
+                      sd_bus_error *err) {
+        _cleanup_job_ Job *j = job;
         /* Paths and domains are read as the daemon's user; fds were opened
          * by the caller. */
         if (!job_all_disks_by_fd(j)) {
-                r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method_compare, err);
+                int r = polkit_check(&m->polkit, msg, POLKIT_ACTION_COMPARE_PATH, NULL, m, method, err);
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
         if (m->mode == BUS_MODE_SYSTEM) {
-                r = polkit_sender_uid(msg, &j->owner_uid);
+                int r = polkit_sender_uid(msg, &j->owner_uid);
                 if (r < 0)
                         return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
                                                  "cannot tell who the caller is: %s", strerror(-r));
         }
 
-        r = manager_query_caller(m, msg, &j->caller, err);
+        int r = manager_query_caller(m, msg, &j->caller, err);
         if (r < 0)
                 return r;
         r = limits_check_caller_jobs(m, m->mode == BUS_MODE_PEER ? NULL : sd_bus_message_get_sender(msg),
@@ -303,6 +305,58 @@ static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 job_cancel(submitted);
         }
         return 1;
+}
+
+/* A new job, when the scheduler has room for one. */
+static int new_job(Manager *m, JobKind kind, Job **ret, sd_bus_error *err) {
+        if (!scheduler_has_room(job_table_scheduler(m->jobs)))
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "TooManyJobs",
+                                         "too many jobs: %u running and %u queued already", m->limits.max_running,
+                                         m->limits.max_queue);
+        Job *j = manager_new_job(m);
+        if (!j)
+                return -ENOMEM;
+        j->kind = kind;
+        *ret = j;
+        return 0;
+}
+
+static int method_compare(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
+        _cleanup_job_ Job *j = NULL;
+        int r = new_job(m, JOB_KIND_COMPARE, &j, err);
+        if (r >= 0)
+                r = manager_parse_side(msg, j, 0, err);
+        if (r >= 0)
+                r = manager_parse_side(msg, j, 1, err);
+        if (r >= 0)
+                r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+        return submit_job(m, msg, TAKE_PTR(j), method_compare, err);
+}
+
+/* One side's manifest, scanned or from the cache, as the job's result. */
+static int method_export_manifest(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Manager *m = userdata;
+        _cleanup_job_ Job *j = NULL;
+        int r = new_job(m, JOB_KIND_EXPORT_MANIFEST, &j, err);
+        if (r >= 0)
+                r = manager_parse_side(msg, j, 0, err);
+        if (r < 0)
+                return r;
+        if (j->sides[0].from_manifest)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", "a manifest is exported from disks");
+        r = parse_options(msg, j, err);
+        if (r < 0)
+                return r;
+        /* Only what says how to run applies to an export. */
+        if (content_options_wanted(&j->content) || j->compare.atime || j->compare.ctime || j->compare.dir_times ||
+            j->compare.dir_links || j->compare.extra_stats || j->compare.filters.paths || j->compare.filters.include ||
+            j->compare.filters.exclude || j->compare.filters.ignore || j->compare.filters.ignore_xattrs)
+                return sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs",
+                                         "ExportManifest takes only the option 'detached'");
+        return submit_job(m, msg, TAKE_PTR(j), method_export_manifest, err);
 }
 
 static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *err _unused_) {
@@ -353,6 +407,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Compare",
                                 SD_BUS_ARGS("aa{sv}", side_a, "aa{sv}", side_b, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_compare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ExportManifest", SD_BUS_ARGS("aa{sv}", disks, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_export_manifest, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Warm", SD_BUS_ARGS("aa{sv}", disks), SD_BUS_RESULT("b", was_warm), method_warm,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListPool", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(assbtttt)", appliances),

@@ -57,6 +57,7 @@ typedef struct Run {
         const DiffResult *r;
         const ContentOptions *o;
         Store *store;
+        unsigned unreadable;
         ContentHandleFn handle;
         void *userdata;
         const ProgressSink *progress;
@@ -97,13 +98,18 @@ static int plan(Run *run, Item **ret, size_t *ret_n) {
                                 if (k < 0)
                                         log_error("Cannot read a cached content: %s", strerror(-k));
                                 it.want_data = k <= 0;
+                                if (it.want_data && (run->unreadable & (1u << s))) {
+                                        run->notes[i].omitted = "a side is an exported manifest, and this content "
+                                                                "is not in the cache";
+                                        it.want_data = false;
+                                }
                         }
                         if (run->o->checksum) {
                                 if (streq_ptr(run->o->checksum, "sha256"))
                                         run->notes[i].checksum[s] = hexmem(e->sha256, sizeof e->sha256);
                                 else if (store_load_checksum(run->store, e->sha256, run->o->checksum,
                                                              &run->notes[i].checksum[s]) <= 0)
-                                        it.want_checksum = true;
+                                        it.want_checksum = !(run->unreadable & (1u << s));
                         }
                         if (it.want_data || it.want_checksum)
                                 items[n++] = it;
@@ -335,9 +341,10 @@ static int diff_all(Run *run, Error *e) {
         return 0;
 }
 
-int content_run(const DiffResult *r, const ContentOptions *o, Store *store, ContentHandleFn handle, void *userdata,
-                const ProgressSink *progress, ContentNote **ret, Error *e) {
-        Run run = {.r = r, .o = o, .store = store, .handle = handle, .userdata = userdata, .progress = progress};
+int content_run(const DiffResult *r, const ContentOptions *o, Store *store, unsigned unreadable, ContentHandleFn handle,
+                void *userdata, const ProgressSink *progress, ContentNote **ret, Error *e) {
+        Run run = {.r = r, .o = o, .store = store, .unreadable = unreadable, .handle = handle, .userdata = userdata,
+                   .progress = progress};
         _cleanup_free_ Item *items = NULL;
         size_t n_items = 0;
         int k;

@@ -43,5 +43,8 @@ void content_notes_free(ContentNote *notes, size_t n);
  * everything before it returns. */
 typedef Appliance *(*ContentHandleFn)(void *userdata, int side, Error *e);
 
-int content_run(const DiffResult *r, const ContentOptions *o, Store *store, ContentHandleFn handle, void *userdata,
-                const ProgressSink *progress, ContentNote **ret, Error *e);
+/* unreadable: bit s set when side s has no disks to read (it was given as
+ * an exported manifest): only what the store holds is used for it, and a
+ * diff it cannot have says so. */
+int content_run(const DiffResult *r, const ContentOptions *o, Store *store, unsigned unreadable, ContentHandleFn handle,
+                void *userdata, const ProgressSink *progress, ContentNote **ret, Error *e);

@@ -8,123 +8,6 @@ static inline void json_object_putp(json_object **o) {
 }
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
-/* Takes v, also on failure; a NULL v means its constructor ran out of
- * memory (use json_add_null() for a JSON null). */
-static int json_add(json_object *obj, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(obj, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int json_add_null(json_object *obj, const char *key) {
-        return json_object_object_add(obj, key, NULL) < 0 ? -ENOMEM : 0;
-}
-
-static int json_append(json_object *array, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(array, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static size_t utf8_sequence_length(unsigned char c) {
-        if (c < 0x80)
-                return 1;
-        if ((c & 0xe0) == 0xc0)
-                return 2;
-        if ((c & 0xf0) == 0xe0)
-                return 3;
-        if ((c & 0xf8) == 0xf0)
-                return 4;
-        return 0;
-}
-
-/* Valid sequences copied, every other byte (and NUL, which would cut the
- * string short in C readers) replaced by U+FFFD. */
-static char *utf8_lossy(const char *s, size_t len, size_t *ret_len) {
-        char *r = malloc(len * 3 + 1);
-        size_t o = 0;
-
-        if (!r)
-                return NULL;
-
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_sequence_length((unsigned char) s[i]);
-
-                if (s[i] != 0 && n > 0 && n <= len - i && utf8_is_valid(s + i, n)) {
-                        memcpy(r + o, s + i, n);
-                        o += n;
-                        i += n;
-                } else {
-                        memcpy(r + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                        i++;
-                }
-        }
-        r[o] = 0;
-        *ret_len = o;
-        return r;
-}
-
-static bool bytes_are_text(const char *bytes, size_t len) {
-        return utf8_is_valid(bytes, len) && !memchr(bytes, 0, len);
-}
-
-int json_add_bytes(json_object *obj, const char *name, const char *bytes, size_t len) {
-        _cleanup_free_ char *lossy = NULL, *b64 = NULL, *b64name = NULL;
-        size_t n;
-        int k;
-
-        /* json-c lengths are int, and the lossy copy may triple. */
-        if (len > INT32_MAX / 3)
-                return -E2BIG;
-        if (bytes_are_text(bytes, len))
-                return json_add(obj, name, json_object_new_string_len(bytes, (int) len));
-
-        lossy = utf8_lossy(bytes, len, &n);
-        b64 = base64_encode((const uint8_t *) bytes, len);
-        b64name = malloc(strlen(name) + sizeof("_base64"));
-        if (!lossy || !b64 || !b64name)
-                return -ENOMEM;
-        strcpy(stpcpy(b64name, name), "_base64");
-
-        k = json_add(obj, name, json_object_new_string_len(lossy, (int) n));
-        if (k < 0)
-                return k;
-        return json_add(obj, b64name, json_object_new_string(b64));
-}
-
-/* For names nobody needs byte for byte (devices, types, error messages):
- * NULL as null, otherwise a string made valid UTF-8 if need be. */
-static int json_add_text(json_object *obj, const char *key, const char *s) {
-        _cleanup_free_ char *lossy = NULL;
-        size_t len, n;
-
-        if (!s)
-                return json_add_null(obj, key);
-        len = strlen(s);
-        if (utf8_is_valid(s, len))
-                return json_add(obj, key, json_object_new_string(s));
-        lossy = utf8_lossy(s, len, &n);
-        if (!lossy)
-                return -ENOMEM;
-        return json_add(obj, key, json_object_new_string_len(lossy, (int) n));
-}
-
-/* Like json_add_bytes() on a NUL-terminated string, with NULL as null. */
-static int json_add_name(json_object *obj, const char *key, const char *s) {
-        if (!s)
-                return json_add_null(obj, key);
-        return json_add_bytes(obj, key, s, strlen(s));
-}
-
 static json_object *fields_to_json(unsigned fields, unsigned n_bits, const char *(*to_string)(unsigned)) {
         _cleanup_json_ json_object *a = json_object_new_array();
 
@@ -134,23 +17,6 @@ static json_object *fields_to_json(unsigned fields, unsigned n_bits, const char 
                 if ((fields & (1u << i)) && json_append(a, json_object_new_string(to_string(i))) < 0)
                         return NULL;
         return TAKE_PTR(a);
-}
-
-static json_object *filesystem_to_json(const Filesystem *f) {
-        _cleanup_json_ json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        if (json_add_text(o, "device", strempty(f->device)) < 0 ||
-            json_add_text(o, "type", strempty(f->type)) < 0 ||
-            json_add_text(o, "uuid", f->uuid) < 0 ||
-            json_add_name(o, "label", f->label) < 0 ||
-            json_add(o, "size", json_object_new_uint64(f->size)) < 0 ||
-            json_add_name(o, "mountpoint", f->mountpoint) < 0 ||
-            json_add(o, "scanned", json_object_new_boolean(f->scanned)) < 0 ||
-            json_add_text(o, "error", f->error) < 0)
-                return NULL;
-        return TAKE_PTR(o);
 }
 
 static int json_add_filesystem(json_object *obj, const char *key, const Filesystem *f) {
@@ -178,68 +44,10 @@ static json_object *fs_change_to_json(const FsChange *c) {
         return TAKE_PTR(o);
 }
 
-static json_object *xattrs_to_json(const Entry *e) {
-        _cleanup_json_ json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < e->n_xattrs; i++) {
-                _cleanup_json_ json_object *x = json_object_new_object();
-                _cleanup_free_ char *v = NULL;
-
-                if (!x)
-                        return NULL;
-                v = base64_encode(e->xattrs[i].value, e->xattrs[i].len);
-                if (!v)
-                        return NULL;
-                if (json_add_bytes(x, "name", strempty(e->xattrs[i].name), strlen(strempty(e->xattrs[i].name))) < 0 ||
-                    json_add(x, "value_base64", json_object_new_string(v)) < 0 ||
-                    json_append(a, TAKE_PTR(x)) < 0)
-                        return NULL;
-        }
-        return TAKE_PTR(a);
-}
-
-static json_object *entry_to_json(const Entry *e) {
-        _cleanup_json_ json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        if (json_add(o, "kind", json_object_new_string(strempty(entry_kind_to_string(e->kind)))) < 0 ||
-            json_add(o, "mode", json_object_new_int64(e->mode & 07777)) < 0 ||
-            json_add(o, "uid", json_object_new_int64(e->uid)) < 0 ||
-            json_add(o, "gid", json_object_new_int64(e->gid)) < 0 ||
-            json_add(o, "size", json_object_new_uint64(e->size)) < 0 ||
-            json_add(o, "mtime_ns", json_object_new_int64(e->mtime_ns)) < 0 ||
-            json_add(o, "atime_ns", json_object_new_int64(e->atime_ns)) < 0 ||
-            json_add(o, "ctime_ns", json_object_new_int64(e->ctime_ns)) < 0 ||
-            json_add(o, "nlink", json_object_new_uint64(e->nlink)) < 0 ||
-            json_add(o, "ino", json_object_new_uint64(e->ino)) < 0 ||
-            /* dev, blocks and blksize are here so that --extra-stats
-             * fields name values a reader can see. */
-            json_add(o, "dev", json_object_new_uint64(e->dev)) < 0 ||
-            json_add(o, "blocks", json_object_new_uint64(e->blocks)) < 0 ||
-            json_add(o, "blksize", json_object_new_uint64(e->blksize)) < 0)
-                return NULL;
-
-        if ((e->kind == ENTRY_KIND_CHAR || e->kind == ENTRY_KIND_BLOCK) && json_add(o, "rdev", json_object_new_uint64(e->rdev)) < 0)
-                return NULL;
-        if (e->kind == ENTRY_KIND_SYMLINK && json_add_bytes(o, "target", strempty(e->target), strlen(strempty(e->target))) < 0)
-                return NULL;
-        if (e->kind == ENTRY_KIND_FILE && e->has_sha256) {
-                _cleanup_free_ char *hex = hexmem(e->sha256, sizeof(e->sha256));
-                if (!hex || json_add(o, "sha256", json_object_new_string(hex)) < 0)
-                        return NULL;
-        }
-        if (json_add(o, "xattrs", xattrs_to_json(e)) < 0)
-                return NULL;
-        return TAKE_PTR(o);
-}
-
 static int json_add_entry(json_object *obj, const char *key, const Entry *e) {
         if (!e)
                 return json_add_null(obj, key);
-        return json_add(obj, key, entry_to_json(e));
+        return json_add(obj, key, entry_stat_to_json(e));
 }
 
 static const char *entry_device(const Manifest *m, const Entry *e) {
@@ -308,16 +116,6 @@ json_object *diff_result_to_json(const DiffResult *r) {
         return TAKE_PTR(o);
 }
 
-static int add_owned(json_object *o, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int content_notes_to_json(json_object *root, const ContentNote *notes, size_t n, const char *algorithm) {
         json_object *changes = NULL;
         int k = 0;
@@ -325,7 +123,7 @@ int content_notes_to_json(json_object *root, const ContentNote *notes, size_t n,
         if (!json_object_object_get_ex(root, "changes", &changes) || json_object_array_length(changes) != n)
                 return -EINVAL;
         if (algorithm)
-                k = add_owned(root, "checksum_algorithm", json_object_new_string(algorithm));
+                k = json_add(root, "checksum_algorithm", json_object_new_string(algorithm));
         for (size_t i = 0; k >= 0 && i < n; i++) {
                 json_object *c = json_object_array_get_idx(changes, i);
                 const ContentNote *note = &notes[i];
@@ -333,15 +131,15 @@ int content_notes_to_json(json_object *root, const ContentNote *notes, size_t n,
                 if (note->diff)
                         k = json_add_bytes(c, "diff", note->diff, note->diff_len);
                 else if (note->binary)
-                        k = add_owned(c, "binary", json_object_new_boolean(true));
+                        k = json_add(c, "binary", json_object_new_boolean(true));
                 else if (note->omitted)
-                        k = add_owned(c, "diff_omitted", json_object_new_string(note->omitted));
+                        k = json_add(c, "diff_omitted", json_object_new_string(note->omitted));
                 for (int s = 0; k >= 0 && s < 2; s++) {
                         json_object *st = NULL;
                         if (!note->checksum[s] || !json_object_object_get_ex(c, s ? "new" : "old", &st) ||
                             !json_object_is_type(st, json_type_object))
                                 continue;
-                        k = add_owned(st, "checksum", json_object_new_string(note->checksum[s]));
+                        k = json_add(st, "checksum", json_object_new_string(note->checksum[s]));
                 }
         }
         return k < 0 ? -ENOMEM : 0;

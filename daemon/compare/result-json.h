@@ -6,14 +6,11 @@
 
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "manifest/manifest-json.h"
 
 /* Returns a new object with "filesystems", "changes" and "summary";
  * the caller adds the sides' descriptions. NULL on allocation failure. */
 json_object *diff_result_to_json(const DiffResult *r);
-
-/* Adds "NAME" (and, when the bytes are not valid UTF-8, "NAME_base64" with
- * the exact bytes and a lossy "NAME") to obj. */
-int json_add_bytes(json_object *obj, const char *name, const char *bytes, size_t len);
 
 /* Adds what the content stage found to the changes of a result made by
  * diff_result_to_json(): "diff" (or "binary", or "diff_omitted") on a

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "compare/result-json.h"
 
@@ -9,20 +10,14 @@ static json_object *string_or_null(const char *s) {
         return s ? json_object_new_string(s) : NULL;
 }
 
-/* Where a side's disks came from: snapshots, the libvirt domain, and
- * whether a running domain's disks were read while it wrote. */
+/* Where a side's disks came from: the libvirt domain, and whether a
+ * running domain's disks were read while it wrote. */
 static void side_source_to_json(json_object *side, const Disk *disks, size_t n) {
-        json_object *images = NULL;
         bool crash_consistent = false;
-        (void) json_object_object_get_ex(side, "images", &images);
-        for (size_t i = 0; i < n; i++) {
-                /* A running domain's current disks were read while it wrote. */
+        /* A running domain's current disks were read while it wrote. */
+        for (size_t i = 0; i < n; i++)
                 if (disks[i].live && !disks[i].snapshot)
                         crash_consistent = true;
-                json_object *img = images ? json_object_array_get_idx(images, i) : NULL;
-                if (img && disks[i].snapshot)
-                        json_object_object_add(img, "snapshot", json_object_new_string(disks[i].snapshot));
-        }
         json_object_object_add(side, "crash_consistent", json_object_new_boolean(crash_consistent));
         if (n == 0 || !disks[0].domain)
                 return;
@@ -36,24 +31,51 @@ static void side_source_to_json(json_object *side, const Disk *disks, size_t n) 
         json_object_object_add(side, "domain", d);
 }
 
-static json_object *side_to_json(const ResultSide *s) {
-        json_object *o = json_object_new_object(), *imgs = json_object_new_array();
-        if (!o || !imgs) {
+/* A manifest side: the images its manifest names, and when it was made. */
+static json_object *manifest_side_to_json(const ResultSide *s) {
+        json_object *o = json_object_new_object(), *m = json_object_new_object();
+        if (!o || !m) {
                 json_object_put(o);
-                json_object_put(imgs);
+                json_object_put(m);
                 return NULL;
         }
-        for (size_t i = 0; i < s->n_disks; i++) {
+        json_object_object_add(o, "images",
+                               s->manifest_images ? json_object_get(s->manifest_images) : json_object_new_array());
+        json_object_object_add(o, "crash_consistent", json_object_new_boolean(false));
+        json_object_object_add(m, "exported_at", string_or_null(s->manifest_exported_at));
+        json_object_object_add(o, "manifest", m);
+        return o;
+}
+
+static json_object *images_to_json(const ResultSide *s) {
+        json_object *imgs = json_object_new_array();
+        for (size_t i = 0; imgs && i < s->n_disks; i++) {
                 json_object *d = json_object_new_object();
                 if (!d)
                         continue;
                 json_add_bytes(d, "path", s->disks[i].path, strlen(s->disks[i].path));
                 json_object_object_add(d, "format", json_object_new_string(s->disks[i].format));
                 json_object_object_add(d, "virtual_size", json_object_new_int64((int64_t) s->disks[i].virtual_size));
+                if (s->disks[i].snapshot)
+                        json_object_object_add(d, "snapshot", json_object_new_string(s->disks[i].snapshot));
                 json_object_array_add(imgs, d);
         }
-        json_object_object_add(o, "images", imgs);
-        side_source_to_json(o, s->disks, s->n_disks);
+        return imgs;
+}
+
+static json_object *side_to_json(const ResultSide *s) {
+        json_object *o;
+        if (s->from_manifest)
+                o = manifest_side_to_json(s);
+        else {
+                o = json_object_new_object();
+                if (o) {
+                        json_object_object_add(o, "images", images_to_json(s));
+                        side_source_to_json(o, s->disks, s->n_disks);
+                }
+        }
+        if (!o)
+                return NULL;
         _cleanup_free_ char *key = hexmem(s->key, FINGERPRINT_SIZE);
         json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
         json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
@@ -62,6 +84,8 @@ static json_object *side_to_json(const ResultSide *s) {
         json_object_object_add(o, "direct_refused", string_or_null(s->direct_refused));
         json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
         json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
+        if (s->packages)
+                json_object_object_add(o, "packages", package_set_summary_to_json(s->packages));
         return o;
 }
 
@@ -85,22 +109,44 @@ static int seal_text(const char *s, size_t len, int *ret_fd, Error *e) {
         return 0;
 }
 
-int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum, const ResultSide sides[2],
-                 int *ret_fd, Error *e) {
-        json_object *root = diff_result_to_json(r);
-        if (!root)
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        if (notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) {
-                json_object_put(root);
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        }
-        json_object_object_add(root, "version", json_object_new_int(1));
-        json_object_object_add(root, "a", side_to_json(&sides[0]));
-        json_object_object_add(root, "b", side_to_json(&sides[1]));
+/* root as compact JSON, sealed; takes root. */
+static int seal_json(json_object *root, int *ret_fd, Error *e) {
         size_t len;
         const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
                                                           &len);
         int ret = s ? seal_text(s, len, ret_fd, e) : error_set(e, ERR_INTERNAL, "out of memory");
         json_object_put(root);
         return ret;
+}
+
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e) {
+        json_object *root = diff_result_to_json(r);
+        if (!root)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        if ((notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) ||
+            (package_notes && package_notes_to_json(root, package_notes) < 0)) {
+                json_object_put(root);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
+        json_object_object_add(root, "version", json_object_new_int(1));
+        json_object_object_add(root, "a", side_to_json(&sides[0]));
+        json_object_object_add(root, "b", side_to_json(&sides[1]));
+        return seal_json(root, ret_fd, e);
+}
+
+int result_write_manifest(const ResultSide *side, int *ret_fd, Error *e) {
+        _cleanup_free_ char *key = hexmem(side->key, FINGERPRINT_SIZE);
+        json_object *root = key ? manifest_to_json(side->manifest, key) : NULL;
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (!root)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        json_object_object_add(root, "images", images_to_json(side));
+        if (gmtime_r(&now, &tm) && strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+                json_object_object_add(root, "exported_at", json_object_new_string(when));
+        json_object_object_add(root, "cached", json_object_new_boolean(side->cached));
+        return seal_json(root, ret_fd, e);
 }

@@ -71,7 +71,7 @@ int main(void) {
                                 CHECK(store_save_checksum(s, en->sha256, "md5", side ? "bbbb" : "aaaa") == 0);
                 }
 
-        CHECK(content_run(r, &o, s, no_handle, NULL, NULL, &notes, &e) == 0);
+        CHECK(content_run(r, &o, s, 0, no_handle, NULL, NULL, &notes, &e) == 0);
         CHECK(handles_asked == 0);
         for (size_t i = 0; notes && i < r->n_changes; i++) {
                 const Change *c = &r->changes[i];
@@ -98,8 +98,20 @@ int main(void) {
         o.checksum = must(strdup("sha1"));
         notes = NULL;
         e = (Error) {};
-        CHECK(content_run(r, &o, s, no_handle, NULL, NULL, &notes, &e) < 0);
+        CHECK(content_run(r, &o, s, 0, no_handle, NULL, NULL, &notes, &e) < 0);
         CHECK(handles_asked == 1 && e.code == ERR_APPLIANCE_FAILED && !notes);
+
+        /* Sides given as exported manifests are never read: what the store
+         * has (these contents) serves, the rest is left out. */
+        e = (Error) {};
+        CHECK(content_run(r, &o, s, 3, no_handle, NULL, NULL, &notes, &e) == 0);
+        CHECK(handles_asked == 1 && notes);
+        for (size_t i = 0; notes && i < r->n_changes; i++) {
+                CHECK(!notes[i].checksum[0] && !notes[i].checksum[1]);
+                if (streq_ptr(r->changes[i].b->path, "/etc/motd"))
+                        CHECK(notes[i].diff != NULL);
+        }
+        content_notes_free(notes, r->n_changes);
 
         CHECK(content_checksum_check("sha512") == 0 && content_checksum_check("whirlpool") == -EINVAL);
         content_options_done(&o);

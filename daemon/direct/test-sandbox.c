@@ -61,15 +61,6 @@ static int child(int sock, const char *listening) {
         return 0;
 }
 
-static bool status_has(pid_t pid, const char *line) {
-        char path[64], buf[4096];
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        buf[n] = 0;
-        return strstr(buf, line) != NULL;
-}
-
 int main(void) {
         char tmpl[] = "/tmp/test-sandbox-XXXXXX";
         int given = mkstemp(tmpl);
@@ -105,10 +96,10 @@ int main(void) {
         CHECK(result & CONNECT_REFUSED);
         CHECK(result & EXEC_REFUSED);
         CHECK(result & FORK_REFUSED);
-        CHECK(status_has(pid, "Seccomp:\t2"));
-        CHECK(status_has(pid, "NoNewPrivs:\t1"));
+        CHECK(proc_status_has(pid, "Seccomp:\t2"));
+        CHECK(proc_status_has(pid, "NoNewPrivs:\t1"));
         if (geteuid() == 0)
-                CHECK(status_has(pid, "Uid:\t65534\t65534\t65534\t65534"));
+                CHECK(proc_status_has(pid, "Uid:\t65534\t65534\t65534\t65534"));
         CHECK(write(sv[0], "x", 1) == 1);
         int status;
         CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -1,5 +1,6 @@
 /* Which engine scans a side: the direct engine when the job and the daemon
- * allow it and it reads the side for certain, the appliance otherwise. In
+ * allow it and it reads the side for certain (and no package database is
+ * asked for), the appliance otherwise. In
  * "auto" a side the direct engine refuses or fails on goes to the
  * appliance, and the result says why; with "direct" asked for, that is the
  * side's error. */
@@ -60,6 +61,13 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
         Error e = {0};
         if (!job_wants_direct(j))
                 return false;
+        /* Package databases are copied out and read beside the appliance's
+         * scan (worker/package-scan.c); the direct worker, which opens no
+         * file, does not read them. */
+        if (package_options_wanted(&j->packages)) {
+                error_set(&e, ERR_DIRECT_UNSUPPORTED, "it does not read package databases (packages, causes)");
+                return !give_to_appliance(j, s, &e);
+        }
         Appliance *a = direct_handle(j, s, sink, &e);
         if (a && appliance_scan(a, sink, &s->manifest, &e) >= 0) {
                 s->engine = ENGINE_DIRECT;

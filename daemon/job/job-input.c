@@ -16,12 +16,14 @@ int job_input_check_room(const Job *j, int side, Error *e) {
 }
 
 int job_input_check_side(const Job *j, int side, Error *e) {
-        if (j->sides[side].n_disks == 0)
+        if (j->sides[side].n_disks == 0 && !j->sides[side].from_manifest)
                 return error_set(e, ERR_INVALID_ARGS, "side %c has no disk", side ? 'B' : 'A');
         return 0;
 }
 
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
+        if (j->sides[side].from_manifest)
+                return error_set(e, ERR_INVALID_ARGS, "side %c is either disks or one manifest", side ? 'B' : 'A');
         if (d->domain && !d->domain[0])
                 return error_set(e, ERR_INVALID_ARGS, "a disk's 'domain' is empty");
         if (d->snapshot && !d->snapshot[0])
@@ -63,6 +65,10 @@ int job_input_set_flag(Job *j, const char *name, bool value) {
                 j->content.unified = value;
                 return 0;
         }
+        if (strcmp(name, "packages") == 0) {
+                j->packages.wanted = value;
+                return 0;
+        }
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (strcmp(name, flags[i].name) == 0) {
                         *(bool *) ((char *) &j->compare + flags[i].offset) = value;
@@ -90,6 +96,14 @@ int job_input_add_filter(Job *j, const char *name, const char *item, Error *e) {
                 return error_set(e, ERR_INVALID_ARGS, "%s '%.64s%s': %s", name, item, strlen(item) > 64 ? "..." : "",
                                  why);
         return r;
+}
+
+int job_input_set_causes(Job *j, char *const *names, Error *e) {
+        const char *bad = NULL;
+        if (causes_parse(names, &j->packages.causes, &bad) < 0)
+                return error_set(e, ERR_INVALID_ARGS, "causes: '%.64s' is not a cause (tampered, config, package, unowned)",
+                                 bad);
+        return 0;
 }
 
 int job_input_set_checksum(Job *j, const char *algorithm, Error *e) {

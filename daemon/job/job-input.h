@@ -13,16 +13,19 @@ typedef struct JobDiskSpec {
 } JobDiskSpec;
 
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *spec, Error *e);
-/* A side may hold at most MAX_DISKS_PER_SIDE disks, and not none. */
+/* A side may hold at most MAX_DISKS_PER_SIDE disks, and not none (unless
+ * it is one exported manifest). */
 int job_input_check_room(const Job *j, int side, Error *e);
 int job_input_check_side(const Job *j, int side, Error *e);
 
-/* detached, unified, atime, times, dir_times, dir_links, extra_stats;
+/* detached, unified, packages, atime, times, dir_times, dir_links, extra_stats;
  * -ENOENT (no error set) for another name. */
 int job_input_set_flag(Job *j, const char *name, bool value);
 /* ignore, include, exclude, paths: true for those names. */
 bool job_input_is_filter(const char *name);
 int job_input_add_filter(Job *j, const char *name, const char *item, Error *e);
+/* "causes": tampered, config, package, unowned (implies packages). */
+int job_input_set_causes(Job *j, char *const *names, Error *e);
 /* md5, sha1, sha224, sha256, sha384, sha512 or crc. */
 int job_input_set_checksum(Job *j, const char *algorithm, Error *e);
 /* auto, direct or appliance; direct is refused by a daemon with

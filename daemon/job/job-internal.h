@@ -2,6 +2,7 @@
  * job-watch.c); not for other modules. */
 #pragma once
 
+#include "compare/result.h"
 #include "job/job.h"
 
 /* The pipeline, on the job's thread (job-pipeline.c). */
@@ -25,6 +26,12 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink);
  * set only when there is no other way). */
 Appliance *job_direct_content_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e);
 void job_drop_direct(JobSide *s);
+/* A side given as an exported manifest: read, checked and taken as the
+ * side's manifest and key; the export job's result (job-manifest.c). */
+int job_side_read_manifest(JobSide *s, Error *e);
+int job_write_manifest(Job *j, Error *e);
+/* The side as the result document describes it; borrowed. */
+ResultSide job_result_side(const JobSide *s);
 
 /* The job's end, as the pipeline reaches it: state, error, finished. */
 void job_finish(Job *j, const Error *e);

@@ -10,8 +10,14 @@
  *             where it reads the side, else an       appliance/direct-handle,
  *             appliance                              appliance/pool)
  *   compare   the two manifests                      (compare/comparer)
+ *   packages  package diff, owners and causes        (compare/package-notes)
  *   content   -u diffs, other checksums              (compare/content-diff)
- *   write     the result document                    (compare/result) */
+ *   write     the result document                    (compare/result)
+ *
+ * A side given as an exported manifest is read when the job validates
+ * (job-manifest.c) and then skips identify, serve and scan. An export job
+ * (ExportManifest) has only side A, and writes its manifest instead of
+ * comparing. */
 #include "common/log.h"
 #include "compare/result.h"
 #include "job/job-internal.h"
@@ -21,14 +27,38 @@
 
 /* ---- resolve and validate ---- */
 
+/* The sides the job reads: an export has only A. */
+static int job_sides(const Job *j) {
+        return j->kind == JOB_KIND_EXPORT_MANIFEST ? 1 : 2;
+}
+
+/* Neither in the store nor given as a manifest: an appliance reads it. */
+static bool side_needs_scan(const JobSide *s) {
+        return !s->cached && !s->from_manifest && s->n_disks > 0;
+}
+
 static int validate_sides(Job *j, Error *e) {
-        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
-                (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
-        for (int s = 0; s < 2 && e->code == ERR_OK; s++)
+        for (int s = 0; s < job_sides(j) && e->code == ERR_OK; s++)
+                if (!j->sides[s].from_manifest)
+                        (void) libvirt_resolve_disks(&j->sides[s].disks, &j->sides[s].n_disks, e);
+        for (int s = 0; s < job_sides(j) && e->code == ERR_OK; s++) {
+                /* An exported manifest holds files, not the package list. */
+                if (j->sides[s].from_manifest && package_options_wanted(&j->packages)) {
+                        error_set(e, ERR_INVALID_ARGS, "side %c is an exported manifest: it holds no package list "
+                                  "to compare", s ? 'B' : 'A');
+                        continue;
+                }
+                if (j->sides[s].from_manifest) {
+                        Error me = {0};
+                        if (job_side_read_manifest(&j->sides[s], &me) < 0)
+                                error_set(e, me.code, "side %c: %s", s ? 'B' : 'A', me.message);
+                        continue;
+                }
                 for (size_t i = 0; i < j->sides[s].n_disks && e->code == ERR_OK; i++) {
                         j->sides[s].disks[i].caller = j->caller;
                         (void) disk_validate(&j->sides[s].disks[i], e);
                 }
+        }
 
         pthread_mutex_lock(&j->lock);
         j->validated = true;
@@ -63,6 +93,11 @@ static int identify_sides(Job *j, Error *e) {
         job_set_phase(j, -1, PHASE_FINGERPRINT);
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
+                /* Its key and manifest are known: nothing to do but wait. */
+                if (side->from_manifest || side->n_disks == 0) {
+                        job_set_phase(j, s, PHASE_COMPARE);
+                        continue;
+                }
                 side->disk_keys = calloc(side->n_disks, FINGERPRINT_SIZE);
                 if (!side->disk_keys)
                         return error_set(e, ERR_INTERNAL, "out of memory");
@@ -76,6 +111,17 @@ static int identify_sides(Job *j, Error *e) {
                 int r = store_load_manifest(store, side->key, &side->manifest, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
+                /* Packages asked for: a side cached without its package
+                 * list is scanned again. */
+                if (r > 0 && package_options_wanted(&j->packages)) {
+                        int p = store_load_packages(store, side->key, &side->packages, &le);
+                        if (p < 0)
+                                log_error("Cannot read a cached package list: %s", le.message);
+                        if (p <= 0) {
+                                side->manifest = manifest_free(side->manifest);
+                                r = 0;
+                        }
+                }
                 side->cached = r > 0;
                 /* A cached side is done scanning: the job's phase follows the other. */
                 if (side->cached)
@@ -91,7 +137,7 @@ static void remember_sides(Job *j) {
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (side->cached || !side->manifest || side->error.code != ERR_OK)
+                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK)
                         continue;
                 _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
                 if (!disks)
@@ -101,6 +147,8 @@ static void remember_sides(Job *j) {
                 Error e = {0};
                 if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
                         log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
+                else if (side->packages && store_save_packages(store, side->key, side->packages, &e) < 0)
+                        log_error("Cannot cache the package list of %s: %s", side->disks[0].path, e.message);
         }
 }
 
@@ -111,7 +159,7 @@ static void remember_sides(Job *j) {
 static void serve_sides(Job *j) {
         ProgressSink sink = job_progress_sink(j, -1);
         for (int s = 0; s < 2; s++)
-                if (!j->sides[s].cached)
+                if (side_needs_scan(&j->sides[s]))
                         (void) nbd_serve_disks(j->sides[s].disks, j->sides[s].n_disks, &sink, &j->sides[s].error);
 }
 
@@ -182,7 +230,9 @@ static void *scan_side(void *userdata) {
                 return NULL;
         s->engine = ENGINE_APPLIANCE;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
-        if (a)
+        if (a && package_options_wanted(&j->packages))
+                ok = appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error) >= 0;
+        else if (a)
                 ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
@@ -212,13 +262,13 @@ static void scan_sides(Job *j) {
         SideRun runs[2] = {{j, 0}, {j, 1}};
         pthread_t other;
         bool other_started = false;
-        if (!j->sides[1].cached)
+        if (side_needs_scan(&j->sides[1]))
                 other_started = pthread_create(&other, NULL, scan_side, &runs[1]) == 0;
-        if (!j->sides[0].cached)
+        if (side_needs_scan(&j->sides[0]))
                 scan_side(&runs[0]);
         if (other_started)
                 (void) pthread_join(other, NULL);
-        else if (!j->sides[1].cached)
+        else if (side_needs_scan(&j->sides[1]))
                 scan_side(&runs[1]);
 }
 
@@ -278,7 +328,8 @@ static Appliance *content_handle(void *userdata, int side, Error *e) {
 static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Error *e) {
         ProgressSink sink = job_progress_sink(j, -1);
         job_set_phase(j, -1, PHASE_WRITE);
-        int k = content_run(r, &j->content, j->ctx->store, content_handle, j, &sink, ret_notes, e);
+        unsigned unreadable = (j->sides[0].from_manifest ? 1u : 0u) | (j->sides[1].from_manifest ? 2u : 0u);
+        int k = content_run(r, &j->content, j->ctx->store, unreadable, content_handle, j, &sink, ret_notes, e);
         /* A failed read may leave a handle mid-call: reuse none then. */
         for (int s = 0; s < 2; s++)
                 side_drop_appliance(j, &j->sides[s], k >= 0);
@@ -291,18 +342,12 @@ static int run_content(Job *j, const DiffResult *r, ContentNote **ret_notes, Err
 
 /* ---- write ---- */
 
-static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, Error *e) {
-        ResultSide sides[2];
-        for (int s = 0; s < 2; s++)
-                sides[s] = (ResultSide){.disks = j->sides[s].disks, .n_disks = j->sides[s].n_disks,
-                                        .key = j->sides[s].key, .cached = j->sides[s].cached,
-                                        .manifest = j->sides[s].manifest, .engine = j->sides[s].engine,
-                                        .direct_refused = j->sides[s].direct_refused.code != ERR_OK
-                                                                  ? j->sides[s].direct_refused.message
-                                                                  : NULL};
+static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes,
+                        Error *e) {
+        ResultSide sides[2] = {job_result_side(&j->sides[0]), job_result_side(&j->sides[1])};
         int fd = -1;
         job_set_phase(j, -1, PHASE_WRITE);
-        if (result_write(r, notes, j->content.checksum, sides, &fd, e) < 0)
+        if (result_write(r, notes, j->content.checksum, package_notes, sides, &fd, e) < 0)
                 return -1;
         pthread_mutex_lock(&j->lock);
         j->result_fd = fd;
@@ -322,10 +367,18 @@ static int compare_and_write(Job *j, Error *e) {
                         side_drop_appliance(j, &j->sides[s], true);
                 return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
         }
+        /* Before the content stage: --cause leaves fewer files to read. */
+        _cleanup_package_notes_ PackageNotes *pn = NULL;
+        if (package_options_wanted(&j->packages) &&
+            package_notes_compute(r, j->sides[0].packages, j->sides[1].packages, &j->packages, &pn) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        }
         ContentNote *notes = NULL;
         if (content_options_wanted(&j->content) && run_content(j, r, &notes, e) < 0)
                 return -1;
-        k = write_result(j, r, notes, e);
+        k = write_result(j, r, notes, pn, e);
         content_notes_free(notes, r->n_changes);
         return k;
 }
@@ -350,7 +403,10 @@ void *job_pipeline_run(void *userdata) {
                 job_finish(j, &e);
                 return NULL;
         }
-        (void) compare_and_write(j, &e);
+        if (j->kind == JOB_KIND_EXPORT_MANIFEST)
+                (void) job_write_manifest(j, &e);
+        else
+                (void) compare_and_write(j, &e);
         job_finish(j, &e);
         return NULL;
 }

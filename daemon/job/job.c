@@ -9,12 +9,15 @@ Job *job_new(const JobContext *ctx) {
         if (!j)
                 return NULL;
         j->ctx = ctx;
+        j->kind = JOB_KIND_COMPARE;
         j->result_fd = -1;
         j->created_usec = now_usec_realtime();
         pthread_mutex_init(&j->lock, NULL);
         pthread_cond_init(&j->admit_cond, NULL);
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < 2; s++) {
                 pthread_mutex_init(&j->sides[s].appliance_lock, NULL);
+                j->sides[s].manifest_fd = -1;
+        }
         j->status.state = JOB_STATE_QUEUED;
         j->published = j->status;
         return j;
@@ -34,6 +37,11 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
                 appliance_free(j->sides[s].direct);
+                package_set_free(j->sides[s].packages);
+                if (j->sides[s].manifest_fd >= 0)
+                        (void) close(j->sides[s].manifest_fd);
+                json_object_put(j->sides[s].manifest_images);
+                free(j->sides[s].manifest_exported_at);
                 pthread_mutex_destroy(&j->sides[s].appliance_lock);
         }
         compare_options_done(&j->compare);
@@ -66,6 +74,15 @@ int job_add_disk(Job *j, int side, const char *path, const char *format) {
                 return -ENOMEM;
         }
         s->n_disks++;
+        return 0;
+}
+
+int job_set_manifest(Job *j, int side, int fd) {
+        JobSide *s = &j->sides[side];
+        if (s->manifest_fd >= 0)
+                (void) close(s->manifest_fd);
+        s->manifest_fd = fd;
+        s->from_manifest = true;
         return 0;
 }
 

@@ -1,7 +1,8 @@
-/* A comparison job: its inputs, its state, and what it publishes. Its
- * pipeline (job-pipeline.c) runs on a thread of its own: it validates the
- * inputs, waits for the scheduler's slot, then runs the stages one after
- * another (identify, serve, scan, compare, content, write). The main loop
+/* A job: its inputs, its state, and what it publishes. A comparison of two
+ * sides, or the export of one side's manifest (side A). Its pipeline
+ * (job-pipeline.c) runs on a thread of its own: it validates the inputs,
+ * waits for the scheduler's slot, then runs the stages one after another
+ * (identify, serve, scan, compare, content, write). The main loop
  * copies what the thread reports into `published` (job_sync()) for the
  * front-ends (D-Bus, varlink) to show.
  *
@@ -10,6 +11,7 @@
  * state for a job in the job's frontend slot (see job-table.h). */
 #pragma once
 
+#include <json-c/json.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -20,6 +22,7 @@
 #include "common/progress.h"
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
+#include "compare/package-notes.h"
 #include "source/caller-access.h"
 #include "source/disk.h"
 #include "source/image-key.h"
@@ -50,6 +53,13 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        PackageSet *packages;          /* when asked for: from the scan or the store */
+        /* A side given as an exported manifest (a file the caller passed)
+         * instead of disks: read and checked when the job validates. */
+        int manifest_fd;               /* -1: none */
+        bool from_manifest;
+        json_object *manifest_images;  /* where it was made, as it says */
+        char *manifest_exported_at;
         /* Hang watch, main thread: when the qemu last used CPU or ran. */
         uint64_t watch_ticks, watch_busy_usec, watch_running_usec;
         _Atomic bool hung;             /* killed by the hang watch */
@@ -74,6 +84,7 @@ typedef struct JobStatus {
 
 typedef struct Job {
         const JobContext *ctx;
+        JobKind kind;
         uint64_t id;         /* 0 until the inputs are valid: a refusal takes no id */
         char *owner;         /* who submitted it (a unique bus name...); NULL: the one peer */
         CallerCreds *caller; /* the submitter's uid and groups on the system bus, else NULL */
@@ -82,6 +93,7 @@ typedef struct Job {
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
         Engine engine;          /* asked for: ENGINE_AUTO unless the caller chose */
+        PackageOptions packages; /* --packages, --explain, --cause */
         JobSide sides[2];
         uint64_t created_usec;
 
@@ -118,6 +130,8 @@ static inline void job_freep(Job **j) {
 
 /* Adds a disk to side 0 or 1; takes nothing. */
 int job_add_disk(Job *j, int side, const char *path, const char *format);
+/* Makes side 0 or 1 the manifest read from fd (a regular file); takes fd. */
+int job_set_manifest(Job *j, int side, int fd);
 
 /* Starts the pipeline's thread: it validates, then waits in the Queued
  * state until job_admit(). */

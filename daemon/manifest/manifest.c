@@ -135,3 +135,18 @@ const Tree *manifest_find_tree(const Manifest *m, const char *key) {
                         return &m->trees[i];
         return NULL;
 }
+
+Entry *tree_find_entry(const Tree *t, const char *path) {
+        size_t lo = 0, hi = t->n_entries;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = path_compare(t->entries[mid].path, path);
+                if (c == 0)
+                        return &t->entries[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}

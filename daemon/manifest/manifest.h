@@ -76,3 +76,5 @@ Entry *tree_add_entry(Tree *t);
 /* Sorts trees by key and each tree's entries by path. */
 void manifest_sort(Manifest *m);
 const Tree *manifest_find_tree(const Manifest *m, const char *key);
+/* The entry at path in a sorted tree (binary search), or NULL. */
+Entry *tree_find_entry(const Tree *t, const char *path);

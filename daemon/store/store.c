@@ -10,7 +10,7 @@
 #include "store/store-internal.h"
 
 /* The user_version schemas/store.sql sets. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x76646966 /* "vdif" */
 
 /* migrations[v] takes a database of version v to v + 1 (see
@@ -22,6 +22,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
               "CREATE INDEX contents_used ON contents (used_usec);"
               "CREATE TABLE checksums (sha256 BLOB NOT NULL, algorithm TEXT NOT NULL, value TEXT NOT NULL, "
               "PRIMARY KEY (sha256, algorithm)) WITHOUT ROWID;",
+        [2] = "CREATE TABLE packages (manifest_id INTEGER PRIMARY KEY REFERENCES manifests (id) ON DELETE CASCADE, "
+              "format TEXT NOT NULL, n_packages INTEGER NOT NULL, data BLOB NOT NULL);",
 };
 
 #define STORE_N_TABLES 7

@@ -10,6 +10,7 @@
 
 #include "common/errors.h"
 #include "manifest/manifest.h"
+#include "packages/packages.h"
 #include "source/disk-key.h"
 #include "source/image-key.h"
 
@@ -45,6 +46,13 @@ typedef struct StoreDisk {
  * evicts least recently used manifests beyond the byte budget. */
 int store_save_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], const StoreDisk *disks, size_t n_disks,
                         const Manifest *m, Error *e);
+
+/* A side's package set (packages/packages.h), saved after its manifest
+ * (which must be there: -ENOENT otherwise) and replaced with it. Load
+ * returns 1 and the set, 0 when the manifest was saved without one (or
+ * the row failed its check and was dropped). */
+int store_save_packages(Store *s, const uint8_t key[FINGERPRINT_SIZE], const PackageSet *ps, Error *e);
+int store_load_packages(Store *s, const uint8_t key[FINGERPRINT_SIZE], PackageSet **ret, Error *e);
 
 typedef struct StoreStats {
         uint64_t manifests, entries, bytes, budget_bytes, hits, misses;

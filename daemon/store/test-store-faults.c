@@ -127,9 +127,9 @@ static void test_newer(void) {
 
         CHECK(s);
         store_close(s);
-        CHECK(sql(path, "PRAGMA user_version = 3") == SQLITE_OK);
+        CHECK(sql(path, "PRAGMA user_version = 4") == SQLITE_OK);
         CHECK(store_open(path, 1ULL << 30, &s2, &e) < 0 && !s2);
-        CHECK(e.code == ERR_INTERNAL && strstr(e.message, "schema 3 is newer than this daemon's 2"));
+        CHECK(e.code == ERR_INTERNAL && strstr(e.message, "schema 4 is newer than this daemon's 3"));
         CHECK(access(path, F_OK) == 0 && count_files("newer.sqlite.corrupt-") == 0);
 }
 

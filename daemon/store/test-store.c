@@ -351,7 +351,8 @@ static void test_contents(void) {
 
         /* Back to version 1: the migration brings the tables back and keeps
          * the manifest. */
-        CHECK(sql(path, "DROP TABLE contents; DROP TABLE checksums; PRAGMA user_version = 1") == SQLITE_OK);
+        CHECK(sql(path, "DROP TABLE packages; DROP TABLE contents; DROP TABLE checksums; PRAGMA user_version = 1") ==
+              SQLITE_OK);
         s = open_store(path, 1ULL << 30);
         CHECK(s && has_manifest(s, 1));
         CHECK(s && store_save_content(s, h, text, sizeof text - 1) == 0);

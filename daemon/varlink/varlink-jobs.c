@@ -234,6 +234,16 @@ int vd_jobs_register(VarlinkDaemon *d) {
 
 /* ---- methods ---- */
 
+static int parse_causes(Job *j, json_object *value, Error *e) {
+        size_t n = json_object_array_length(value);
+        _cleanup_free_ char **names = calloc(n + 1, sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                names[i] = (char *) strempty(varlink_json_string(json_object_array_get_idx(value, i)));
+        return job_input_set_causes(j, names, e);
+}
+
 static int parse_options(Job *j, json_object *options, Error *e) {
         if (!options)
                 return 0;
@@ -248,6 +258,8 @@ static int parse_options(Job *j, json_object *options, Error *e) {
                 else if (job_input_is_filter(key))
                         for (size_t i = 0; r >= 0 && i < json_object_array_length(value); i++)
                                 r = job_input_add_filter(j, key, varlink_json_string(json_object_array_get_idx(value, i)), e);
+                else if (strcmp(key, "causes") == 0)
+                        r = parse_causes(j, value, e);
                 else
                         /* The definition lets only its booleans through. */
                         r = job_input_set_flag(j, key, json_object_get_boolean(value)) < 0
@@ -373,6 +385,7 @@ static json_object *job_json(Job *j) {
         bool ok = json_object_object_add(o, "id", json_object_new_uint64(j->id)) == 0 &&
                   json_object_object_add(o, "object_path", json_object_new_string(path)) == 0 &&
                   json_object_object_add(o, "owner", json_object_new_string(strempty(j->owner))) == 0 &&
+                  json_object_object_add(o, "kind", json_object_new_string(job_kind_to_string(j->kind))) == 0 &&
                   json_object_object_add(o, "detached", json_object_new_boolean(j->detached)) == 0 &&
                   json_object_object_add(o, "creation_time", json_object_new_uint64(j->created_usec)) == 0 &&
                   json_object_object_add(o, "progress", varlink_progress_json(&j->published)) == 0 &&

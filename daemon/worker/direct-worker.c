@@ -68,10 +68,16 @@ static void do_open(DirectWorker *w, WireReader *r) {
         worker_reply_ok(&w->link, (uint32_t) w->sandbox_flags);
 }
 
-static void do_scan(DirectWorker *w) {
+static void do_scan(DirectWorker *w, WireReader *r) {
         ProgressSink sink = worker_progress_sink(&w->link);
         _cleanup_manifest_ Manifest *m = NULL;
         Error e = {};
+        /* Package databases are the appliance's (the job never asks). */
+        uint8_t flags = r->left ? wire_get_u8(r) : 0;
+        if (r->failed || flags != 0) {
+                error_set(&e, ERR_DIRECT_UNSUPPORTED, "the direct engine does not read package databases");
+                return reply_error(w, &e);
+        }
         if (direct_side_scan(w->side, &sink, &m, &e) < 0)
                 return reply_error(w, &e);
         worker_reply_manifest(&w->link, m);
@@ -180,7 +186,7 @@ static void handle(void *userdata, uint8_t type, WireReader *r) {
         case WK_DIRECT_OPEN:
                 return do_open(w, r);
         case WK_SCAN:
-                return do_scan(w);
+                return do_scan(w, r);
         case WK_MOUNT_RO:
                 return do_mount_ro(w, r);
         case WK_UMOUNT_ALL:

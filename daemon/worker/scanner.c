@@ -6,6 +6,7 @@
 
 #include "common/input-limits.h"
 #include "common/log.h"
+#include "worker/package-scan.h"
 #include "worker/tree-hash.h"
 
 const char *guest_error(guestfs_h *g) {
@@ -423,8 +424,10 @@ static int compare_mount_length_desc(const void *x, const void *y) {
         return la < lb ? 1 : la > lb ? -1 : strcmp(a->mountpoint, b->mountpoint);
 }
 
-/* Mounts the inspected OS as the guest would and scans it as the tree "/". */
-static int scan_os(guestfs_h *g, const char *root, const ProgressSink *progress, Manifest *m, Error *err) {
+/* Mounts the inspected OS as the guest would and scans it as the tree "/";
+ * its packages too when asked, while it is mounted. */
+static int scan_os(guestfs_h *g, const char *root, const ScanOptions *opts, const ProgressSink *progress, Manifest *m,
+                   PackageSet **ret_packages, Error *err) {
         m->inspected = true;
         m->os_product = guestfs_inspect_get_product_name(g, root);
 
@@ -473,6 +476,10 @@ static int scan_os(guestfs_h *g, const char *root, const ProgressSink *progress,
                 return error_set(err, ERR_INTERNAL, "out of memory");
         int fs_root = find_fs(m, g, root);
         int r = scan_mounted(g, progress, t, mounts, k, fs_root < 0 ? 0 : (uint32_t) fs_root, err);
+        if (r == 0 && opts && opts->packages) {
+                qsort(t->entries, t->n_entries, sizeof(Entry), compare_entry_path);
+                r = package_scan(g, t, opts->tmpdir, progress, ret_packages, err);
+        }
         (void) guestfs_umount_all(g);
         return r;
 }
@@ -505,8 +512,10 @@ static int scan_standalone(guestfs_h *g, const ProgressSink *progress, Manifest 
         return 0;
 }
 
-int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Error *err) {
+int scanner_scan(guestfs_h *g, const ScanOptions *opts, const ProgressSink *progress, Manifest **ret,
+                 PackageSet **ret_packages, Error *err) {
         _cleanup_manifest_ Manifest *m = manifest_new();
+        _cleanup_package_set_ PackageSet *ps = NULL;
         if (!m)
                 return error_set(err, ERR_INTERNAL, "out of memory");
 
@@ -519,7 +528,7 @@ int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Err
         _cleanup_strv_free_ char **roots = guestfs_inspect_os(g);
         if (!roots)
                 return error_set(err, ERR_INSPECTION_FAILED, "inspection failed: %s", guest_error(g));
-        if (roots[0] && scan_os(g, roots[0], progress, m, err) < 0)
+        if (roots[0] && scan_os(g, roots[0], opts, progress, m, &ps, err) < 0)
                 return -1;
         if (scan_standalone(g, progress, m, err) < 0)
                 return -1;
@@ -535,6 +544,10 @@ int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Err
                 return error_set(err, ERR_NOTHING_MOUNTABLE, "no filesystem could be mounted: %s", list);
         }
         manifest_sort(m);
+        if (opts && opts->packages && !ps && !(ps = package_set_new()))
+                return error_set(err, ERR_INTERNAL, "out of memory");
         *ret = TAKE_PTR(m);
+        if (ret_packages)
+                *ret_packages = TAKE_PTR(ps);
         return 0;
 }

@@ -9,8 +9,20 @@
 #include "common/errors.h"
 #include "common/progress.h"
 #include "manifest/manifest.h"
+#include "packages/packages.h"
 
-int scanner_scan(guestfs_h *g, const ProgressSink *progress, Manifest **ret, Error *e);
+typedef struct ScanOptions {
+        /* Also read the inspected OS's package database and measure the
+         * digests its packages recorded (package-scan.h), into a directory
+         * below tmpdir. */
+        bool packages;
+        const char *tmpdir;
+} ScanOptions;
+
+/* *ret_packages (when opts->packages) is the OS's package set: format
+ * none for a guest without an OS or a package database. */
+int scanner_scan(guestfs_h *g, const ScanOptions *opts, const ProgressSink *progress, Manifest **ret,
+                 PackageSet **ret_packages, Error *e);
 
 /* A libguestfs handle's last error, for messages. */
 const char *guest_error(guestfs_h *g);

@@ -2,21 +2,6 @@
 
 #include "common/log.h"
 
-static Entry *find_entry(Tree *t, const char *path) {
-        size_t lo = 0, hi = t->n_entries;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = path_compare(t->entries[mid].path, path);
-                if (c == 0)
-                        return &t->entries[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
 /* sha256sum escapes a name holding '\\', '\n' or '\r' and marks the line
  * with a leading backslash. */
 static void unescape_name(char *s) {
@@ -31,9 +16,14 @@ static void unescape_name(char *s) {
         *w = 0;
 }
 
-int checksums_parse(const char *out, size_t len, Tree *t) {
+int checksum_lines_parse(const char *out, size_t len, size_t digest_size,
+                         int (*fn)(void *userdata, const char *name, const uint8_t *digest), void *userdata) {
         const char *p = out, *end = out + len;
+        size_t hex = 2 * digest_size;
+        uint8_t digest[64];
 
+        if (digest_size > sizeof digest)
+                return -EINVAL;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t) (end - p));
                 size_t l = nl ? (size_t) (nl - p) : (size_t) (end - p);
@@ -48,14 +38,13 @@ int checksums_parse(const char *out, size_t len, Tree *t) {
                 bool escaped = *s == '\\';
                 if (escaped)
                         s++;
-                /* "<64 hex>  NAME" (two spaces, or " *" in binary mode) */
-                if (strlen(s) < 64 + 2 + 1 || s[64] != ' ' || (s[65] != ' ' && s[65] != '*'))
+                /* "<hex>  NAME" (two spaces, or " *" in binary mode) */
+                if (strlen(s) < hex + 2 + 1 || s[hex] != ' ' || (s[hex + 1] != ' ' && s[hex + 1] != '*'))
                         return -EINVAL;
-                uint8_t digest[32];
-                s[64] = 0;
-                if (unhexmem(s, digest, sizeof digest) < 0)
+                s[hex] = 0;
+                if (unhexmem(s, digest, digest_size) < 0)
                         return -EINVAL;
-                char *name = s + 66;
+                char *name = s + hex + 2;
                 if (escaped)
                         unescape_name(name);
                 /* Only "./..." names are files of the tree. With no regular
@@ -63,14 +52,24 @@ int checksums_parse(const char *out, size_t len, Tree *t) {
                  * standard input and calls it "-". */
                 if (name[0] != '.' || name[1] != '/')
                         continue;
-                name++;
-                Entry *e = find_entry(t, name);
-                if (e && e->kind == ENTRY_KIND_FILE) {
-                        memcpy(e->sha256, digest, sizeof digest);
-                        e->has_sha256 = true;
-                }
+                int r = fn(userdata, name + 1, digest);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+static int set_sha256(void *userdata, const char *name, const uint8_t *digest) {
+        Entry *e = tree_find_entry(userdata, name);
+        if (e && e->kind == ENTRY_KIND_FILE) {
+                memcpy(e->sha256, digest, sizeof e->sha256);
+                e->has_sha256 = true;
+        }
+        return 0;
+}
+
+int checksums_parse(const char *out, size_t len, Tree *t) {
+        return checksum_lines_parse(out, len, 32, set_sha256, t);
 }
 
 int checksums_one_by_one(guestfs_h *g, Tree *t, const ProgressSink *progress, Error *e) {

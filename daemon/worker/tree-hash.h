@@ -8,6 +8,14 @@
 #include "common/progress.h"
 #include "manifest/manifest.h"
 
+/* Calls fn on each "HEX  ./name" line of a bulk checksum listing (any
+ * algorithm whose digest has digest_size bytes; sha256sum's escaped form
+ * for names with a backslash or a newline) with the name without its "."
+ * ("/a/b"). Names that are not "./..." are skipped; -EINVAL for a
+ * malformed line, else what fn returned when negative. */
+int checksum_lines_parse(const char *out, size_t len, size_t digest_size,
+                         int (*fn)(void *userdata, const char *name, const uint8_t *digest), void *userdata);
+
 /* Parses "HASH  ./path" lines (sha256sum's format, including its escaped
  * form for names with a backslash or a newline) into the tree's entries,
  * which must be sorted by path_compare(). Unknown paths, and names that are

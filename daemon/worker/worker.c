@@ -7,12 +7,14 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/wire.h"
+#include "packages/packages-wire.h"
 #include "worker/protocol.h"
 #include "worker/scanner.h"
 #include "worker/worker-link.h"
 
 typedef struct Worker {
         WorkerLink link;
+        const char *tmpdir;
         guestfs_h *g;
         bool launched;
 } Worker;
@@ -76,13 +78,30 @@ static void do_launch(Worker *w, WireReader *r) {
         reply_ok(w, pid > 0 ? (uint32_t) pid : 0);
 }
 
-static void do_scan(Worker *w) {
+static void do_scan(Worker *w, WireReader *r) {
         ProgressSink sink = worker_progress_sink(&w->link);
         _cleanup_manifest_ Manifest *m = NULL;
+        _cleanup_package_set_ PackageSet *ps = NULL;
         Error e = {};
 
-        if (scanner_scan(w->g, &sink, &m, &e) < 0)
+        /* An empty request is a plain scan (protocol 1 daemons send it). */
+        uint8_t flags = r->left ? wire_get_u8(r) : 0;
+        if (r->failed || (flags & ~WK_SCAN_PACKAGES)) {
+                error_set(&e, ERR_INTERNAL, "bad scan request");
                 return reply_error(w, &e);
+        }
+        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir};
+        if (scanner_scan(w->g, &opts, &sink, &m, &ps, &e) < 0)
+                return reply_error(w, &e);
+        if (ps) {
+                _cleanup_wire_buf_ WireBuf pb = {};
+                package_set_encode(ps, &pb);
+                if (pb.failed) {
+                        error_set(&e, ERR_INTERNAL, "out of memory encoding the package list");
+                        return reply_error(w, &e);
+                }
+                worker_send(&w->link, WK_PACKAGES, &pb);
+        }
         worker_reply_manifest(&w->link, m);
 }
 
@@ -128,7 +147,7 @@ static void handle(void *userdata, uint8_t type, WireReader *r) {
         case WK_LAUNCH:
                 return do_launch(w, r);
         case WK_SCAN:
-                return do_scan(w);
+                return do_scan(w, r);
         case WK_MOUNT_RO:
                 return do_mount_ro(w, r);
         case WK_UMOUNT_ALL:
@@ -146,7 +165,7 @@ static void handle(void *userdata, uint8_t type, WireReader *r) {
 }
 
 int worker_main(int fd, const char *tmpdir) {
-        Worker w = {.link = {.fd = fd}};
+        Worker w = {.link = {.fd = fd}, .tmpdir = tmpdir};
 
         (void) prctl(PR_SET_NAME, WORKER_COMM);
         /* A crash here holds guest data in memory: no core file of it. */
