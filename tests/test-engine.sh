@@ -7,7 +7,8 @@
 #   in the same run, counted through AppliancesLaunched, and a side the
 #   direct engine refuses (a journal to replay) goes to an appliance, the
 #   result saying so; both give the same changes as the direct engine;
-# - --engine=direct fails where the direct engine cannot read a side.
+# - --engine=direct fails where the direct engine cannot read a side, and
+#   with --packages (package databases are read by appliances only).
 # Two appliance launches in all.
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl
@@ -92,6 +93,11 @@ assert_lines "$TEST_TMPDIR/err" 1
 assert_contains "$TEST_TMPDIR/err" "xfs.img"
 assert_contains "$TEST_TMPDIR/err" "a filesystem of type xfs"
 [ "$(launches)" = "$before" ] || fail "--engine=direct launched an appliance"
+# Package databases are the appliance's.
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct --packages "$A" "$B"
+assert_rc 2 "$TEST_TMPDIR/err"
+assert_contains "$TEST_TMPDIR/err" "it does not read package databases"
+[ "$(launches)" = "$before" ] || fail "--engine=direct --packages launched an appliance"
 run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=fast "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_contains "$TEST_TMPDIR/err" "--engine 'fast': not auto, direct or appliance"
@@ -99,4 +105,4 @@ out=$(busctl --user call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virt
         Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$A" 1 1 path s "$B" 1 engine s quick 2>&1) &&
         fail "Compare with engine=quick was accepted: $out"
 [[ $out == *"not auto, direct or appliance"* ]] || fail "Compare with engine=quick: $out"
-pass "--engine=direct fails on XFS with one line and no launch; bad engine names refused by client and daemon"
+pass "--engine=direct fails on XFS and with --packages, one line and no launch; bad engine names refused"
