@@ -74,7 +74,7 @@ assert fallback["b"]["engine"] == "direct"
 def without_dev(changes):
     for c in changes:
         for side in ("old", "new"):
-            if side in c:
+            if c.get(side):
                 c[side].pop("dev", None)
     return changes
 assert without_dev(direct["changes"]) == without_dev(fallback["changes"]), "the changes differ between the engines"
