@@ -162,6 +162,11 @@ void diff_help(const char *prog) {
                "      --dir-links        Link counts of directories\n"
                "      --extra-stats      Inode numbers, devices, blocks, link counts\n"
                "      --all              All of the above\n"
+               "Scanning:\n"
+               "      --engine=ENGINE    auto (the default: ext2/3/4 guests read on the host,\n"
+               "                         in a locked-down process, when that reads them exactly\n"
+               "                         as an appliance would; anything else in an appliance),\n"
+               "                         direct (fail where it cannot) or appliance\n"
                "Connection:\n"
                "      --session          Use the daemon on the session bus\n"
                "      --system           Use the daemon on the system bus\n"
@@ -294,6 +299,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
                 ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
+                ARG_ENGINE,
         };
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
@@ -342,6 +348,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"detach", no_argument, NULL, ARG_DETACH},
                 {"pass-fds", no_argument, NULL, ARG_PASS_FDS},
                 {"varlink", optional_argument, NULL, ARG_VARLINK},
+                {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"version", no_argument, NULL, 'V'},
@@ -454,6 +461,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->output.checksum = true;
                         break;
                 }
+                case ARG_ENGINE:
+                        if (engine_from_string(optarg) == _ENGINE_MAX) {
+                                fprintf(stderr, "%s: --engine '%s': not auto, direct or appliance\n", prog, optarg);
+                                return -EINVAL;
+                        }
+                        a->engine = engine_from_string(optarg);
+                        break;
                 case ARG_UIDS:
                         a->output.uids = true;
                         break;

@@ -32,6 +32,7 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_CORRUPT_PACKAGE_DB] = "CorruptPackageDatabase",
         [ERR_UNSUPPORTED_PACKAGE_DB] = "UnsupportedPackageDatabase",
         [ERR_JOB_LOST] = "JobLost",
+        [ERR_DIRECT_UNSUPPORTED] = "DirectUnsupported",
         [ERR_INTERNAL] = "Internal",
 };
 

@@ -36,6 +36,7 @@ typedef enum ErrorCode {
         ERR_CORRUPT_PACKAGE_DB,     /* a guest's package database cannot be read */
         ERR_UNSUPPORTED_PACKAGE_DB, /* ... or is in a form our librpm cannot open */
         ERR_JOB_LOST, /* the daemon running it is gone; or its result was not kept */
+        ERR_DIRECT_UNSUPPORTED, /* the direct engine cannot read this side for certain */
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

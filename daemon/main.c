@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/run-dir.h"
 #include "varlink/varlink-daemon.h"
+#include "worker/direct-worker.h"
 #include "worker/protocol.h"
 #include "worker/worker.h"
 
@@ -39,6 +40,8 @@ static void help(void) {
                "      --no-cache          Keep no manifests (nor jobs across restarts)\n"
                "      --keep-jobs=SEC     Keep a finished job readable for SEC seconds, across\n"
                "                          restarts too (default 600)\n"
+               "      --no-direct         Scan every side in an appliance, never with the direct\n"
+               "                          engine (guest filesystems read on the host)\n"
                "  -v, --verbose           Log debugging information\n"
                "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
@@ -146,9 +149,13 @@ int main(int argc, char *argv[]) {
          * itself; not for people. */
         if (argc == 3 && strcmp(argv[1], "--worker") == 0)
                 return worker_main(WORKER_FD, argv[2]);
+        /* The direct engine's worker (direct-worker.h), locked down before
+         * it reads a byte of a guest. */
+        if (argc == 2 && strcmp(argv[1], "--direct-worker") == 0)
+                return direct_worker_main(WORKER_FD);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
-               ARG_NO_CACHE, ARG_VARLINK, ARG_KEEP_JOBS };
+               ARG_NO_CACHE, ARG_VARLINK, ARG_KEEP_JOBS, ARG_NO_DIRECT };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -169,6 +176,7 @@ int main(int argc, char *argv[]) {
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
                 {"varlink", optional_argument, NULL, ARG_VARLINK},
                 {"keep-jobs", required_argument, NULL, ARG_KEEP_JOBS},
+                {"no-direct", no_argument, NULL, ARG_NO_DIRECT},
                 {},
         };
         /* Last of all: the daemon's temporary directory, emptied by now. */
@@ -284,6 +292,9 @@ int main(int argc, char *argv[]) {
                                 return 2;
                         }
                         m->retain_usec = v * 1000000ULL;
+                        break;
+                case ARG_NO_DIRECT:
+                        m->no_direct = true;
                         break;
                 case ARG_VARLINK:
                         if (optarg && optarg[0] != '/') {

@@ -48,6 +48,7 @@ complete_words() { # WORDS...
 [ "$(complete_words virt-diff --output=m)" = "--output=markdown" ] || fail "--output=m does not complete"
 [ "$(complete_words virt-diff --max)" = "--max-bytes=" ] || fail "--max does not complete"
 [ "$(complete_words virt-diff --ignore xa)" = "$(printf 'xattrs\nxattr:')" ] || fail "--ignore xa does not complete"
+[ "$(complete_words virt-diff --engine=di)" = "--engine=direct" ] || fail "--engine=di does not complete"
 [ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
 [ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"

@@ -36,6 +36,7 @@ typedef struct JobTableOptions {
         bool persist;
         Pool *pool;
         Store *store;         /* NULL: no cache */
+        bool no_direct;       /* every side in an appliance (--no-direct) */
         /* Called when the jobs' counts may have changed: one submitted,
          * admitted, finished or gone (job_table_busy(), scheduler_counts()). */
         void (*counts_changed)(void *userdata);

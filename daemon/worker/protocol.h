@@ -24,6 +24,11 @@ enum {
         WK_UMOUNT_ALL,    /* nothing */
         WK_READ_FILE,     /* str path */
         WK_CHECKSUM,      /* str algorithm, str path */
+        /* The direct engine's worker (direct-worker.h): u32 n, then per
+         * disk u8 kind (DIRECT_DISK_*), u64 size (0: all of it); then the
+         * n fds in one SCM_RIGHTS message. Answered with WK_OK (the
+         * sandbox's flags). */
+        WK_DIRECT_OPEN,
 };
 
 /* WK_SCAN flags. */

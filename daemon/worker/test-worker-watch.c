@@ -37,8 +37,10 @@ static Pids start(const char *dir, bool close_socket) {
                                 for (;;)
                                         pause();
                         }
-                        if (write(report[1], &qemu, sizeof qemu) != sizeof qemu ||
-                            worker_watch_daemon(sv[1], dir) < 0)
+                        /* Watching before it reports: a daemon killed
+                         * earlier would leave a watch on its successor. */
+                        if (worker_watch_daemon(sv[1], dir) < 0 ||
+                            write(report[1], &qemu, sizeof qemu) != sizeof qemu)
                                 _exit(1);
                         /* A long call: the socket is not read. */
                         for (;;)

@@ -101,7 +101,8 @@ class Faults:
                 pid = self.env.activate()
             # Its children now: what must go with it.
             kids = procs.descendants(pid)
-            watched = [p for p, c in kids.items() if c and (c.startswith("qemu") or c == "diffd-worker")]
+            watched = [p for p, c in kids.items()
+                       if c and (c.startswith("qemu") or c in ("diffd-worker", "diffd-direct"))]
             tmp_before = set(self.tmp_entries())
             busy = sum(1 for c in kids.values() if c and c.startswith("qemu-system"))
             # Before the signal: a client that sees the daemon go knows why.
