@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl mke2fs sqlite3
 requires_jsonschema
 ensure_fixtures
-DAEMON_ARGS="--pool-size=0"
+DAEMON_ARGS="--pool-size=0 --no-direct"
 start_bus
 CTL=$BUILDDIR/virt-diffctl
 STORE=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite

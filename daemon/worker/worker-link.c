@@ -1,5 +1,7 @@
 #include "worker/worker-link.h"
 
+#include <poll.h>
+
 #include "common/log.h"
 #include "manifest/manifest-wire.h"
 #include "worker/protocol.h"
@@ -65,8 +67,23 @@ static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
         send_progress(userdata, 2, done, total);
 }
 
+/* A daemon that hung up (killed, or done with us) wants no more of the
+ * call: it stops at its next check instead of running to its end. Looked
+ * at every CANCEL_CHECK_EVERY checks (one per file or so). */
+#define CANCEL_CHECK_EVERY 32
+static bool on_cancelled(void *userdata) {
+        WorkerLink *l = userdata;
+        if (l->send_error)
+                return true;
+        if (l->checks++ % CANCEL_CHECK_EVERY)
+                return false;
+        struct pollfd p = {.fd = l->fd, .events = POLLRDHUP};
+        return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 ProgressSink worker_progress_sink(WorkerLink *l) {
-        return (ProgressSink) {.phase = on_phase, .files = on_files, .bytes = on_bytes, .userdata = l};
+        return (ProgressSink) {.phase = on_phase, .files = on_files, .bytes = on_bytes, .cancelled = on_cancelled,
+                               .userdata = l};
 }
 
 void worker_send_hello(WorkerLink *l, uint64_t memsize_mb) {

@@ -11,6 +11,7 @@
 typedef struct WorkerLink {
         int fd;
         int send_error; /* the socket broke: stop */
+        unsigned checks; /* of the progress sink's cancelled() */
 } WorkerLink;
 
 void worker_send(WorkerLink *l, uint8_t type, const WireBuf *b);
@@ -20,7 +21,7 @@ void worker_reply_error(WorkerLink *l, const Error *e);
 void worker_reply_bad_request(WorkerLink *l, const char *what);
 void worker_reply_data(WorkerLink *l, const void *data, size_t len);
 void worker_reply_manifest(WorkerLink *l, const Manifest *m);
-/* Progress as WK_PROGRESS frames. */
+/* Progress as WK_PROGRESS frames; cancelled once the daemon hung up. */
 ProgressSink worker_progress_sink(WorkerLink *l);
 
 void worker_send_hello(WorkerLink *l, uint64_t memsize_mb);
