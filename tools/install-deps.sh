@@ -11,6 +11,8 @@ packages=(
     clang libclang-rt-14-dev
     librpm-dev libarchive-dev rpm db5.3-util sqlite3
     chromium cmark-gfm libarchive-tools mtree-netbsd
+    libext2fs-dev comerr-dev libblkid-dev libmount-dev libnbd-dev libseccomp-dev
+    xfsprogs dosfstools
 )
 
 missing=()
