@@ -6,6 +6,7 @@
 
 #include "common/input-limits.h"
 #include "common/log.h"
+#include "worker/fs-support.h"
 #include "worker/package-scan.h"
 #include "worker/tree-hash.h"
 
@@ -344,6 +345,23 @@ static char *error_line(guestfs_h *g) {
         return strndup(m, strcspn(m, "\n"));
 }
 
+/* Why F did not mount: the mount error, and what the appliance lacks for
+ * F's type when that is the reason. */
+static char *mount_error(guestfs_h *g, const Filesystem *f) {
+        _cleanup_free_ char *line = error_line(g);
+        const FsSupport *s = fs_support_lookup(f->type);
+        const char *driver = s ? s->driver : f->type;
+        int has_driver = -1, has_tools = -1;
+
+        if (!line)
+                return NULL;
+        if (driver)
+                has_driver = guestfs_filesystem_available(g, driver);
+        if (s && s->feature)
+                has_tools = guestfs_feature_available(g, (char *[]) {(char *) s->feature, NULL});
+        return fs_support_error(f->type, line, has_driver, has_tools);
+}
+
 static const char *hash_get(char **h, const char *key) {
         for (size_t i = 0; h && h[i] && h[i + 1]; i += 2)
                 if (strcmp(h[i], key) == 0)
@@ -352,10 +370,15 @@ static const char *hash_get(char **h, const char *key) {
 }
 
 /* Adds a block device when blkid finds a filesystem (or swap) on it. One
- * blkid call gives type, UUID, label and, for a partition, its size. */
-static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) {
+ * blkid call gives type, UUID, label and, for a partition, its size.
+ * Devices with nothing blkid knows are added to the list SEEN. */
+static int probe_device(guestfs_h *g, const char *dev, Manifest *m, char *seen, size_t n_seen, Error *err) {
         _cleanup_strv_free_ char **h = guestfs_blkid(g, dev);
         const char *type = hash_get(h, "TYPE");
+        if (!type) {
+                size_t l = strlen(seen);
+                snprintf(seen + l, n_seen - l, "%s%s", l ? ", " : "", dev);
+        }
         /* No filesystem, a partition table, or a member of LVM or RAID (its
          * volumes are listed on their own). */
         if (!type || strcmp(type, "LVM2_member") == 0 || strcmp(type, "linux_raid_member") == 0)
@@ -386,6 +409,7 @@ static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) 
  * device rather than guestfs_list_filesystems(), which takes several times
  * as long under TCG (each of its many probes waits for udev). */
 static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
+        char seen[256] = "";
         _cleanup_strv_free_ char **devices = guestfs_list_devices(g);
         _cleanup_strv_free_ char **partitions = guestfs_list_partitions(g);
         _cleanup_strv_free_ char **md = guestfs_list_md_devices(g);
@@ -399,14 +423,17 @@ static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
                 size_t l = strlen(*d);
                 for (char **p = partitions; *p && !partitioned; p++)
                         partitioned = strncmp(*p, *d, l) == 0 && (*p)[l] >= '0' && (*p)[l] <= '9';
-                if (!partitioned && probe_device(g, *d, m, err) < 0)
+                if (!partitioned && probe_device(g, *d, m, seen, sizeof seen, err) < 0)
                         return -1;
         }
         char **lists[] = {partitions, md, lvs};
         for (size_t i = 0; i < ELEMENTSOF(lists); i++)
                 for (char **d = lists[i]; *d; d++)
-                        if (probe_device(g, *d, m, err) < 0)
+                        if (probe_device(g, *d, m, seen, sizeof seen, err) < 0)
                                 return -1;
+        if (m->n_filesystems == 0)
+                return error_set(err, ERR_NOTHING_MOUNTABLE, "no filesystems found (blkid recognises nothing on %s)",
+                                 seen[0] ? seen : "any device");
         return 0;
 }
 
@@ -454,16 +481,19 @@ static int scan_os(guestfs_h *g, const char *root, const ScanOptions *opts, cons
                 f->mountpoint = strdup(mounts[i].mountpoint);
                 if (guestfs_mount_ro(g, f->device, mounts[i].mountpoint) < 0) {
                         free(f->error);
-                        f->error = error_line(g);
+                        f->error = mount_error(g, f);
                         continue;
                 }
                 f->scanned = true;
                 if (strcmp(mounts[i].mountpoint, "/") == 0)
                         root_mounted = true;
         }
-        if (!root_mounted)
-                return error_set(err, ERR_INSPECTION_FAILED, "cannot mount the OS's root filesystem %s",
-                                 root);
+        if (!root_mounted) {
+                int fs = find_fs(m, g, root);
+                const char *why = fs >= 0 ? m->filesystems[fs].error : NULL;
+                return error_set(err, ERR_INSPECTION_FAILED, "cannot mount the OS's root filesystem %s%s%s", root,
+                                 why ? ": " : "", strempty(why));
+        }
 
         /* Mount points that failed to mount must not claim paths. */
         size_t k = 0;
@@ -494,7 +524,7 @@ static int scan_standalone(guestfs_h *g, const ProgressSink *progress, Manifest 
                         return error_set(err, ERR_CANCELLED, "cancelled");
                 if (guestfs_mount_ro(g, f->device, "/") < 0) {
                         free(f->error);
-                        f->error = error_line(g);
+                        f->error = mount_error(g, f);
                         continue;
                 }
                 Tree *t = manifest_add_tree(m, f->device);
@@ -522,8 +552,6 @@ int scanner_scan(guestfs_h *g, const ScanOptions *opts, const ProgressSink *prog
         progress_phase(progress, PHASE_INSPECT);
         if (list_filesystems(g, m, err) < 0)
                 return -1;
-        if (m->n_filesystems == 0)
-                return error_set(err, ERR_NOTHING_MOUNTABLE, "no filesystems found");
 
         _cleanup_strv_free_ char **roots = guestfs_inspect_os(g);
         if (!roots)
