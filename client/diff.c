@@ -230,7 +230,7 @@ static int try_varlink(Follow *f) {
         return follow_diff_varlink(f->prog, f->userdata, &unreachable);
 }
 
-int follow_diff(const char *prog, const DiffArgs *args) {
+static int diff_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_diff_varlink(prog, args, NULL);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .fds_passed = args->pass_fds,
@@ -239,10 +239,18 @@ int follow_diff(const char *prog, const DiffArgs *args) {
         return follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare", build_compare);
 }
 
-int follow_wait(const char *prog, const DiffArgs *args) {
+static int wait_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_wait_varlink(prog, args);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .stop_only = true,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         return follow_existing(&f, args->connect, args->job);
+}
+
+int follow_diff(const char *prog, const DiffArgs *args) {
+        return diff_args_exit_status(args, diff_status(prog, args));
+}
+
+int follow_wait(const char *prog, const DiffArgs *args) {
+        return diff_args_exit_status(args, wait_status(prog, args));
 }

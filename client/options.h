@@ -1,6 +1,8 @@
 /* The diff command's options, as virt-diff users know them. */
 #pragma once
 
+#include <getopt.h>
+
 #include "common/filters.h"
 #include "common/util.h"
 #include "domain-args.h"
@@ -18,6 +20,7 @@ typedef struct ClientDisk {
         char *format; /* NULL: detected */
         char *domain, *uri, *snapshot;
         bool manifest; /* path is an exported manifest ("-": standard input), its side's only disk */
+        uint32_t blocksize; /* --blocksize: sector size, 0 for the default */
 } ClientDisk;
 
 struct DiffArgs {
@@ -42,6 +45,18 @@ struct DiffArgs {
 
 void diff_args_done(DiffArgs *a);
 
+/* --output=virt-diff is the compatibility mode: libguestfs virt-diff's
+ * output, defaults and exit status. */
+static inline bool diff_args_compat(const DiffArgs *a) {
+        return a->output.format == OUTPUT_VIRT_DIFF;
+}
+/* The exit status of a diff that ended with STATUS (0 identical, 1
+ * differences, 2 trouble): in the compatibility mode upstream's, 0 when the
+ * comparison ran and 1 on error. */
+static inline int diff_args_exit_status(const DiffArgs *a, int status) {
+        return diff_args_compat(a) ? status == 2 : status;
+}
+
 /* Returns 0 to go on, 1 when help or the version was printed, or -EINVAL
  * after printing one line about what is wrong. */
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
@@ -50,3 +65,7 @@ void diff_help(const char *prog);
  * connection options, and a job instead of images. */
 int wait_args_parse(int argc, char *argv[], const char *prog, DiffArgs *ret);
 void wait_help(const char *prog);
+/* --long-options and --short-options, as libguestfs tools print them for
+ * their bash completion (options-help.c). */
+void options_print_long(const struct option *options);
+void options_print_short(const char *optstring);

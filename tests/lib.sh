@@ -357,18 +357,30 @@ check_daemon_serves_after_client_left() {
 ensure_fixtures() {
         requires_root
         requires mke2fs sfdisk qemu-img flock mkfifo mknod
-        local want have
-        want=$(sha256sum <"$SRCDIR/tests/fixtures.sh" | cut -d' ' -f1)
+        _ensure_built fixtures.sh .stamp
+}
+
+# The fixtures that need appliances to build (LVM, XFS, btrfs, NTFS, vfat:
+# tests/fixtures-guestfish.sh, three launches), the same way, with a stamp
+# of their own: one of the builds changing does not rebuild the other.
+ensure_guestfish_fixtures() {
+        requires guestfish qemu-img flock
+        _ensure_built fixtures-guestfish.sh .stamp-guestfish
+}
+
+_ensure_built() { # SCRIPT STAMP
+        local want have log=$TEST_TMPDIR/${1%.sh}.log
+        want=$(sha256sum <"$SRCDIR/tests/$1" | cut -d' ' -f1)
         mkdir -p "$FIXTURES"
         exec 8>"$FIXTURES/.lock"
         flock 8
-        have=$(cat "$FIXTURES/.stamp" 2>/dev/null || true)
+        have=$(cat "$FIXTURES/$2" 2>/dev/null || true)
         if [ "$have" != "$want" ]; then
-                note "building fixtures in $FIXTURES"
-                rm -f "$FIXTURES/.stamp"
-                bash "$SRCDIR/tests/fixtures.sh" "$FIXTURES" >"$TEST_TMPDIR/fixtures.log" 2>&1 ||
-                        { cat "$TEST_TMPDIR/fixtures.log" >&2; fail "cannot build the fixtures"; }
-                echo "$want" >"$FIXTURES/.stamp"
+                note "building the fixtures of $1 in $FIXTURES"
+                rm -f "$FIXTURES/$2"
+                bash "$SRCDIR/tests/$1" "$FIXTURES" >"$log" 2>&1 ||
+                        { cat "$log" >&2; fail "cannot build the fixtures of $1"; }
+                echo "$want" >"$FIXTURES/$2"
         fi
         flock -u 8
         exec 8>&-
