@@ -39,7 +39,10 @@ pass "XFS, btrfs, NTFS and vfat diff: the same changes found on each ($SECONDS_T
 # libguestfs' own appliance, built here as supermin builds it, without the
 # kernel's XFS driver: a fixed appliance (LIBGUESTFS_PATH) the worker uses.
 requires supermin debugfs
-SUPERMIN_D=$(find /usr/lib/*/guestfs/supermin.d /usr/lib/guestfs/supermin.d -maxdepth 0 2>/dev/null | head -n1)
+SUPERMIN_D=
+for d in /usr/lib/*/guestfs/supermin.d /usr/lib64/guestfs/supermin.d /usr/lib/guestfs/supermin.d; do
+        [ -d "$d" ] && SUPERMIN_D=$d && break
+done
 [ -n "$SUPERMIN_D" ] || skip "no libguestfs supermin.d to build an appliance from"
 APPLIANCE=$TEST_TMPDIR/appliance
 supermin --build -f ext2 --host-cpu "$(uname -m)" -o "$APPLIANCE" "$SUPERMIN_D" >"$TEST_TMPDIR/supermin.log" 2>&1 ||
