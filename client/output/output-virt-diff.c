@@ -174,28 +174,37 @@ static int entry_line(Line *l, char sign, json_object *st, const char *label, si
         return 0;
 }
 
-/* Upstream's names for the fields, in upstream's order. A symlink's
- * target and a kind change come with a size that upstream names too. */
-static void changed_line(Line *l, json_object *fields, bool type, bool size) {
+/* The fields a change names, as a set of ChangeField bits. */
+static unsigned fields_mask(json_object *fields) {
+        unsigned m = 0;
+
+        for (size_t j = 0; j < json_array_length(fields); j++) {
+                const char *s = json_object_get_string(json_object_array_get_idx(fields, j));
+                for (unsigned i = 0; i < _FIELD_COUNT; i++)
+                        if (streq_ptr(s, change_field_to_string(i)))
+                                m |= 1u << i;
+        }
+        return m;
+}
+
+/* Upstream's names for the fields, in upstream's order, and "link" for a
+ * symlink's target, which upstream does not compare. */
+static void changed_line(Line *l, unsigned fields) {
         static const struct {
-                const char *ours, *theirs;
+                ChangeField field;
+                const char *theirs;
         } names[] = {
-                {"dev", "st_dev"},     {"ino", "st_ino"},       {"mode", "st_mode"},          {"nlink", "st_nlink"},
-                {"uid", "st_uid"},     {"gid", "st_gid"},       {"rdev", "st_rdev"},          {"size", "st_size"},
-                {"blksize", "st_blksize"}, {"blocks", "st_blocks"}, {"atime", "st_atime_sec"}, {"mtime", "st_mtime_sec"},
-                {"ctime", "st_ctime_sec"}, {"target", "link"},   {"xattrs", "xattrs"},
+                {FIELD_DEV, "st_dev"},         {FIELD_INO, "st_ino"},       {FIELD_MODE, "st_mode"},
+                {FIELD_NLINK, "st_nlink"},     {FIELD_UID, "st_uid"},       {FIELD_GID, "st_gid"},
+                {FIELD_RDEV, "st_rdev"},       {FIELD_SIZE, "st_size"},     {FIELD_BLKSIZE, "st_blksize"},
+                {FIELD_BLOCKS, "st_blocks"},   {FIELD_ATIME, "st_atime_sec"}, {FIELD_MTIME, "st_mtime_sec"},
+                {FIELD_CTIME, "st_ctime_sec"}, {FIELD_TARGET, "link"},      {FIELD_XATTRS, "xattrs"},
         };
         field_string(l, "#");
         field_string(l, "changed:");
-        if (type)
-                field_string(l, "st_mode");
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                bool named = size && streq_ptr(names[i].ours, "size");
-                for (size_t j = 0; j < json_array_length(fields) && !named; j++)
-                        named = streq_ptr(json_object_get_string(json_object_array_get_idx(fields, j)), names[i].ours);
-                if (named && !(type && i == 2))
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (fields & names[i].field)
                         field_string(l, names[i].theirs);
-        }
         line_end(l);
 }
 
@@ -263,23 +272,20 @@ int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o) {
         for (size_t i = 0; k >= 0 && i < json_array_length(changes); i++) {
                 json_object *c = json_object_array_get_idx(changes, i);
                 json_object *old = json_get(c, "old", json_type_object), *new = json_get(c, "new", json_type_object);
-                json_object *fields = json_get(c, "fields", json_type_array);
-                const char *change = json_get_string(c, "change");
+                ChangeKind change = change_kind_from_string(json_get_string(c, "change"));
+                unsigned fields = fields_mask(json_get(c, "fields", json_type_array));
                 _cleanup_free_ char *label = NULL;
                 size_t len;
-                bool content = false;
 
                 k = label_get(c, with_tree, o->csv, &label, &len);
                 if (k < 0)
                         return k;
-                for (size_t j = 0; j < json_array_length(fields); j++)
-                        content |= streq_ptr(json_object_get_string(json_object_array_get_idx(fields, j)), "content");
 
-                if (streq_ptr(change, "added"))
+                if (change == CHANGE_ADDED)
                         k = entry_line(&l, '+', new, label, len);
-                else if (streq_ptr(change, "removed"))
+                else if (change == CHANGE_REMOVED)
                         k = entry_line(&l, '-', old, label, len);
-                else if (streq_ptr(change, "modified") && content) {
+                else if (change == CHANGE_MODIFIED && (fields & FIELD_CONTENT)) {
                         k = entry_line(&l, '=', old, label, len);
                         if (k >= 0 && o->unified && !o->csv)
                                 hunks_write(f, c);
@@ -287,9 +293,14 @@ int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o) {
                         k = entry_line(&l, '-', old, label, len);
                         if (k >= 0)
                                 k = entry_line(&l, '+', new, label, len);
+                        /* A symlink's target and a change of kind come with
+                         * a size upstream names too; a kind is a mode. */
+                        if (json_get_u64(old, "size") != json_get_u64(new, "size"))
+                                fields |= FIELD_SIZE;
+                        if (change == CHANGE_TYPE)
+                                fields |= FIELD_MODE;
                         if (k >= 0)
-                                changed_line(&l, fields, streq_ptr(change, "type"),
-                                             json_get_u64(old, "size") != json_get_u64(new, "size"));
+                                changed_line(&l, fields);
                 }
         }
         if (k < 0)
