@@ -227,6 +227,14 @@ static int settle_output(DiffArgs *a, const Deferred *d, Choice *format_choice, 
         return 0;
 }
 
+int diff_args_exit_status_argv(int argc, char *argv[], int status) {
+        for (int i = 1; i < argc && !streq_ptr(argv[i], "--"); i++)
+                if (streq_ptr(argv[i], "--output=virt-diff") ||
+                    (streq_ptr(argv[i], "--output") && i + 1 < argc && streq_ptr(argv[i + 1], "virt-diff")))
+                        return status == 2;
+        return status;
+}
+
 static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, bool wait);
 
 int diff_args_parse(int argc, char *argv[], const char *prog, DiffArgs *a) {

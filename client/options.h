@@ -56,6 +56,9 @@ static inline bool diff_args_compat(const DiffArgs *a) {
 static inline int diff_args_exit_status(const DiffArgs *a, int status) {
         return diff_args_compat(a) ? status == 2 : status;
 }
+/* The same for a command line that could not be parsed into DiffArgs: the
+ * compatibility mode if it asks for it anywhere. */
+int diff_args_exit_status_argv(int argc, char *argv[], int status);
 
 /* Returns 0 to go on, 1 when help or the version was printed, or -EINVAL
  * after printing one line about what is wrong. */

@@ -43,8 +43,11 @@ bad() { # EXIT-STATUS MESSAGE ARGS...
         assert_lines "$TEST_TMPDIR/out" 0
         assert_contains "$TEST_TMPDIR/err" "$want"
 }
-bad 2 "conflicting options -u and --csv (virt-diff's CSV has no diffs)" --output=virt-diff --csv -u "$A" "$B"
-bad 2 "conflicting options --human-readable and --csv" --output=virt-diff --human-readable --csv "$A" "$B"
+# A bad command line is trouble too: upstream's 1 in the mode, wherever
+# --output=virt-diff stands.
+bad 1 "conflicting options -u and --csv (virt-diff's CSV has no diffs)" --output=virt-diff --csv -u "$A" "$B"
+bad 1 "conflicting options --human-readable and --csv" --output=virt-diff --human-readable --csv "$A" "$B"
+bad 1 "unknown option '--no-such-option'" --no-such-option --output virt-diff "$A" "$B"
 bad 2 "conflicting options -u and --no-unified" -u --no-unified "$A" "$B"
 bad 2 "--blocksize '1024': a sector size is 512 or 4096" --blocksize=1024 "$A" "$B"
 # Trouble is upstream's 1 in the compatibility mode, our 2 otherwise.

@@ -1,9 +1,10 @@
 #!/bin/bash
 # XFS, btrfs, NTFS and vfat: one disk a side holding one of each
 # (tests/fixtures-guestfish.sh), the same small tree on each, changed the
-# same way on the second side. Then the same pair on an appliance whose
-# kernel has no XFS driver: the XFS filesystems are named, with their type
-# and what to install, and the other three still come out.
+# same way on the second side. A disk of 4096-byte sectors with
+# --blocksize=4096. Then the first pair on an appliance whose kernel has
+# no XFS driver: the XFS filesystems are named, with their type and what to
+# install, and the other three still come out. Six launches.
 source "$(dirname "$0")/lib.sh"
 requires_root
 requires_jsonschema
@@ -34,6 +35,19 @@ fss = {f["device"]: f["type"] for f in json.load(open(sys.argv[1]))["filesystems
 assert fss == {"/dev/sda1": "xfs", "/dev/sda2": "btrfs", "/dev/sda3": "ntfs", "/dev/sda4": "vfat"}, fss
 PY
 pass "XFS, btrfs, NTFS and vfat diff: the same changes found on each ($SECONDS_TAKEN s)"
+
+# ---- 4096-byte sectors: what --blocksize is for ----
+ensure_fixtures
+run_virt_diff "$TEST_TMPDIR/4k.json" "$TEST_TMPDIR/err" --json --blocksize=4096 "$FIXTURES/4k-a.img" "$FIXTURES/4k-b.img"
+assert_rc 1 "$TEST_TMPDIR/err"
+cat >"$TEST_TMPDIR/expected" <<'EOF'
+fs /dev/sda1 unchanged device
+change /dev/sda1 /added.txt added file
+json a.images.0.blocksize 4096
+json b.images.0.blocksize 4096
+EOF
+check_result "$TEST_TMPDIR/4k.json" "$TEST_TMPDIR/expected"
+pass "--blocksize=4096: the partition a 4096-byte-sector MBR describes is found and compared"
 
 # ---- an appliance that cannot read XFS ----
 # libguestfs' own appliance, built here as supermin builds it, without the

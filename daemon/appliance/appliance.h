@@ -18,6 +18,7 @@ typedef struct Appliance {
         int fd;           /* the socket to the worker */
         char *tmpdir;     /* private: our overlays, libguestfs' sockets */
         char **overlays;
+        uint32_t *blocksizes; /* each overlay's sector size, 0 for the default */
         uint64_t memsize_mb;
         pid_t qemu_pid;   /* 0 until launched; read by other threads */
         bool killed;      /* appliance_kill() ran: set from any thread */

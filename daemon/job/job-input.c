@@ -21,6 +21,12 @@ int job_input_check_side(const Job *j, int side, Error *e) {
         return 0;
 }
 
+int job_input_check_blocksize(uint32_t blocksize, Error *e) {
+        if (blocksize != 0 && blocksize != 512 && blocksize != 4096)
+                return error_set(e, ERR_INVALID_ARGS, "disk option 'blocksize' is not 512 or 4096");
+        return 0;
+}
+
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
         if (j->sides[side].from_manifest)
                 return error_set(e, ERR_INVALID_ARGS, "side %c is either disks or one manifest", side ? 'B' : 'A');
@@ -35,6 +41,11 @@ int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
                 return error_set(e, ERR_INVALID_ARGS, "a disk has a 'uri' but no 'domain'");
         if (!d->domain && !d->path)
                 return error_set(e, ERR_INVALID_ARGS, "a disk has no 'path' (or 'domain')");
+        /* A domain's disks are as its definition says. */
+        if (d->domain && d->blocksize)
+                return error_set(e, ERR_INVALID_ARGS, "a disk is either a 'domain' or has a 'blocksize'");
+        if (job_input_check_blocksize(d->blocksize, e) < 0)
+                return -1;
         if (check_length("path", d->path, MAX_PATH_LENGTH, e) < 0 ||
             check_length("domain", d->domain, MAX_NAME_LENGTH, e) < 0 ||
             check_length("uri", d->uri, MAX_NAME_LENGTH, e) < 0 ||
@@ -43,6 +54,7 @@ int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
         int r = job_add_disk(j, side, d->path ? d->path : d->domain, d->format);
         if (r < 0)
                 return r;
+        j->sides[side].disks[j->sides[side].n_disks - 1].blocksize = d->blocksize;
         return disk_set_source(&j->sides[side].disks[j->sides[side].n_disks - 1], d->domain, d->uri, d->snapshot);
 }
 

@@ -10,9 +10,13 @@
  * domain (uri and snapshot optional). Unset keys are NULL. */
 typedef struct JobDiskSpec {
         const char *path, *format, *snapshot, *domain, *uri;
+        uint32_t blocksize; /* the sector size the guest sees: 512 or 4096; 0 for the default */
 } JobDiskSpec;
 
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *spec, Error *e);
+/* 0 (the default), 512 or 4096: what libguestfs takes, checked before a
+ * launch would refuse it. */
+int job_input_check_blocksize(uint32_t blocksize, Error *e);
 /* A side may hold at most MAX_DISKS_PER_SIDE disks, and not none (unless
  * it is one exported manifest). */
 int job_input_check_room(const Job *j, int side, Error *e);

@@ -3,7 +3,7 @@
  * common/wire.h. Bump WORKER_PROTOCOL on any change. */
 #pragma once
 
-#define WORKER_PROTOCOL 2
+#define WORKER_PROTOCOL 3
 #define WORKER_FD 3
 #define WORKER_COMM "diffd-worker" /* its name in ps and /proc/PID/comm */
 #define WORKER_REQUEST_MAX (1U << 20)
@@ -18,7 +18,7 @@ enum {
         WK_MANIFEST,   /* manifest-wire.h */
         WK_PACKAGES,   /* packages-wire.h: before WK_MANIFEST when the scan asked for it */
         /* daemon -> worker */
-        WK_LAUNCH = 0x40, /* u8 tcg, u8 trace, u32 n, str overlay[n] */
+        WK_LAUNCH = 0x40, /* u8 tcg, u8 trace, u32 n, n * (str overlay, u32 blocksize or 0) */
         WK_SCAN,          /* nothing, or u8 flags (WK_SCAN_PACKAGES) */
         WK_MOUNT_RO,      /* str device, str mountpoint */
         WK_UMOUNT_ALL,    /* nothing */

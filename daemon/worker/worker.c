@@ -61,13 +61,16 @@ static int force_tcg(guestfs_h *g) {
 
 static void do_launch(Worker *w, WireReader *r) {
         bool tcg = wire_get_u8(r), trace = wire_get_u8(r);
-        uint32_t n = wire_get_count(r, 4);
+        uint32_t n = wire_get_count(r, 8);
         _cleanup_strv_free_ char **overlays = calloc((size_t) n + 1, sizeof(char *));
+        _cleanup_free_ uint32_t *blocksizes = calloc((size_t) n + 1, sizeof(uint32_t));
         Error e = {};
 
-        for (uint32_t i = 0; overlays && i < n; i++)
+        for (uint32_t i = 0; overlays && blocksizes && i < n; i++) {
                 overlays[i] = wire_get_str(r);
-        if (!overlays || r->failed || w->launched) {
+                blocksizes[i] = wire_get_u32(r);
+        }
+        if (!overlays || !blocksizes || r->failed || w->launched) {
                 error_set(&e, ERR_INTERNAL, "bad launch request");
                 return reply_error(w, &e);
         }
@@ -78,9 +81,14 @@ static void do_launch(Worker *w, WireReader *r) {
         if (guestfs_set_backend(w->g, "direct") < 0 ||
             (tcg && force_tcg(w->g) < 0))
                 return reply_guest_error(w, ERR_APPLIANCE_FAILED, "cannot set up the appliance");
-        for (uint32_t i = 0; i < n; i++)
-                if (guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
+        for (uint32_t i = 0; i < n; i++) {
+                int k = blocksizes[i]
+                                ? guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
+                                                         GUESTFS_ADD_DRIVE_OPTS_BLOCKSIZE, (int) blocksizes[i], -1)
+                                : guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1);
+                if (k < 0)
                         return reply_guest_error(w, ERR_INVALID_IMAGE, NULL);
+        }
         /* Whatever happens next, the handle is no longer blank. */
         w->launched = true;
         if (guestfs_launch(w->g) < 0)
