@@ -8,6 +8,7 @@
 #include "common/names.h"
 #include "follow.h"
 #include "side.h"
+#include "key-args.h"
 
 static int append_options(sd_bus_message *m, const DiffArgs *a) {
         const struct {
@@ -80,6 +81,8 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "checksum", "s", a->checksum);
         if (r >= 0 && a->detach)
                 r = sd_bus_message_append(m, "{sv}", "detached", "b", 1);
+        if (r >= 0)
+                r = key_args_append(m, a);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;

@@ -5,6 +5,7 @@
 #include <libgen.h>
 
 #include "common/names.h"
+#include "key-args.h"
 
 void diff_args_done(DiffArgs *a) {
         for (int s = 0; s < 2; s++) {
@@ -25,6 +26,8 @@ void diff_args_done(DiffArgs *a) {
         free(a->checksum);
         strv_free(a->causes);
         free(a->packages_csv);
+        key_list_done(&a->keys);
+        key_list_done(&a->ordered_keys);
         domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
 }
@@ -252,7 +255,8 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
                 ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
-                ARG_NO_UNIFIED, ARG_BLOCKSIZE, ARG_LONG_OPTIONS, ARG_SHORT_OPTIONS,
+                ARG_NO_UNIFIED, ARG_BLOCKSIZE, ARG_LONG_OPTIONS, ARG_SHORT_OPTIONS, ARG_KEY, ARG_KEYS_FROM_STDIN,
+                ARG_ECHO_KEYS,
         };
         /* The short options, after the ':' that makes getopt report a
          * missing argument as such. */
@@ -266,6 +270,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"domain", required_argument, NULL, 'd'},
                 {"connect", required_argument, NULL, 'c'},
                 {"snapshot", required_argument, NULL, ARG_SNAPSHOT},
+                {"key", required_argument, NULL, ARG_KEY},
+                {"keys-from-stdin", no_argument, NULL, ARG_KEYS_FROM_STDIN},
+                {"echo-keys", no_argument, NULL, ARG_ECHO_KEYS},
                 {"long", no_argument, NULL, 'l'},
                 {"mount", no_argument, NULL, 'm'},
                 {"type", required_argument, NULL, 't'},
@@ -365,6 +372,19 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                         format);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_KEY:
+                        r = key_args_add(a, prog, optarg);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_KEYS_FROM_STDIN:
+                        a->keys_from_stdin = true;
+                        break;
+                case ARG_ECHO_KEYS:
+                        a->echo_keys = true;
                         break;
                 case ARG_BLOCKSIZE:
                         /* Checked here, where libguestfs would refuse it only
@@ -609,8 +629,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
 
         int npos = argc - optind;
         if (wait) {
-                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER) {
-                        fprintf(stderr, "%s: expected one job and no images, --detach or --private (try --help)\n",
+                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER ||
+                    a->keys.n || a->keys_from_stdin) {
+                        fprintf(stderr, "%s: expected one job and no images, keys, --detach or --private (try --help)\n",
                                 prog);
                         return -EINVAL;
                 }
@@ -644,6 +665,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         }
         if (domain_args_finish(a, prog) < 0)
                 return -EINVAL;
+        /* Last: a command line with a mistake reads nothing. */
+        if (a->keys_from_stdin) {
+                r = key_args_read_stdin(a, prog);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        return r;
+        }
         if (a->n_disks[0] == 0 || a->n_disks[1] == 0) {
                 fprintf(stderr, "%s: two images are needed: IMAGE1 IMAGE2, or -a IMAGE1 -A IMAGE2 (try --help)\n",
                         prog);

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "common/filters.h"
+#include "common/keys.h"
 #include "common/util.h"
 #include "domain-args.h"
 #include "output/output.h"
@@ -36,6 +37,9 @@ struct DiffArgs {
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;
+        KeyList keys;         /* --key: by selector */
+        KeyList ordered_keys; /* --keys-from-stdin: one a locked volume, in order */
+        bool keys_from_stdin, echo_keys;
         bool detach;  /* submit, print the job, exit */
         bool pass_fds; /* open the images here, pass file descriptors */
         bool varlink;  /* through varlink instead of D-Bus */

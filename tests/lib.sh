@@ -335,6 +335,12 @@ busctl_error() { # busctl ARGS... (on the session bus, or on $BUSCTL_BUS: --syst
         echo "${BASH_REMATCH[1]}: ${BASH_REMATCH[2]}"
 }
 
+# Appliance launches the daemon on the test bus has attempted.
+launches() {
+        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
+                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
+}
+
 # Stops the activated daemon; the next call activates a fresh one.
 restart_daemon() {
         note "stopping the daemon; the next call activates a new one"
@@ -366,6 +372,14 @@ ensure_fixtures() {
 ensure_guestfish_fixtures() {
         requires guestfish qemu-img flock
         _ensure_built fixtures-guestfish.sh .stamp-guestfish
+}
+
+# Two disks with an encrypted partition (tests/fixtures-luks.sh), with no
+# appliance.
+ensure_luks_fixtures() {
+        requires_root
+        requires cryptsetup mke2fs sfdisk flock
+        _ensure_built fixtures-luks.sh .stamp-luks
 }
 
 _ensure_built() { # SCRIPT STAMP

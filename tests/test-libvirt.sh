@@ -82,11 +82,6 @@ snapshot() { # DOMAIN NAME TIME PARENT CURRENT(0|1) DISKS
 } >"$T/node.xml"
 URI=test://$T/node.xml
 
-launches() {
-        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
-                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
-}
-
 json_get() { # FILE PYTHON-EXPR-ON-d
         "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }

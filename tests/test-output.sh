@@ -15,11 +15,6 @@ A=$FIXTURES/os-a.img
 B=$FIXTURES/os-b.img
 GOLDEN=$SRCDIR/tests/golden
 
-launches() {
-        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
-                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
-}
-
 # ---- bad command lines: exit 2, one line on stderr, nothing on stdout ----
 bad() { # EXPECTED-MESSAGE ARGS...
         local want=$1

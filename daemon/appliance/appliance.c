@@ -370,6 +370,26 @@ int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest
         return 0;
 }
 
+int appliance_unlock(Appliance *a, const KeyList *keys, char ***ret_locked, Error *e) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+
+        wire_put_u32(&b, (uint32_t) keys->n);
+        for (size_t i = 0; i < keys->n; i++) {
+                wire_put_str(&b, keys->keys[i].selector);
+                wire_put_bytes(&b, keys->keys[i].bytes, keys->keys[i].len);
+        }
+        int k = b.failed ? error_set(e, ERR_INTERNAL, "out of memory") : call_data(a, WK_UNLOCK, &b, &list, &len, e);
+        explicit_bzero(b.data, b.len);
+        if (k < 0)
+                return -1;
+        k = key_device_list_decode(list, len, ret_locked);
+        if (k == -ENOMEM)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        return k < 0 ? worker_gone(a, k, e) : 0;
+}
+
 int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e) {
         _cleanup_wire_buf_ WireBuf b = {};
         wire_put_str(&b, device);

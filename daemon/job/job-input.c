@@ -118,6 +118,25 @@ int job_input_set_causes(Job *j, char *const *names, Error *e) {
         return 0;
 }
 
+int job_input_add_key(Job *j, const char *selector, const void *key, size_t len, Error *e) {
+        KeyList *l = selector ? &j->keys : &j->ordered_keys;
+        const char *option = selector ? "keys" : "ordered_keys";
+
+        if (selector && (!selector[0] || strlen(selector) > MAX_PATH_LENGTH))
+                return error_set(e, ERR_INVALID_ARGS, "a selector of option 'keys' is empty or longer than %d bytes",
+                                 MAX_PATH_LENGTH);
+        if (l->n >= MAX_KEYS)
+                return error_set(e, ERR_INVALID_ARGS, "more than %d keys in option '%s'", MAX_KEYS, option);
+        if (key_check(key, len) < 0)
+                return error_set(e, ERR_INVALID_ARGS,
+                                 "a key of option '%s' is not 1 to %d bytes without a NUL byte (which libguestfs "
+                                 "cannot pass)", option, MAX_KEY_LENGTH);
+        if (key_list_add(l, selector, key, len) < 0)
+                return -ENOMEM;
+        j->had_keys = true;
+        return 0;
+}
+
 int job_input_set_checksum(Job *j, const char *algorithm, Error *e) {
         if (!algorithm || content_checksum_check(algorithm) < 0)
                 return error_set(e, ERR_INVALID_ARGS,

@@ -3,7 +3,7 @@
  * common/wire.h. Bump WORKER_PROTOCOL on any change. */
 #pragma once
 
-#define WORKER_PROTOCOL 3
+#define WORKER_PROTOCOL 4
 #define WORKER_FD 3
 #define WORKER_COMM "diffd-worker" /* its name in ps and /proc/PID/comm */
 #define WORKER_REQUEST_MAX (1U << 20)
@@ -24,6 +24,8 @@ enum {
         WK_UMOUNT_ALL,    /* nothing */
         WK_READ_FILE,     /* str path */
         WK_CHECKSUM,      /* str algorithm, str path */
+        WK_UNLOCK,        /* u32 n, n * (str selector, bytes key): WK_DATA, the devices still locked,
+                             each NUL-terminated */
 };
 
 /* WK_SCAN flags. */

@@ -18,6 +18,8 @@ typedef struct Worker {
         guestfs_h *g;
         bool launched;
         int send_error; /* the socket broke: stop */
+        Luks luks;      /* encrypted volumes, once keys came */
+        bool keys;      /* some came: the scan reports locked volumes by them */
 } Worker;
 
 static void send_frame(Worker *w, uint8_t type, const WireBuf *b) {
@@ -134,7 +136,8 @@ static void do_scan(Worker *w, WireReader *r) {
                 error_set(&e, ERR_INTERNAL, "bad scan request");
                 return reply_error(w, &e);
         }
-        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir};
+        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir,
+                            .luks = w->keys ? &w->luks : NULL};
         if (scanner_scan(w->g, &opts, &sink, &m, &ps, &e) < 0)
                 return reply_error(w, &e);
         if (ps) {
@@ -153,6 +156,48 @@ static void do_scan(Worker *w, WireReader *r) {
                 return reply_error(w, &e);
         }
         send_frame(w, WK_MANIFEST, &b);
+}
+
+/* Keys for encrypted volumes: each tried on the locked volumes its
+ * selector names. Answers with the devices still locked, NUL-separated. */
+static void do_unlock(Worker *w, WireReader *r) {
+        KeyList keys = {};
+        uint32_t n = wire_get_count(r, 8);
+        Error e = {};
+
+        for (uint32_t i = 0; i < n && !r->failed; i++) {
+                _cleanup_free_ char *selector = wire_get_str(r);
+                size_t len = 0;
+                uint8_t *bytes = wire_get_bytes(r, &len);
+                if (selector && bytes && key_list_add(&keys, selector, bytes, len) < 0)
+                        r->failed = true;
+                if (bytes)
+                        explicit_bzero(bytes, len);
+                free(bytes);
+        }
+        if (r->failed || r->left) {
+                key_list_done(&keys);
+                error_set(&e, ERR_INTERNAL, "bad unlock request");
+                return reply_error(w, &e);
+        }
+        w->keys = true;
+        int k = luks_unlock(w->g, &w->luks, &keys, &e);
+        key_list_done(&keys);
+        if (k < 0)
+                return reply_error(w, &e);
+        _cleanup_strv_free_ char **locked = luks_locked(&w->luks);
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&list, &len);
+        STRV_FOREACH(d, locked)
+                fwrite(*d, 1, strlen(*d) + 1, f ? f : stderr);
+        if (!locked || !f || fclose(f) != 0) {
+                error_set(&e, ERR_INTERNAL, "out of memory");
+                return reply_error(w, &e);
+        }
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_bytes(&b, list, len);
+        send_frame(w, WK_DATA, &b);
 }
 
 static void do_read_file(Worker *w, WireReader *r) {
@@ -210,6 +255,8 @@ static void handle(Worker *w, uint8_t type, WireReader *r) {
                 return do_launch(w, r);
         case WK_SCAN:
                 return do_scan(w, r);
+        case WK_UNLOCK:
+                return do_unlock(w, r);
         case WK_MOUNT_RO:
                 return do_mount_ro(w, r);
         case WK_UMOUNT_ALL:
@@ -268,11 +315,15 @@ int worker_main(int fd, const char *tmpdir) {
                 }
                 WireReader reader = {.p = payload, .left = len};
                 handle(&w, type, &reader);
+                /* A key lives no longer than its request. */
+                if (type == WK_UNLOCK)
+                        explicit_bzero(payload, len);
         }
 
         /* Read-only drives: a shutdown only waits for qemu to go. */
         if (w.launched)
                 (void) guestfs_shutdown(w.g);
         guestfs_close(w.g);
+        luks_done(&w.luks);
         return 0;
 }
