@@ -15,7 +15,7 @@ packages=(
     libguestfs-dev libguestfs-tools guestfs-tools libguestfs-xfs linux-image-amd64
     libsystemd-dev systemd libvirt-dev libjson-c-dev libsqlite3-dev libssl-dev
     dbus dbus-daemon qemu-utils qemu-system-x86 e2fsprogs fdisk attr
-    python3 python3-jsonschema python3-dbus libxml2-utils polkitd util-linux
+    python3 python3-jsonschema python3-dbus libxml2-utils polkitd util-linux cryptsetup-bin
     clang libclang-rt-14-dev
     librpm-dev libarchive-dev rpm db5.3-util sqlite3
     chromium cmark-gfm libarchive-tools mtree-netbsd
