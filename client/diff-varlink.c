@@ -106,6 +106,8 @@ static json_object *options_json(const DiffArgs *a) {
         }
         if (ok && a->checksum && strcmp(a->checksum, "sha256") != 0)
                 ok = json_object_object_add(o, "checksum", json_object_new_string(a->checksum)) == 0;
+        if (ok && a->engine != ENGINE_AUTO)
+                ok = json_object_object_add(o, "engine", json_object_new_string(engine_to_string(a->engine))) == 0;
         if (ok && (a->output.packages || a->output.explain || a->causes || a->packages_csv))
                 ok = json_object_object_add(o, "packages", json_object_new_boolean(1)) == 0;
         if (ok && a->causes)

@@ -81,6 +81,8 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "checksum", "s", a->checksum);
         if (r >= 0 && a->detach)
                 r = sd_bus_message_append(m, "{sv}", "detached", "b", 1);
+        if (r >= 0 && a->engine != ENGINE_AUTO)
+                r = sd_bus_message_append(m, "{sv}", "engine", "s", engine_to_string(a->engine));
         if (r >= 0)
                 r = key_args_append(m, a);
         if (r >= 0)

@@ -256,7 +256,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
                 ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
                 ARG_NO_UNIFIED, ARG_BLOCKSIZE, ARG_LONG_OPTIONS, ARG_SHORT_OPTIONS, ARG_KEY, ARG_KEYS_FROM_STDIN,
-                ARG_ECHO_KEYS,
+                ARG_ECHO_KEYS, ARG_ENGINE,
         };
         /* The short options, after the ':' that makes getopt report a
          * missing argument as such. */
@@ -321,6 +321,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"detach", no_argument, NULL, ARG_DETACH},
                 {"pass-fds", no_argument, NULL, ARG_PASS_FDS},
                 {"varlink", optional_argument, NULL, ARG_VARLINK},
+                {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
                 {"long-options", no_argument, NULL, ARG_LONG_OPTIONS},
@@ -473,6 +474,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->output.checksum = true;
                         break;
                 }
+                case ARG_ENGINE:
+                        if (engine_from_string(optarg) == _ENGINE_MAX) {
+                                fprintf(stderr, "%s: --engine '%s': not auto, direct or appliance\n", prog, optarg);
+                                return -EINVAL;
+                        }
+                        a->engine = engine_from_string(optarg);
+                        break;
                 case ARG_UIDS:
                         a->output.uids = true;
                         break;

@@ -5,6 +5,7 @@
 
 #include "common/filters.h"
 #include "common/keys.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "domain-args.h"
 #include "output/output.h"
@@ -34,6 +35,7 @@ struct DiffArgs {
         char *checksum;    /* --checksum: the algorithm (NULL: none) */
         char **causes;     /* --cause: only changes with these causes */
         char *packages_csv; /* --packages-csv=FILE */
+        Engine engine;     /* --engine (ENGINE_AUTO: the daemon's default, not sent) */
         int progress; /* -1: when stderr is a terminal */
         ConnectMode connect;
         DomainArgs domain;

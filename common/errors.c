@@ -31,6 +31,7 @@ static const char *const error_names[_ERR_MAX] = {
         [ERR_INVALID_MANIFEST] = "InvalidManifest",
         [ERR_CORRUPT_PACKAGE_DB] = "CorruptPackageDatabase",
         [ERR_UNSUPPORTED_PACKAGE_DB] = "UnsupportedPackageDatabase",
+        [ERR_DIRECT_UNSUPPORTED] = "DirectUnsupported",
         [ERR_INTERNAL] = "Internal",
 };
 

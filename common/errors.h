@@ -35,6 +35,7 @@ typedef enum ErrorCode {
         ERR_INVALID_MANIFEST,
         ERR_CORRUPT_PACKAGE_DB,     /* a guest's package database cannot be read */
         ERR_UNSUPPORTED_PACKAGE_DB, /* ... or is in a form our librpm cannot open */
+        ERR_DIRECT_UNSUPPORTED, /* the direct engine cannot read this side for certain */
         ERR_INTERNAL,
         _ERR_MAX,
 } ErrorCode;

@@ -57,6 +57,20 @@ Phase phase_from_string(const char *s) {
         return (Phase) lookup(phase_names, _PHASE_MAX, s, PHASE_NONE);
 }
 
+static const char *const engine_names[_ENGINE_MAX] = {
+        [ENGINE_AUTO] = "auto",
+        [ENGINE_DIRECT] = "direct",
+        [ENGINE_APPLIANCE] = "appliance",
+};
+
+const char *engine_to_string(Engine e) {
+        return (unsigned) e < _ENGINE_MAX ? engine_names[e] : NULL;
+}
+
+Engine engine_from_string(const char *s) {
+        return (Engine) lookup(engine_names, _ENGINE_MAX, s, _ENGINE_MAX);
+}
+
 static const char *const entry_kind_table[_ENTRY_KIND_MAX] = {
         [ENTRY_KIND_UNKNOWN] = "unknown",
         [ENTRY_KIND_FILE] = "file",

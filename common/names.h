@@ -55,6 +55,18 @@ const char *phase_to_string(Phase p);
 
 Phase phase_from_string(const char *s);
 
+/* ---- scanning engines (Compare's "engine" option, a result side's "engine") ---- */
+
+typedef enum Engine {
+        ENGINE_AUTO,      /* direct when it reads the side for certain, else the appliance */
+        ENGINE_DIRECT,    /* ext2/3/4 read on the host in a locked-down worker */
+        ENGINE_APPLIANCE, /* a libguestfs appliance */
+        _ENGINE_MAX,
+} Engine;
+
+const char *engine_to_string(Engine e);
+Engine engine_from_string(const char *s); /* _ENGINE_MAX if none */
+
 /* ---- entries and changes (the result JSON's "kind", "change", "fields") ---- */
 
 typedef enum EntryKind {

@@ -2,8 +2,11 @@
  * reports every failure; test_report() prints the closing line. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 static unsigned n_passed, n_failed;
 
@@ -24,6 +27,18 @@ static inline void *must(void *p) {
                 exit(1);
         }
         return p;
+}
+
+/* Whether /proc/PID/status holds line ("Seccomp:\t2"). */
+static inline bool proc_status_has(pid_t pid, const char *line) {
+        char path[64], buf[8192];
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        FILE *f = fopen(path, "re");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+                fclose(f);
+        buf[n] = 0;
+        return strstr(buf, line) != NULL;
 }
 
 /* "N passed, N failed", the line test runners read; the exit status. */

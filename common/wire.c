@@ -224,3 +224,59 @@ int wire_recv(int fd, size_t max, uint8_t *ret_type, uint8_t **ret_payload, size
         *ret_len = n;
         return 0;
 }
+
+int wire_send_fds(int sock, const int *fds, size_t n) {
+        if (n == 0 || n > WIRE_FDS_MAX)
+                return -EINVAL;
+        char control[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)] = {};
+        uint8_t byte = 'F';
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                            .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+        for (;;) {
+                ssize_t k = sendmsg(sock, &mh, MSG_NOSIGNAL);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                return k == 1 ? 0 : k < 0 ? -errno : -EIO;
+        }
+}
+
+int wire_recv_fds(int sock, int *fds, size_t n) {
+        char control[CMSG_SPACE(sizeof(int) * WIRE_FDS_MAX)] = {};
+        uint8_t byte;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                            .msg_controllen = sizeof control};
+        ssize_t k;
+        do
+                k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if (k == 0)
+                return -ECONNRESET;
+        size_t got = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < m; i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                                if (got < n && byte == 'F' && !(mh.msg_flags & MSG_CTRUNC))
+                                        fds[got++] = fd;
+                                else
+                                        (void) close(fd);
+                        }
+                }
+        if (got != n || byte != 'F' || (mh.msg_flags & MSG_CTRUNC)) {
+                for (size_t i = 0; i < got; i++)
+                        (void) close(fds[i]);
+                return -EBADMSG;
+        }
+        return 0;
+}

@@ -57,3 +57,13 @@ int wire_send(int fd, uint8_t type, const WireBuf *payload);
  * closed the socket (before or within a frame), -EMSGSIZE for a frame
  * over max, another negative errno on a read error. */
 int wire_recv(int fd, size_t max, uint8_t *ret_type, uint8_t **ret_payload, size_t *ret_len);
+
+#define WIRE_FDS_MAX 64
+
+/* Hands file descriptors over (SCM_RIGHTS) as one message of one byte,
+ * sent between frames; the receiver takes them with wire_recv_fds() where
+ * the protocol says they come. */
+int wire_send_fds(int sock, const int *fds, size_t n);
+/* Exactly n fds, close-on-exec; -EBADMSG when another number came (those
+ * are closed). */
+int wire_recv_fds(int sock, int *fds, size_t n);

@@ -6,6 +6,7 @@
 #include "bus/manager.h"
 #include "common/log.h"
 #include "varlink/varlink-daemon.h"
+#include "worker/direct-worker.h"
 #include "worker/protocol.h"
 #include "worker/worker.h"
 
@@ -36,6 +37,8 @@ static void help(void) {
                "      --cache-budget=SIZE Evict least recently used manifests beyond SIZE bytes\n"
                "                          (K, M, G suffixes; default 1G)\n"
                "      --no-cache          Keep no manifests\n"
+               "      --no-direct         Scan every side in an appliance, never with the direct\n"
+               "                          engine (guest filesystems read on the host)\n"
                "  -v, --verbose           Log debugging information\n"
                "  -x, --trace             Log libguestfs calls and the appliance's messages\n");
 }
@@ -138,9 +141,13 @@ int main(int argc, char *argv[]) {
          * itself; not for people. */
         if (argc == 3 && strcmp(argv[1], "--worker") == 0)
                 return worker_main(WORKER_FD, argv[2]);
+        /* The direct engine's worker (direct-worker.h), locked down before
+         * it reads a byte of a guest. */
+        if (argc == 2 && strcmp(argv[1], "--direct-worker") == 0)
+                return direct_worker_main(WORKER_FD);
 
         enum { ARG_SESSION = 0x100, ARG_SYSTEM, ARG_PEER_FD, ARG_IDLE, ARG_MAX_RUNNING, ARG_MAX_QUEUE, ARG_MAX_PER_CALLER, ARG_POOL_SIZE, ARG_POOL_MEMORY, ARG_POOL_IDLE, ARG_CACHE, ARG_CACHE_BUDGET,
-               ARG_NO_CACHE, ARG_VARLINK };
+               ARG_NO_CACHE, ARG_VARLINK, ARG_NO_DIRECT };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -160,6 +167,7 @@ int main(int argc, char *argv[]) {
                 {"cache-budget", required_argument, NULL, ARG_CACHE_BUDGET},
                 {"no-cache", no_argument, NULL, ARG_NO_CACHE},
                 {"varlink", optional_argument, NULL, ARG_VARLINK},
+                {"no-direct", no_argument, NULL, ARG_NO_DIRECT},
                 {},
         };
         /* Freed after the manager: the job table tells it of its jobs' end. */
@@ -266,6 +274,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_NO_CACHE:
                         m->no_cache = true;
+                        break;
+                case ARG_NO_DIRECT:
+                        m->no_direct = true;
                         break;
                 case ARG_VARLINK:
                         if (optarg && optarg[0] != '/') {

@@ -31,6 +31,20 @@
 #                              (b: one file added), p2 only a fifo, a
 #                              device, a symlink and empty directories, p3
 #                              never formatted
+#   extras.img                 what the kernel shows differently from the disk,
+#                              for the direct engine's cross-check: MBR with
+#                              logical partitions; p1 ext4 with ACLs, security,
+#                              trusted and capability xattrs, an xattr in an EA
+#                              inode, sparse and 3 MB files, fast, slow and
+#                              long symlinks, devices with large numbers, a
+#                              socket, times before 1970, past 2038 and with
+#                              nanoseconds, a deleted entry; p2 ext4 with
+#                              inline data; p5 ext2 with 128-byte inodes; p6
+#                              ext3 with 1 KiB blocks
+#   xfs.img                    an empty XFS (300 MiB, sparse): the appliance's
+#   recover.img                kinds-a with its journal marked as needing
+#                              recovery: the kernel replays it, so the direct
+#                              engine leaves it to the appliance
 set -euo pipefail
 
 OUT=${1:?usage: fixtures.sh OUTPUT-DIR}
@@ -362,6 +376,105 @@ build_snapshots() {
         qemu-img snapshot -c s2 "$WORK/snaps.qcow2"
 }
 
+# ----------------------------------------------------------------- extras ----
+
+# Sectors: p1 32 MiB, p2 16 MiB, p3 extended holding p5 and p6 (10 MiB each).
+EXTRAS_SECTORS=165888
+build_extras_tree() { # DIR FULL
+        local d=$1 full=$2
+        mkdir -p "$d/dir/sub" "$d/sticky"
+        echo "tiny" >"$d/tiny.txt"
+        printf 'x' >"$d/one-byte"
+        echo "linked" >"$d/h1"
+        ln "$d/h1" "$d/h2"
+        ln "$d/h1" "$d/dir/h3"
+        ln -s h1 "$d/fast-link"
+        ln -s "$(printf 'y%.0s' {1..100})" "$d/inline-link"
+        echo "deep" >"$d/dir/sub/deep.txt"
+        mkfifo "$d/fifo"
+        chmod 1777 "$d/sticky"
+        echo "owned" >"$d/owned"
+        chown 100000:200000 "$d/owned"
+        [ "$full" = full ] || return 0
+        echo "acl" >"$d/acl.txt"
+        setfacl -m u:1234:rw,g:55:r "$d/acl.txt"
+        setfacl -d -m u:1234:rwx "$d/dir"
+        setfacl -m u:99:rx "$d/dir"
+        echo "sec" >"$d/sec.txt"
+        setfattr -n security.selinux -v "system_u:object_r:etc_t:s0" "$d/sec.txt"
+        echo "trusted" >"$d/trusted.txt"
+        setfattr -n trusted.foo -v bar "$d/trusted.txt"
+        echo "cap" >"$d/cap.bin"
+        setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= "$d/cap.bin"
+        echo "x" >"$d/xattrs.txt"
+        setfattr -n user.empty "$d/xattrs.txt"
+        setfattr -n user.bin -v 0x00ff00ff0a "$d/xattrs.txt"
+        for i in $(seq 1 12); do setfattr -n "user.attr$i" -v "value $i" "$d/xattrs.txt"; done
+        setfattr -n user.big -v "$(head -c 900 /dev/zero | tr '\0' z)" "$d/xattrs.txt"
+        truncate -s 10M "$d/sparse.bin"
+        printf 'middle' | dd of="$d/sparse.bin" bs=1 seek=5000000 conv=notrunc status=none
+        "$PYTHON" -c 'import random, sys; open(sys.argv[1], "wb").write(random.Random(14).randbytes(3000000))' \
+                "$d/big.bin"
+        ln -s "$(printf 'z%.0s' {1..900})" "$d/long-link"
+        mknod "$d/bigdev" c 300 70000
+        mknod "$d/blkdev" b 8 1
+        "$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/sock"
+        echo "suid" >"$d/suid"
+        chmod 4755 "$d/suid"
+        echo "old" >"$d/old.txt"
+        echo "future" >"$d/future.txt"
+        echo "nano" >"$d/nano.txt"
+        echo "removed" >"$d/removed.txt"
+}
+
+build_extras() {
+        local img=$WORK/extras.img
+        build_extras_tree "$WORK/extras-full" full
+        build_extras_tree "$WORK/extras-small" small
+        fix_times "$WORK/extras-full"
+        fix_times "$WORK/extras-small"
+        touch -h -d "@-100000" "$WORK/extras-full/old.txt"
+        head -c 8000 /dev/zero | tr '\0' q >"$WORK/huge-value"
+        # Each filesystem on its own, then copied into its partition.
+        truncate -s 32M "$WORK/p1.fs"
+        mke2fs -q -F -t ext4 -b 4096 -I 256 -O ea_inode -U 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0011 -L extras \
+                -E hash_seed=6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0011 -d "$WORK/extras-full" "$WORK/p1.fs"
+        # What mke2fs -d does not write: nanoseconds, the epoch bits past
+        # 2038 and on a time before 1970, an EA inode, a deleted entry.
+        debugfs -w -f - "$WORK/p1.fs" >/dev/null 2>&1 <<-EOF
+	sif nano.txt mtime_extra 493827156
+	sif nano.txt atime_extra 4
+	sif future.txt mtime_extra 1
+	sif future.txt atime_extra 6
+	sif old.txt ctime_extra 3
+	ea_set -f $WORK/huge-value xattrs.txt user.huge
+	rm removed.txt
+	EOF
+        truncate -s 16M "$WORK/p2.fs"
+        mke2fs -q -F -t ext4 -b 4096 -O inline_data -U 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0012 \
+                -E hash_seed=6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0012 -d "$WORK/extras-small" "$WORK/p2.fs"
+        truncate -s 10M "$WORK/p5.fs" "$WORK/p6.fs"
+        mke2fs -q -F -t ext2 -b 1024 -I 128 -U 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0013 \
+                -d "$WORK/extras-small" "$WORK/p5.fs" 2>/dev/null
+        mke2fs -q -F -t ext3 -b 1024 -I 256 -U 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0014 -L 'old ext3' \
+                -d "$WORK/extras-small" "$WORK/p6.fs"
+        truncate -s $((EXTRAS_SECTORS * 512)) "$img"
+        printf 'label: dos\nlabel-id: 0x9abcdef0\nstart=2048, size=65536, type=83\nstart=67584, size=32768, type=83\nstart=100352, size=65536, type=5\nstart=102400, size=20480, type=83\nstart=124928, size=20480, type=83\n' |
+                sfdisk -q "$img" >/dev/null
+        dd if="$WORK/p1.fs" of="$img" bs=512 seek=2048 conv=notrunc,sparse status=none
+        dd if="$WORK/p2.fs" of="$img" bs=512 seek=67584 conv=notrunc,sparse status=none
+        dd if="$WORK/p5.fs" of="$img" bs=512 seek=102400 conv=notrunc,sparse status=none
+        dd if="$WORK/p6.fs" of="$img" bs=512 seek=124928 conv=notrunc,sparse status=none
+}
+
+# Sides the direct engine leaves to the appliance.
+build_engine_fixtures() {
+        truncate -s 300M "$WORK/xfs.img"
+        mkfs.xfs -q -m uuid=6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0015 -L xfs "$WORK/xfs.img"
+        cp --sparse=always "$WORK/kinds-a.img" "$WORK/recover.img"
+        debugfs -w -R 'feature needs_recovery' "$WORK/recover.img" >/dev/null 2>&1
+}
+
 build_kinds
 build_same
 build_os a
@@ -372,10 +485,12 @@ build_blank a
 build_blank b
 build_4k a
 build_4k b
+build_extras
+build_engine_fixtures
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
         truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2 blank-a.img blank-b.img \
-        4k-a.img 4k-b.img; do
+        4k-a.img 4k-b.img extras.img xfs.img recover.img; do
         mv -f "$WORK/$f" "$OUT/$f"
 done

@@ -20,7 +20,10 @@ FIXTURES=$BUILDDIR/fixtures
 VIRT_DIFF=$BUILDDIR/virt-diff
 export VIRT_DIFFD=${VIRT_DIFFD:-$BUILDDIR/virt-diffd}
 TEST_NAME=$(basename "$0" .sh)
-DAEMON_ARGS=${DAEMON_ARGS---pool-size=0}
+# --no-direct: these tests are about appliances (launches, the pool, the
+# hang watch); test-engine.sh and test-cross-check.sh cover the direct
+# engine, and a test that wants it sets DAEMON_ARGS without it.
+DAEMON_ARGS=${DAEMON_ARGS---pool-size=0 --no-direct}
 
 export LC_ALL=C.UTF-8
 export LIBGUESTFS_BACKEND=direct
@@ -172,7 +175,7 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------------- bus ----
 
 # A private session bus whose service directory activates the daemon of the
-# build tree (with $DAEMON_ARGS; by default --pool-size=0, so that no warm
+# build tree (with $DAEMON_ARGS; by default --pool-size=0 --no-direct, so that no warm
 # appliance outlives a job and assert_no_qemu holds). The daemon's and the bus's stderr go to $TEST_TMPDIR/bus.log.
 start_bus() {
         requires dbus-daemon
@@ -362,7 +365,7 @@ check_daemon_serves_after_client_left() {
 # changes (the stamp holds its hash).
 ensure_fixtures() {
         requires_root
-        requires mke2fs sfdisk qemu-img flock mkfifo mknod
+        requires mke2fs sfdisk qemu-img flock mkfifo mknod debugfs mkfs.xfs setfacl setfattr
         _ensure_built fixtures.sh .stamp
 }
 
@@ -398,6 +401,59 @@ _ensure_built() { # SCRIPT STAMP
         fi
         flock -u 8
         exec 8>&-
+}
+
+# The OS pair's outputs against tests/golden/os.NAME (test-output.sh from
+# the cache, test-engine.sh through the direct engine); sed expressions in
+# GOLDEN_SED (an array) edit each output first.
+GOLDEN_SED=()
+os_golden() { # NAME ARGS...
+        local name=$1
+        shift
+        run_virt_diff "$TEST_TMPDIR/$name" "$TEST_TMPDIR/err" "$@" "$FIXTURES/os-a.img" "$FIXTURES/os-b.img"
+        # --output=virt-diff: upstream's 0 for a comparison that ran.
+        assert_rc "$([[ $* == *--output=virt-diff* ]] && echo 0 || echo 1)" "$TEST_TMPDIR/err"
+        assert_lines "$TEST_TMPDIR/err" 0
+        sed -i -e "s|$FIXTURES/|FIXTURES/|g" "${GOLDEN_SED[@]}" "$TEST_TMPDIR/$name"
+        # UPDATE_GOLDEN=1: take this run's output as the new golden file.
+        [ -z "${UPDATE_GOLDEN:-}" ] || cp "$TEST_TMPDIR/$name" "$SRCDIR/tests/golden/os.$name"
+        if ! cmp -s "$SRCDIR/tests/golden/os.$name" "$TEST_TMPDIR/$name"; then
+                diff -u "$SRCDIR/tests/golden/os.$name" "$TEST_TMPDIR/$name" >&2 || true
+                fail "virt-diff $* differs from tests/golden/os.$name"
+        fi
+}
+
+os_goldens() {
+        os_golden text
+        os_golden unified -u
+        os_golden long -l
+        os_golden long-extras -l --uids --checksum --human-readable
+        os_golden mount -m
+        # The compatibility mode shows the diffs by default, and none with
+        # --no-unified or in its CSV.
+        os_golden virt-diff --output=virt-diff
+        os_golden virt-diff-u --output=virt-diff -u --uids
+        os_golden virt-diff-checksum --output=virt-diff --no-unified --checksum=sha256 --xattrs --human-readable
+        os_golden virt-diff-csv --output=virt-diff --csv --uids --checksum=sha256
+        os_golden csv --csv
+        os_golden summary --summary
+        os_golden path-etc --path /etc
+        os_golden include-cfg --include '*.cfg'
+        os_golden exclude --exclude /boot --exclude lost+found
+}
+
+# -l --checksum=md5 --path /etc on the OS pair, its output checked; HOW is
+# how the "# A:" lines say each side was read ("cached", "scanned, direct").
+os_md5() { # OUT HOW
+        local want_a want_b
+        run_virt_diff "$1" "$TEST_TMPDIR/err" -l --checksum=md5 --path /etc "$FIXTURES/os-a.img" "$FIXTURES/os-b.img"
+        assert_rc 1 "$TEST_TMPDIR/err"
+        want_a=$(printf 'guest-a\n' | md5sum | cut -d' ' -f1)
+        want_b=$(printf 'guest-b-renamed\n' | md5sum | cut -d' ' -f1)
+        printf '# A: %s (%s)\n# B: %s (%s)\n%s\n%s\n%s\n' "$FIXTURES/os-a.img" "$2" "$FIXTURES/os-b.img" "$2" \
+                "/dev/sda1: Filesystem changed, type: ext4, size: 16777216, mount point: /boot, changed: label" \
+                "/dev/sda3: Filesystem added, type: ext4, size: 10485760" \
+                "/etc/hostname: modified, size: 16, checksum: $want_a -> $want_b" | assert_file_is "$1"
 }
 
 # The long path of the kinds fixtures (as in fixtures.sh).

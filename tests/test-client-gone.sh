@@ -32,7 +32,8 @@ daemon_answers || fail "the daemon does not answer after its client vanished"
 pass "the daemon still serves"
 
 # A private daemon lives as long as its client's socket.
-"$VIRT_DIFF" --private -q "$FIXTURES/same-1.img" "$FIXTURES/same-2.img" >/dev/null 2>&1 &
+# An appliance, so that the diff is still running when its client goes.
+"$VIRT_DIFF" --private --engine=appliance -q "$FIXTURES/same-1.img" "$FIXTURES/same-2.img" >/dev/null 2>&1 &
 client=$!
 for ((i = 0; i < 100; i++)); do
         [ -n "$(marked_pids '^virt-diffd$' | grep -v "^$(daemon_pid)\$")" ] && break

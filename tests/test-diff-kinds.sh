@@ -47,13 +47,13 @@ assert_rc 1 "$TEST_TMPDIR/err"
 assert_lines "$TEST_TMPDIR/err" 0
 assert_no_qemu
 
-# Where each side came from (scanned, not cached); then one tree, so no
+# Where each side came from (scanned by an appliance, not cached); then one tree, so no
 # "TREE:" prefix; names that are not plain UTF-8 text are quoted with C
 # escapes; filesystems are all unchanged, so no line for them.
 L=${LONG_PATH}
 assert_file_is "$TEST_TMPDIR/long.txt" <<EOF
-# A: $FIXTURES/kinds-a.img (scanned)
-# B: $FIXTURES/kinds-b.img (scanned)
+# A: $FIXTURES/kinds-a.img (scanned, appliance)
+# B: $FIXTURES/kinds-b.img (scanned, appliance)
 /added.txt: added, size: 21
 /chmod.txt: metadata, size: 5, fields: mode
 /chown.txt: metadata, size: 6, fields: uid,gid

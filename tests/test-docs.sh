@@ -58,6 +58,7 @@ grep -qx -- --dir-nlinks <<<"$long" && grep -qx -- --blocksize <<<"$long" && gre
         fail "--long-options: $long"
 ! grep -q -- '-options$' <<<"$long" || fail "--long-options lists itself"
 [ "$(echo $short)" = "-a -A -d -D -c -l -m -t -u -q -v -x -V -h" ] || fail "--short-options: $(echo $short)"
+[ "$(complete_words virt-diff --engine=di)" = "--engine=direct" ] || fail "--engine=di does not complete"
 [ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"
 [ "$(complete_words virt-diffctl cache pu)" = "purge" ] || fail "virt-diffctl cache pu does not complete"

@@ -111,7 +111,7 @@ cleanup_fn terminate_pids 10 "$POLKIT_PID"
 wait_owner org.freedesktop.PolicyKit1 "$POLKIT_PID"
 pass "polkitd runs on the private system bus"
 
-"$VIRT_DIFFD" --system --idle-timeout=0 --pool-size=0 --cache="$TEST_TMPDIR/manifests.sqlite" -v \
+"$VIRT_DIFFD" --system --idle-timeout=0 --pool-size=0 --no-direct --cache="$TEST_TMPDIR/manifests.sqlite" -v \
         >>"$TEST_TMPDIR/bus.log" 2>&1 &
 DAEMON_PID=$!
 wait_owner org.virtdiff.VirtDiff1 "$DAEMON_PID"

@@ -18,7 +18,7 @@
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl mke2fs
 ensure_fixtures
-DAEMON_ARGS="--no-cache --pool-size=4 --pool-idle=600"
+DAEMON_ARGS="--no-cache --pool-size=4 --pool-idle=600 --no-direct"
 start_bus
 CTL=$BUILDDIR/virt-diffctl
 

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl
 ensure_fixtures
-DAEMON_ARGS="--pool-size=0 --max-running=1 --max-queue=9 --max-jobs-per-caller=3"
+DAEMON_ARGS="--pool-size=0 --max-running=1 --max-queue=9 --max-jobs-per-caller=3 --no-direct"
 start_bus
 
 A=$FIXTURES/kinds-a.img

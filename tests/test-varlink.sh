@@ -13,7 +13,8 @@ ensure_fixtures
 
 CHECKS="$PYTHON $SRCDIR/tests/varlink-checks.py"
 SOCK=$TEST_TMPDIR/run/virt-diffd/io.virtdiff.VirtDiff1
-DAEMON_ARGS="--pool-size=0 --varlink=$SOCK" start_bus
+# --no-direct: Cancel needs a job that runs a while (an appliance).
+DAEMON_ARGS="--pool-size=0 --no-direct --varlink=$SOCK" start_bus
 # The first bus call activates the daemon, which then listens on varlink.
 busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virtdiff.VirtDiff1.Manager \
         Version >/dev/null || fail "the daemon did not start"
@@ -58,7 +59,7 @@ secret=$SYS/secret.img
 cp "$FIXTURES/kinds-a.img" "$secret"
 chmod 0600 "$secret"
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent "$VIRT_DIFFD" --system --varlink="$SYS/run/io.virtdiff.VirtDiff1" \
-        --cache="$SYS/cache.sqlite" --pool-size=0 --idle-timeout=0 2>>"$TEST_TMPDIR/bus.log" &
+        --cache="$SYS/cache.sqlite" --pool-size=0 --no-direct --idle-timeout=0 2>>"$TEST_TMPDIR/bus.log" &
 cleanup_fn kill $!
 for _ in $(seq 100); do [ -S "$SYS/run/io.virtdiff.VirtDiff1" ] && break; sleep 0.1; done
 [ "$(stat -c %a "$SYS/run/io.virtdiff.VirtDiff1")" = 666 ] || fail "the system socket is not 0666"

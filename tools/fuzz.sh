@@ -18,6 +18,7 @@ ninja -C $dir >$dir/ninja.log || { tail -n 40 $dir/ninja.log >&2; exit 1; }
 
 if [ "${1:-}" = --seeds ]; then
         $dir/fuzz/seed-gen fuzz/corpus
+        bash fuzz/direct-seeds.sh fuzz/corpus/direct
         exit 0
 fi
 seconds=${1:-25}
@@ -25,7 +26,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 mkdir -p $dir/artifacts
 status=0
-for target in manifest-wire manifest-json qcow2-header store options varlink deb822 packages-wire; do
+for target in manifest-wire manifest-json qcow2-header store options varlink deb822 packages-wire direct; do
         work=$dir/corpus-$target
         rm -rf "$work"
         mkdir -p "$work"

@@ -34,6 +34,10 @@ void output_side_origin_write(FILE *f, json_object *side) {
                 fputs(json_object_object_get_ex(side, "cached", &v) && json_object_get_boolean(v) ? "cached" : "scanned",
                       f);
         if (engine)
-                fprintf(f, " by the %s engine", engine);
+                fprintf(f, ", %s", engine);
+        if (json_get_string(side, "direct_refused")) {
+                _cleanup_free_ char *q = output_display_bytes(side, "direct_refused");
+                fprintf(f, "; the direct engine could not: %s", q ? q : "?");
+        }
         output_domain_write(f, side);
 }

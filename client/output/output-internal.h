@@ -55,7 +55,8 @@ void output_owners_write(FILE *f, json_object *c);
 
 /* "; domain NAME at snapshot S; running, crash-consistent only" (output-domain.c). */
 void output_domain_write(FILE *f, json_object *side);
-/* "cached", "scanned" or "manifest FILE, exported WHEN", then the above. */
+/* "cached", "scanned" or "manifest FILE, exported WHEN", the engine that
+ * scanned it (", direct") and why not the direct engine, then the above. */
 void output_side_origin_write(FILE *f, json_object *side);
 
 /* CSV fields (RFC 4180), each followed by ',' or, when last, a newline:

@@ -234,7 +234,8 @@ static int change_write(FILE *f, json_object *c, bool with_tree, const OutputOpt
         return 0;
 }
 
-/* "# A: /img/a.qcow2 (cached)": where each side's manifest came from. */
+/* "# A: /img/a.qcow2 (cached)", "(scanned, direct)": where each side's
+ * manifest came from, and which engine scanned it. */
 static int side_write(FILE *f, json_object *side, int which) {
         json_object *images = json_get(side, "images", json_type_array);
         if (!images)

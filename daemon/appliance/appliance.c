@@ -1,4 +1,5 @@
 #include "appliance/appliance.h"
+#include "appliance/appliance-internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -74,6 +75,8 @@ void appliance_kill(Appliance *a) {
                 (void) kill(qemu, SIGKILL);
         else if (a->tmpdir)
                 kill_by_tmpdir(a->tmpdir);
+        else if (a->direct && a->worker_pid > 0)
+                (void) kill(-a->worker_pid, SIGKILL); /* no qemu: the worker itself */
 }
 
 /* Waits (at most timeout_usec, then kills) until the worker has exited,
@@ -106,7 +109,7 @@ static void worker_wait(Appliance *a, uint64_t timeout_usec) {
 }
 
 /* The socket failed or the worker broke the protocol: why, as an error. */
-static int worker_gone(Appliance *a, int r, Error *e) {
+int worker_gone(Appliance *a, int r, Error *e) {
         bool protocol = r != -ECONNRESET && r != -EPIPE;
         if (protocol)
                 (void) kill(-a->worker_pid, SIGKILL);
@@ -122,7 +125,7 @@ static int worker_gone(Appliance *a, int r, Error *e) {
                          (int) a->worker_pid, WIFEXITED(a->status) ? WEXITSTATUS(a->status) : -1);
 }
 
-static int request(Appliance *a, uint8_t type, const WireBuf *b, Error *e) {
+int worker_request(Appliance *a, uint8_t type, const WireBuf *b, Error *e) {
         if (a->fd < 0 || __atomic_load_n(&a->exited, __ATOMIC_SEQ_CST))
                 return error_set(e, ERR_APPLIANCE_FAILED, "the appliance is gone");
         int r = wire_send(a->fd, type, b);
@@ -145,7 +148,7 @@ static void forward_progress(const uint8_t *p, size_t len, const ProgressSink *p
 
 /* Reads frames until the answer, passing progress on; an error answer
  * becomes *e. On success *ret_payload holds the answer's payload. */
-static int await(Appliance *a, uint8_t want, const ProgressSink *progress, uint8_t **ret_payload, size_t *ret_len,
+int worker_await(Appliance *a, uint8_t want, const ProgressSink *progress, uint8_t **ret_payload, size_t *ret_len,
                  Error *e) {
         for (;;) {
                 /* A killed appliance's worker answers at once, unless it is
@@ -192,11 +195,10 @@ static int await(Appliance *a, uint8_t want, const ProgressSink *progress, uint8
         }
 }
 
-/* A request answered by WK_OK, whose value goes to *ret_value. */
-static int call_ok(Appliance *a, uint8_t type, const WireBuf *b, uint32_t *ret_value, Error *e) {
+int worker_await_ok(Appliance *a, uint32_t *ret_value, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
-        if (request(a, type, b, e) < 0 || await(a, WK_OK, NULL, &payload, &len, e) < 0)
+        size_t len = 0;
+        if (worker_await(a, WK_OK, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader r = {.p = payload, .left = len};
         uint32_t v = wire_get_u32(&r);
@@ -207,11 +209,18 @@ static int call_ok(Appliance *a, uint8_t type, const WireBuf *b, uint32_t *ret_v
         return 0;
 }
 
+/* A request answered by WK_OK, whose value goes to *ret_value. */
+int worker_call_ok(Appliance *a, uint8_t type, const WireBuf *b, uint32_t *ret_value, Error *e) {
+        if (worker_request(a, type, b, e) < 0)
+                return -1;
+        return worker_await_ok(a, ret_value, e);
+}
+
 /* A request answered by WK_DATA: a byte string. */
 static int call_data(Appliance *a, uint8_t type, const WireBuf *b, char **ret, size_t *ret_len, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
-        if (request(a, type, b, e) < 0 || await(a, WK_DATA, NULL, &payload, &len, e) < 0)
+        size_t len = 0;
+        if (worker_request(a, type, b, e) < 0 || worker_await(a, WK_DATA, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader r = {.p = payload, .left = len};
         size_t n = 0;
@@ -225,7 +234,7 @@ static int call_data(Appliance *a, uint8_t type, const WireBuf *b, char **ret, s
         return 0;
 }
 
-static int spawn_worker(Appliance *a, Error *e) {
+int worker_spawn(Appliance *a, char *const argv[], Error *e) {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return error_set(e, ERR_APPLIANCE_FAILED, "cannot create a socket for the worker: %m");
@@ -254,7 +263,6 @@ static int spawn_worker(Appliance *a, Error *e) {
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        char *argv[] = {(char *) "virt-diffd", (char *) "--worker", a->tmpdir, NULL};
         pid_t pid;
         int r = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -265,8 +273,8 @@ static int spawn_worker(Appliance *a, Error *e) {
         a->fd = TAKE_FD(mine);
 
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
-        if (await(a, WK_HELLO, NULL, &payload, &len, e) < 0)
+        size_t len = 0;
+        if (worker_await(a, WK_HELLO, NULL, &payload, &len, e) < 0)
                 return -1;
         WireReader rd = {.p = payload, .left = len};
         uint32_t version = wire_get_u32(&rd);
@@ -305,7 +313,8 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
                 if (strv_push(&a->overlays, &n, overlay) < 0)
                         return error_set(e, ERR_INTERNAL, "out of memory");
         }
-        if (spawn_worker(a, e) < 0)
+        char *argv[] = {(char *) "virt-diffd", (char *) "--worker", a->tmpdir, NULL};
+        if (worker_spawn(a, argv, e) < 0)
                 return -1;
         *ret = TAKE_PTR(owned);
         return 0;
@@ -338,7 +347,7 @@ int appliance_launch(Appliance *a, Error *e) {
                 wire_put_u32(&b, a->blocksizes[i]);
         }
         uint32_t pid = 0;
-        if (call_ok(a, WK_LAUNCH, &b, &pid, e) < 0)
+        if (worker_call_ok(a, WK_LAUNCH, &b, &pid, e) < 0)
                 return -1;
         __atomic_store_n(&a->qemu_pid, (pid_t) pid, __ATOMIC_SEQ_CST);
         return 0;
@@ -346,8 +355,8 @@ int appliance_launch(Appliance *a, Error *e) {
 
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t len;
-        if (request(a, WK_SCAN, NULL, e) < 0 || await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
+        size_t len = 0;
+        if (worker_request(a, WK_SCAN, NULL, e) < 0 || worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
                 return -1;
         return manifest_decode(payload, len, ret, e);
 }
@@ -357,14 +366,14 @@ int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest
         _cleanup_wire_buf_ WireBuf b = {};
         _cleanup_free_ uint8_t *payload = NULL;
         _cleanup_package_set_ PackageSet *ps = NULL;
-        size_t len;
+        size_t len = 0;
         wire_put_u8(&b, WK_SCAN_PACKAGES);
-        if (request(a, WK_SCAN, &b, e) < 0 || await(a, WK_PACKAGES, progress, &payload, &len, e) < 0 ||
+        if (worker_request(a, WK_SCAN, &b, e) < 0 || worker_await(a, WK_PACKAGES, progress, &payload, &len, e) < 0 ||
             package_set_decode(payload, len, &ps, e) < 0)
                 return -1;
         free(payload);
         payload = NULL;
-        if (await(a, WK_MANIFEST, progress, &payload, &len, e) < 0 || manifest_decode(payload, len, ret, e) < 0)
+        if (worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0 || manifest_decode(payload, len, ret, e) < 0)
                 return -1;
         *ret_packages = TAKE_PTR(ps);
         return 0;
@@ -394,11 +403,11 @@ int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint,
         _cleanup_wire_buf_ WireBuf b = {};
         wire_put_str(&b, device);
         wire_put_str(&b, mountpoint);
-        return call_ok(a, WK_MOUNT_RO, &b, NULL, e);
+        return worker_call_ok(a, WK_MOUNT_RO, &b, NULL, e);
 }
 
 int appliance_umount_all(Appliance *a, Error *e) {
-        return call_ok(a, WK_UMOUNT_ALL, NULL, NULL, e);
+        return worker_call_ok(a, WK_UMOUNT_ALL, NULL, NULL, e);
 }
 
 int appliance_read_file(Appliance *a, const char *path, char **ret, size_t *ret_len, Error *e) {

@@ -2,7 +2,12 @@
  * owns one libguestfs handle on the disks of one side, launched read-only
  * with the accelerator the KVM probe chose. Every call here is a round
  * trip to that process; a worker that dies fails the call with
- * WorkerCrashed, and the daemon lives on. */
+ * WorkerCrashed, and the daemon lives on.
+ *
+ * The direct engine's worker (worker/direct-worker.h) is held the same way
+ * (appliance_new_direct(), direct-handle.c): no qemu, no overlays, the
+ * disks handed over as fds; scan, mount, read and checksum calls are the
+ * same. */
 #pragma once
 
 #include <sys/types.h>
@@ -26,12 +31,21 @@ typedef struct Appliance {
         uint64_t kill_usec;
         bool exited;      /* the worker is known to have exited... */
         int status;       /* ...with this wait status */
+        bool direct;      /* the direct engine's worker */
+        int sandbox;      /* its sandbox's flags (direct/sandbox.h) */
 } Appliance;
 
 /* Starts a worker for these disks (each through an overlay of ours),
  * ready to launch. */
 int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
 int appliance_launch(Appliance *a, Error *e);
+/* The direct engine on these disks: raw ones opened read-only here, the
+ * others through their qemu-nbd exports (nbd_serve_disks_for_direct() must
+ * have started them), all passed to a locked-down worker that probes them.
+ * ERR_DIRECT_UNSUPPORTED when the direct engine cannot read the side for
+ * certain: the caller takes the appliance instead. Not a launch: it is not
+ * counted in appliance_launch_count(). */
+int appliance_new_direct(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
 /* Scans every filesystem into a manifest, with progress on the way. */
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e);
 /* The same, and the inspected OS's packages (package-scan.h): format none

@@ -212,10 +212,12 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                         r = manager_parse_keys(msg, key, j, err);
                         if (r < 0)
                                 return r;
-                } else if (strcmp(key, "checksum") == 0) {
-                        const char *alg = NULL;
-                        r = sd_bus_message_read(msg, "v", "s", &alg);
-                        r = job_input_set_checksum(j, r < 0 ? NULL : alg, &e);
+                } else if (strcmp(key, "checksum") == 0 || strcmp(key, "engine") == 0) {
+                        const char *value = NULL;
+                        r = sd_bus_message_read(msg, "v", "s", &value);
+                        if (r < 0)
+                                value = NULL;
+                        r = key[0] == 'c' ? job_input_set_checksum(j, value, &e) : job_input_set_engine(j, value, &e);
                         if (r < 0)
                                 return manager_set_error(err, &e, r);
                 } else if (job_input_is_filter(key)) {
@@ -499,7 +501,8 @@ int manager_connect(Manager *m) {
         if (r < 0)
                 return r;
         JobTableOptions jo = {.limits = m->limits, .retain_usec = m->retain_usec, .pool = m->pool,
-                              .store = m->store, .counts_changed = on_job_counts, .userdata = m};
+                              .store = m->store, .no_direct = m->no_direct, .counts_changed = on_job_counts,
+                              .userdata = m};
         r = job_table_new(m->event, &jo, &m->jobs);
         if (r < 0)
                 return r;

@@ -45,6 +45,7 @@ typedef struct Manager {
         char *store_path;           /* NULL: the default */
         bool no_cache;
         uint64_t cache_budget;
+        bool no_direct;             /* --no-direct: the appliance for every side */
 
         /* Another front-end (varlink) serves too: without a bus to reach,
          * the daemon serves that one alone; while it is busy, no idle exit. */

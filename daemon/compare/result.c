@@ -81,6 +81,9 @@ static json_object *side_to_json(const ResultSide *s) {
         _cleanup_free_ char *key = hexmem(s->key, FINGERPRINT_SIZE);
         json_object_object_add(o, "key", key ? json_object_new_string(key) : NULL);
         json_object_object_add(o, "cached", json_object_new_boolean(s->cached));
+        json_object_object_add(o, "engine",
+                               s->engine == ENGINE_AUTO ? NULL : json_object_new_string(engine_to_string(s->engine)));
+        json_object_object_add(o, "direct_refused", string_or_null(s->direct_refused));
         json_object_object_add(o, "inspected", json_object_new_boolean(s->manifest->inspected));
         json_object_object_add(o, "os", s->manifest->os_product ? json_object_new_string(s->manifest->os_product) : NULL);
         if (s->packages)

@@ -25,6 +25,8 @@ typedef struct ResultSide {
         bool from_manifest;
         json_object *manifest_images;
         const char *manifest_exported_at;
+        Engine engine;      /* what scanned it (ENGINE_AUTO: nothing, it was cached) */
+        const char *direct_refused; /* why the direct engine left it to the appliance, or NULL */
 } ResultSide;
 
 /* notes may be NULL (no content stage); checksum names their algorithm;

@@ -149,6 +149,16 @@ int job_input_set_checksum(Job *j, const char *algorithm, Error *e) {
         return 0;
 }
 
+int job_input_set_engine(Job *j, const char *name, Error *e) {
+        Engine engine = name ? engine_from_string(name) : _ENGINE_MAX;
+        if (engine == _ENGINE_MAX)
+                return error_set(e, ERR_INVALID_ARGS, "option 'engine' is not auto, direct or appliance");
+        if (engine == ENGINE_DIRECT && j->ctx->no_direct)
+                return error_set(e, ERR_INVALID_ARGS, "the direct engine is turned off in this daemon (--no-direct)");
+        j->engine = engine;
+        return 0;
+}
+
 int job_warm(Job *disks, Pool *pool, Store *store, Error *e) {
         JobSide *s = &disks->sides[0];
         uint8_t key[FINGERPRINT_SIZE];

@@ -37,6 +37,9 @@ int job_input_set_causes(Job *j, char *const *names, Error *e);
 int job_input_add_key(Job *j, const char *selector, const void *key, size_t len, Error *e);
 /* md5, sha1, sha224, sha256, sha384, sha512 or crc. */
 int job_input_set_checksum(Job *j, const char *algorithm, Error *e);
+/* auto, direct or appliance; direct is refused by a daemon with
+ * --no-direct. */
+int job_input_set_engine(Job *j, const char *name, Error *e);
 
 /* Warm's disks (side 0 of a job that is never submitted): files only,
  * at least one. */

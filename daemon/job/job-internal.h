@@ -17,6 +17,15 @@ bool job_cancelled(Job *j);
  * the shared status; under the lock. */
 void job_compute_rates(Job *j, JobStatus *st);
 
+/* The engines (job-engine.c). job_scan_direct(): true when the direct
+ * engine settled the side (scanned it, or failed it for good); false when
+ * the appliance takes it. */
+bool job_wants_direct(const Job *j);
+bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink);
+/* A direct worker for the content stage, or NULL: the appliance then (e is
+ * set only when there is no other way). */
+Appliance *job_direct_content_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e);
+void job_drop_direct(JobSide *s);
 /* A side given as an exported manifest: read, checked and taken as the
  * side's manifest and key; the export job's result (job-manifest.c). */
 int job_side_read_manifest(JobSide *s, Error *e);

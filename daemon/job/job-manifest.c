@@ -59,7 +59,9 @@ int job_side_read_manifest(JobSide *s, Error *e) {
 ResultSide job_result_side(const JobSide *s) {
         return (ResultSide){.disks = s->disks, .n_disks = s->n_disks, .key = s->key, .cached = s->cached,
                             .manifest = s->manifest, .packages = s->packages, .from_manifest = s->from_manifest,
-                            .manifest_images = s->manifest_images, .manifest_exported_at = s->manifest_exported_at};
+                            .manifest_images = s->manifest_images, .manifest_exported_at = s->manifest_exported_at,
+                            .engine = s->engine,
+                            .direct_refused = s->direct_refused.code != ERR_OK ? s->direct_refused.message : NULL};
 }
 
 int job_write_manifest(Job *j, Error *e) {

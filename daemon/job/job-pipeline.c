@@ -6,7 +6,9 @@
  *   queue     wait for the scheduler's slot         (job/scheduler)
  *   identify  content keys; manifests from the store (source/disk-key, store)
  *   serve     snapshots and fds through qemu-nbd     (source/nbd)
- *   scan      both sides at once in appliances      (appliance/pool)
+ *   scan      both sides at once: the direct engine  (job-engine.c,
+ *             where it reads the side, else an       appliance/direct-handle,
+ *             appliance                              appliance/pool)
  *   compare   the two manifests                      (compare/comparer)
  *   packages  package diff, owners and causes        (compare/package-notes)
  *   content   -u diffs, other checksums              (compare/content-diff)
@@ -179,6 +181,7 @@ static bool side_served_by_nbd(const JobSide *s) {
 /* Gives the side's appliance back to the pool: kept for reuse when healthy
  * (its calls succeeded and nothing was cancelled or killed), else closed. */
 static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
+        job_drop_direct(s);
         pthread_mutex_lock(&s->appliance_lock);
         s->appliance = NULL;
         pthread_mutex_unlock(&s->appliance_lock);
@@ -234,6 +237,11 @@ static void *scan_side(void *userdata) {
                 job_keys_side_done(j, sr->side);
                 return NULL;
         }
+        if (job_scan_direct(j, s, &sink)) {
+                job_keys_side_done(j, sr->side);
+                return NULL;
+        }
+        s->engine = ENGINE_APPLIANCE;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
         if (a)
                 ok = job_keys_unlock(j, sr->side, a, &s->error) >= 0 &&
@@ -327,6 +335,9 @@ static Appliance *content_handle(void *userdata, int side, Error *e) {
 
         if (s->handle)
                 return pool_handle_appliance(s->handle);
+        Appliance *d = job_direct_content_handle(j, s, &sink, e);
+        if (d || e->code != ERR_OK)
+                return d;
         job_set_phase(j, side, PHASE_LAUNCH);
         if (nbd_serve_disks(s->disks, s->n_disks, &sink, e) < 0)
                 return NULL;

@@ -221,7 +221,8 @@ int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         t->retain_usec = o->retain_usec;
         t->counts_changed = o->counts_changed;
         t->userdata = o->userdata;
-        t->ctx = (JobContext){.pool = o->pool, .store = o->store, .wake = table_wake, .userdata = t};
+        t->ctx = (JobContext){.pool = o->pool, .store = o->store, .no_direct = o->no_direct, .wake = table_wake,
+                              .userdata = t};
 
         int r = scheduler_new(&o->limits, &t->scheduler);
         if (r < 0)

@@ -33,6 +33,7 @@ typedef struct JobTableOptions {
         uint64_t retain_usec; /* how long a finished job stays readable */
         Pool *pool;
         Store *store;         /* NULL: no cache */
+        bool no_direct;       /* every side in an appliance (--no-direct) */
         /* Called when the jobs' counts may have changed: one submitted,
          * admitted, finished or gone (job_table_busy(), scheduler_counts()). */
         void (*counts_changed)(void *userdata);

@@ -39,6 +39,7 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disks);
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
+                appliance_free(j->sides[s].direct);
                 package_set_free(j->sides[s].packages);
                 if (j->sides[s].manifest_fd >= 0)
                         (void) close(j->sides[s].manifest_fd);

@@ -33,6 +33,7 @@
 typedef struct JobContext {
         Pool *pool;
         Store *store; /* NULL: no cache */
+        bool no_direct; /* the daemon's --no-direct: every side in an appliance */
         /* Thread-safe: the job has news for the main loop. */
         void (*wake)(void *userdata);
         void *userdata;
@@ -44,6 +45,9 @@ typedef struct JobSide {
         Manifest *manifest;
         Appliance *appliance; /* set while launched; read by cancel */
         PoolHandle *handle;   /* the worker's, from the pool, while in use */
+        Appliance *direct;    /* the direct engine's worker, while in use */
+        Engine engine;        /* what scanned it: ENGINE_AUTO until scanned */
+        Error direct_refused; /* why the direct engine gave the side to the appliance */
         pthread_mutex_t appliance_lock;
         Error error;
         Phase phase;
@@ -89,6 +93,7 @@ typedef struct Job {
         bool detached;
         CompareOptions compare;
         ContentOptions content; /* -u diffs, other checksums */
+        Engine engine;          /* asked for: ENGINE_AUTO unless the caller chose */
         PackageOptions packages; /* --packages, --explain, --cause */
         JobSide sides[2];
         /* Keys for encrypted volumes, held from the call to the end of the

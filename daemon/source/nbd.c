@@ -196,13 +196,29 @@ static int nbd_start(Disk *d, const ProgressSink *progress, Error *e) {
         return 0;
 }
 
-int nbd_serve_disks(Disk *disks, size_t n, const ProgressSink *progress, Error *e) {
+static int serve(Disk *disks, size_t n, bool (*needs)(const Disk *d), const ProgressSink *progress, Error *e) {
         for (size_t i = 0; i < n; i++)
-                if (disk_needs_nbd(&disks[i]) && !disks[i].nbd && nbd_start(&disks[i], progress, e) < 0) {
+                if (needs(&disks[i]) && !disks[i].nbd && nbd_start(&disks[i], progress, e) < 0) {
                         nbd_stop_disks(disks, n);
                         return -1;
                 }
         return 0;
+}
+
+int nbd_serve_disks(Disk *disks, size_t n, const ProgressSink *progress, Error *e) {
+        return serve(disks, n, disk_needs_nbd, progress, e);
+}
+
+bool nbd_direct_reads_in_place(const Disk *d) {
+        return !d->snapshot && streq_ptr(d->format, "raw");
+}
+
+static bool direct_needs_nbd(const Disk *d) {
+        return !nbd_direct_reads_in_place(d);
+}
+
+int nbd_serve_disks_for_direct(Disk *disks, size_t n, const ProgressSink *progress, Error *e) {
+        return serve(disks, n, direct_needs_nbd, progress, e);
 }
 
 void nbd_stop_disks(Disk *disks, size_t n) {

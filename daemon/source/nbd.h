@@ -18,6 +18,11 @@ struct NbdServer {
 /* Starts a server for each disk that needs one; on failure those started
  * are stopped again. */
 int nbd_serve_disks(Disk *disks, size_t n, const ProgressSink *progress, Error *e);
+/* The direct engine reads raw images in place and everything else (other
+ * formats, backing chains, snapshots) through an export: starts a server
+ * for each disk that is not raw. */
+bool nbd_direct_reads_in_place(const Disk *d);
+int nbd_serve_disks_for_direct(Disk *disks, size_t n, const ProgressSink *progress, Error *e);
 void nbd_stop_disks(Disk *disks, size_t n);
 NbdServer *nbd_server_free(NbdServer *s);
 

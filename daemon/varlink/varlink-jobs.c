@@ -274,6 +274,8 @@ static int parse_options(Job *j, json_object *options, Error *e) {
                         r = job_input_set_checksum(j, varlink_json_string(value), e);
                 else if (strcmp(key, "keys") == 0)
                         r = parse_keys(j, value, e);
+                else if (strcmp(key, "engine") == 0)
+                        r = job_input_set_engine(j, varlink_json_string(value), e);
                 else if (job_input_is_filter(key))
                         for (size_t i = 0; r >= 0 && i < json_object_array_length(value); i++)
                                 r = job_input_add_filter(j, key, varlink_json_string(json_object_array_get_idx(value, i)), e);

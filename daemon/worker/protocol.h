@@ -3,7 +3,7 @@
  * common/wire.h. Bump WORKER_PROTOCOL on any change. */
 #pragma once
 
-#define WORKER_PROTOCOL 4
+#define WORKER_PROTOCOL 5
 #define WORKER_FD 3
 #define WORKER_COMM "diffd-worker" /* its name in ps and /proc/PID/comm */
 #define WORKER_REQUEST_MAX (1U << 20)
@@ -26,6 +26,11 @@ enum {
         WK_CHECKSUM,      /* str algorithm, str path */
         WK_UNLOCK,        /* u32 n, n * (str selector, bytes key): WK_DATA, the devices still locked,
                              each NUL-terminated */
+        /* The direct engine's worker (direct-worker.h): u32 n, then per
+         * disk u8 kind (DIRECT_DISK_*), u64 size (0: all of it); then the
+         * n fds in one SCM_RIGHTS message. Answered with WK_OK (the
+         * sandbox's flags). */
+        WK_DIRECT_OPEN,
 };
 
 /* WK_SCAN flags. */

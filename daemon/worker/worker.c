@@ -7,37 +7,26 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/wire.h"
-#include "manifest/manifest-wire.h"
 #include "packages/packages-wire.h"
 #include "worker/protocol.h"
 #include "worker/scanner.h"
+#include "worker/worker-link.h"
 
 typedef struct Worker {
-        int fd;
+        WorkerLink link;
         const char *tmpdir;
         guestfs_h *g;
         bool launched;
-        int send_error; /* the socket broke: stop */
-        Luks luks;      /* encrypted volumes, once keys came */
-        bool keys;      /* some came: the scan reports locked volumes by them */
+        Luks luks; /* encrypted volumes, once keys came */
+        bool keys; /* some came: the scan reports locked volumes by them */
 } Worker;
 
-static void send_frame(Worker *w, uint8_t type, const WireBuf *b) {
-        if (w->send_error == 0)
-                w->send_error = wire_send(w->fd, type, b);
-}
-
 static void reply_ok(Worker *w, uint32_t value) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_u32(&b, value);
-        send_frame(w, WK_OK, &b);
+        worker_reply_ok(&w->link, value);
 }
 
 static void reply_error(Worker *w, const Error *e) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_u32(&b, (uint32_t) (e->code == ERR_OK ? ERR_INTERNAL : e->code));
-        wire_put_str(&b, e->message);
-        send_frame(w, WK_ERROR, &b);
+        worker_reply_error(&w->link, e);
 }
 
 static void reply_guest_error(Worker *w, ErrorCode code, const char *what) {
@@ -99,33 +88,8 @@ static void do_launch(Worker *w, WireReader *r) {
         reply_ok(w, pid > 0 ? (uint32_t) pid : 0);
 }
 
-/* Progress from the scanner, as frames to the daemon. */
-static void on_phase(void *userdata, int side, Phase p) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_u8(&b, 0);
-        wire_put_u64(&b, (uint64_t) p);
-        wire_put_u64(&b, 0);
-        send_frame(userdata, WK_PROGRESS, &b);
-}
-
-static void send_counts(Worker *w, uint8_t kind, uint64_t done, uint64_t total) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_u8(&b, kind);
-        wire_put_u64(&b, done);
-        wire_put_u64(&b, total);
-        send_frame(w, WK_PROGRESS, &b);
-}
-
-static void on_files(void *userdata, uint64_t done, uint64_t total) {
-        send_counts(userdata, 1, done, total);
-}
-
-static void on_bytes(void *userdata, uint64_t done, uint64_t total) {
-        send_counts(userdata, 2, done, total);
-}
-
 static void do_scan(Worker *w, WireReader *r) {
-        ProgressSink sink = {.phase = on_phase, .files = on_files, .bytes = on_bytes, .userdata = w};
+        ProgressSink sink = worker_progress_sink(&w->link);
         _cleanup_manifest_ Manifest *m = NULL;
         _cleanup_package_set_ PackageSet *ps = NULL;
         Error e = {};
@@ -147,15 +111,9 @@ static void do_scan(Worker *w, WireReader *r) {
                         error_set(&e, ERR_INTERNAL, "out of memory encoding the package list");
                         return reply_error(w, &e);
                 }
-                send_frame(w, WK_PACKAGES, &pb);
+                worker_send(&w->link, WK_PACKAGES, &pb);
         }
-        _cleanup_wire_buf_ WireBuf b = {};
-        manifest_encode(m, &b);
-        if (b.failed) {
-                error_set(&e, ERR_INTERNAL, "out of memory encoding the manifest");
-                return reply_error(w, &e);
-        }
-        send_frame(w, WK_MANIFEST, &b);
+        worker_reply_manifest(&w->link, m);
 }
 
 /* Keys for encrypted volumes: each tried on the locked volumes its
@@ -197,53 +155,41 @@ static void do_unlock(Worker *w, WireReader *r) {
         }
         _cleanup_wire_buf_ WireBuf b = {};
         wire_put_bytes(&b, list, len);
-        send_frame(w, WK_DATA, &b);
+        worker_send(&w->link, WK_DATA, &b);
 }
 
 static void do_read_file(Worker *w, WireReader *r) {
         _cleanup_free_ char *path = wire_get_str(r);
-        Error e = {};
-        if (!path || r->failed) {
-                error_set(&e, ERR_INTERNAL, "bad read request");
-                return reply_error(w, &e);
-        }
+        if (!path || r->failed)
+                return worker_reply_bad_request(&w->link, "read");
         size_t len = 0;
         _cleanup_free_ char *data = guestfs_read_file(w->g, path, &len);
         if (!data)
                 return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_bytes(&b, data, len);
-        send_frame(w, WK_DATA, &b);
+        worker_reply_data(&w->link, data, len);
 }
 
 static void do_checksum(Worker *w, WireReader *r) {
         _cleanup_free_ char *alg = wire_get_str(r), *path = wire_get_str(r);
-        Error e = {};
-        if (!alg || !path || r->failed) {
-                error_set(&e, ERR_INTERNAL, "bad checksum request");
-                return reply_error(w, &e);
-        }
+        if (!alg || !path || r->failed)
+                return worker_reply_bad_request(&w->link, "checksum");
         _cleanup_free_ char *v = guestfs_checksum(w->g, alg, path);
         if (!v)
                 return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
-        _cleanup_wire_buf_ WireBuf b = {};
-        wire_put_str(&b, v);
-        send_frame(w, WK_DATA, &b);
+        worker_reply_data(&w->link, v, strlen(v));
 }
 
 static void do_mount_ro(Worker *w, WireReader *r) {
         _cleanup_free_ char *device = wire_get_str(r), *mountpoint = wire_get_str(r);
-        Error e = {};
-        if (!device || !mountpoint || r->failed) {
-                error_set(&e, ERR_INTERNAL, "bad mount request");
-                return reply_error(w, &e);
-        }
+        if (!device || !mountpoint || r->failed)
+                return worker_reply_bad_request(&w->link, "mount");
         if (guestfs_mount_ro(w->g, device, mountpoint) < 0)
                 return reply_guest_error(w, ERR_SCAN_FAILED, NULL);
         reply_ok(w, 0);
 }
 
-static void handle(Worker *w, uint8_t type, WireReader *r) {
+static void handle(void *userdata, uint8_t type, WireReader *r) {
+        Worker *w = userdata;
         Error e = {};
 
         if (type != WK_LAUNCH && !w->launched) {
@@ -274,7 +220,7 @@ static void handle(Worker *w, uint8_t type, WireReader *r) {
 }
 
 int worker_main(int fd, const char *tmpdir) {
-        Worker w = {.fd = fd, .tmpdir = tmpdir};
+        Worker w = {.link = {.fd = fd}, .tmpdir = tmpdir};
 
         (void) prctl(PR_SET_NAME, WORKER_COMM);
         /* A crash here holds guest data in memory: no core file of it. */
@@ -296,29 +242,9 @@ int worker_main(int fd, const char *tmpdir) {
                 return 1;
         }
 
-        _cleanup_wire_buf_ WireBuf hello = {};
         int mb = guestfs_get_memsize(w.g);
-        wire_put_u32(&hello, WORKER_PROTOCOL);
-        wire_put_u64(&hello, mb > 0 ? (uint64_t) mb : 0);
-        send_frame(&w, WK_HELLO, &hello);
-
-        while (w.send_error == 0) {
-                uint8_t type;
-                _cleanup_free_ uint8_t *payload = NULL;
-                size_t len;
-                int r = wire_recv(fd, WORKER_REQUEST_MAX, &type, &payload, &len);
-                if (r == -ECONNRESET)
-                        break; /* the daemon is done with us */
-                if (r < 0) {
-                        log_error("worker: cannot read a request: %s", strerror(-r));
-                        break;
-                }
-                WireReader reader = {.p = payload, .left = len};
-                handle(&w, type, &reader);
-                /* A key lives no longer than its request. */
-                if (type == WK_UNLOCK)
-                        explicit_bzero(payload, len);
-        }
+        worker_send_hello(&w.link, mb > 0 ? (uint64_t) mb : 0);
+        worker_serve(&w.link, handle, &w);
 
         /* Read-only drives: a shutdown only waits for qemu to go. */
         if (w.launched)

@@ -1,0 +1,96 @@
+/* Which engine scans a side: the direct engine when the job and the daemon
+ * allow it and it reads the side for certain (and no package database is
+ * asked for), the appliance otherwise. In
+ * "auto" a side the direct engine refuses or fails on goes to the
+ * appliance, and the result says why; with "direct" asked for, that is the
+ * side's error. */
+#include "common/log.h"
+#include "job/job-internal.h"
+#include "source/nbd.h"
+
+bool job_wants_direct(const Job *j) {
+        return j->engine != ENGINE_APPLIANCE && !j->ctx->no_direct;
+}
+
+static void publish(JobSide *s, Appliance *a) {
+        pthread_mutex_lock(&s->appliance_lock);
+        s->appliance = a;
+        pthread_mutex_unlock(&s->appliance_lock);
+}
+
+void job_drop_direct(JobSide *s) {
+        if (!s->direct)
+                return;
+        publish(s, NULL);
+        s->direct = appliance_free(s->direct);
+}
+
+/* The side's direct worker: started now when it has none. */
+static Appliance *direct_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+        if (s->direct)
+                return s->direct;
+        if (nbd_serve_disks_for_direct(s->disks, s->n_disks, sink, e) < 0)
+                return NULL;
+        Appliance *a = NULL;
+        if (appliance_new_direct(s->disks, s->n_disks, &a, e) < 0)
+                return NULL;
+        s->direct = a;
+        /* Where a cancel finds it. */
+        publish(s, a);
+        return a;
+}
+
+/* A failure of the direct engine in "auto": the appliance takes the side. */
+static bool give_to_appliance(Job *j, JobSide *s, const Error *e) {
+        if (j->cancel_requested) {
+                s->error.code = ERR_OK;
+                error_set(&s->error, ERR_CANCELLED, "cancelled");
+                return false;
+        }
+        if (j->engine == ENGINE_DIRECT) {
+                s->error = *e;
+                return false;
+        }
+        s->direct_refused = *e;
+        log_debug("Job %" PRIu64 ": side %c goes to the appliance: %s", j->id, s == &j->sides[0] ? 'A' : 'B',
+                  e->message);
+        return true;
+}
+
+bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
+        Error e = {0};
+        if (!job_wants_direct(j))
+                return false;
+        /* Package databases are copied out and read beside the appliance's
+         * scan (worker/package-scan.c); the direct worker, which opens no
+         * file, does not read them. */
+        if (package_options_wanted(&j->packages)) {
+                error_set(&e, ERR_DIRECT_UNSUPPORTED, "it does not read package databases (packages, causes)");
+                return !give_to_appliance(j, s, &e);
+        }
+        Appliance *a = direct_handle(j, s, sink, &e);
+        if (a && appliance_scan(a, sink, &s->manifest, &e) >= 0) {
+                s->engine = ENGINE_DIRECT;
+                /* Content reads come later: keep the worker, out of the
+                 * cancel's and the hang watch's way while it waits. */
+                if (!content_options_wanted(&j->content))
+                        job_drop_direct(s);
+                else
+                        publish(s, NULL);
+                return true;
+        }
+        job_drop_direct(s);
+        return !give_to_appliance(j, s, &e);
+}
+
+Appliance *job_direct_content_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e) {
+        Error de = {0};
+        if (!job_wants_direct(j) || s->engine == ENGINE_APPLIANCE)
+                return NULL;
+        Appliance *a = direct_handle(j, s, sink, &de);
+        if (a)
+                publish(s, NULL);
+        else if (j->engine == ENGINE_DIRECT || j->cancel_requested)
+                *e = de;
+        return a;
+}
