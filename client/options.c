@@ -5,6 +5,7 @@
 #include <libgen.h>
 
 #include "common/names.h"
+#include "key-args.h"
 
 void diff_args_done(DiffArgs *a) {
         for (int s = 0; s < 2; s++) {
@@ -25,6 +26,8 @@ void diff_args_done(DiffArgs *a) {
         free(a->checksum);
         strv_free(a->causes);
         free(a->packages_csv);
+        key_list_done(&a->keys);
+        key_list_done(&a->ordered_keys);
         domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
 }
@@ -50,7 +53,8 @@ static int add_causes(DiffArgs *a, const char *list, const char *prog) {
 
 #define MANIFEST_PREFIX "manifest:"
 
-static int add_disk(DiffArgs *a, int side, const char *path, const char *format, bool manifest) {
+static int add_disk(DiffArgs *a, int side, const char *path, const char *format, bool manifest,
+                    uint32_t blocksize) {
         ClientDisk *d = realloc(a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] + 1));
         if (!d)
                 return -ENOMEM;
@@ -73,6 +77,7 @@ static int add_disk(DiffArgs *a, int side, const char *path, const char *format,
                 d->path = strdup(path);
         d->format = format ? strdup(format) : NULL;
         d->domain = d->uri = d->snapshot = NULL;
+        d->blocksize = blocksize;
         if (!d->path || (format && !d->format)) {
                 free(d->path);
                 free(d->format);
@@ -91,104 +96,6 @@ static int add_types(DiffArgs *a, const char *list) {
                 if (strv_extend(&a->output.types, &n, t) < 0)
                         return -ENOMEM;
         return 0;
-}
-
-void diff_help(const char *prog) {
-        printf("Usage: %s [OPTIONS] IMAGE1 IMAGE2\n"
-               "       %s [OPTIONS] -a IMAGE1 [-a ...] -A IMAGE2 [-A ...]\n"
-               "       %s [OPTIONS] -d DOMAIN1 -D DOMAIN2 [-c URI]\n"
-               "       %s [OPTIONS] -d DOMAIN --snapshot SNAP1 [--snapshot SNAP2]\n\n"
-               "Shows which filesystems and files differ between two disk images.\n"
-               "Exit status: 0 no differences, 1 differences, 2 trouble.\n\n"
-               "Disks:\n"
-               "  -a, --add IMAGE        Add a disk to the first guest\n"
-               "  -A IMAGE               Add a disk to the second guest\n"
-               "      --format[=FORMAT]  Format of the disks that follow (raw, qcow2, ...);\n"
-               "                         without FORMAT, detect it again\n"
-               "  IMAGE@SNAPSHOT         An internal snapshot of a qcow2 image (unless a file\n"
-               "                         has that whole name)\n"
-               "      --manifest-a FILE  The first guest as an exported manifest says it was\n"
-               "                         ('virt-diffctl manifest', also manifest:FILE; - is stdin)\n"
-               "      --manifest-b FILE  The second guest as an exported manifest says it was\n"
-               "  -d, --domain DOMAIN    The first guest is this libvirt domain (name or UUID)\n"
-               "  -D DOMAIN              The second guest is this libvirt domain\n"
-               "  -c, --connect URI      Libvirt URI of the domains (default: libvirt's)\n"
-               "      --snapshot SNAP    The first guest as this domain snapshot recorded it;\n"
-               "                         a second --snapshot does the same for the second\n"
-               "                         guest, which defaults to the same domain now\n"
-               "Output:\n"
-               "  -l, --long             Long listing: change kind and size of files,\n"
-               "                         type, size and mount point of filesystems\n"
-               "  -m, --mount            Show the mount point of each filesystem\n"
-               "  -t, --type FSTYPE      Only filesystems of this type (repeatable, comma list)\n"
-               "      --json             The result as JSON (see diff-result.schema.json)\n"
-               "      --csv              CSV with a header row, names as their exact bytes\n"
-               "      --summary          One line: N added, N removed, N modified, N metadata\n"
-               "      --output=FORMAT    text, json, csv, ndjson (one record a line), summary,\n"
-               "                         virt-diff (libguestfs virt-diff's line format),\n"
-               "                         markdown (for pull requests and tickets) or html\n"
-               "                         (a self-contained report page)\n"
-               "      --html=FILE        Also write the HTML report to FILE\n"
-               "      --max-bytes=SIZE   Cut the markdown output at a whole line to at most\n"
-               "                         SIZE bytes (K, M suffixes), saying what was left out\n"
-               "  -u, --unified          Unified diffs of changed text files\n"
-               "      --checksum[=ALG]   Show content checksums (sha256, the default, comes\n"
-               "                         from the cache; md5, sha1, sha512, ... are computed)\n"
-               "      --uids             Show owners and groups\n"
-               "      --time-t           Show times as seconds since the epoch\n"
-               "      --time-relative    Show times as seconds before now\n"
-               "      --time-days        Show times as days before now\n"
-               "      --xattrs           Show extended attributes\n"
-               "      --human-readable   Sizes as 4.0K, 12M, 1.5G\n"
-               "Packages (read from each guest's own dpkg or rpm database):\n"
-               "      --packages         The packages added, removed, upgraded, downgraded\n"
-               "      --explain          File changes grouped by cause, with their packages:\n"
-               "                         tampered, config, package, unowned\n"
-               "      --cause LIST       Only changes with these causes (comma list)\n"
-               "      --packages-csv=FILE  The package changes as CSV into FILE\n"
-               "Filters:\n"
-               "      --path PATH        Only PATH and what is under it (repeatable)\n"
-               "      --include GLOB     Only entries matching GLOB, or under a match (repeatable)\n"
-               "      --exclude GLOB     Leave out entries matching GLOB and all under them\n"
-               "                         (a GLOB with '/' matches whole paths, one without\n"
-               "                         any single name: --exclude '*.log')\n"
-               "      --ignore LIST      Fields never reported: mode, uid, gid, mtime, xattrs,\n"
-               "                         atime, ctime, nlink, ino, dev, blocks, blksize,\n"
-               "                         xattr:NAME (a glob); repeatable, comma list\n"
-               "Comparison (not compared by default):\n"
-               "      --atime            Access times\n"
-               "      --times            Change times (ctime), and show times as above\n"
-               "      --dir-times        Times of directories\n"
-               "      --dir-links        Link counts of directories\n"
-               "      --extra-stats      Inode numbers, devices, blocks, link counts\n"
-               "      --all              All of the above\n"
-               "Scanning:\n"
-               "      --engine=ENGINE    auto (the default: ext2/3/4 guests read on the host,\n"
-               "                         in a locked-down process, when that reads them exactly\n"
-               "                         as an appliance would; anything else in an appliance),\n"
-               "                         direct (fail where it cannot) or appliance\n"
-               "Connection:\n"
-               "      --session          Use the daemon on the session bus\n"
-               "      --system           Use the daemon on the system bus\n"
-               "      --private          Run a private daemon over a socket pair\n"
-               "      --varlink[=PATH]   Use the daemon's varlink socket (default: the user's,\n"
-               "                         with --system the system's)\n"
-               "                         (default: session bus, else the user's varlink socket,\n"
-               "                         else a private daemon)\n"
-               "      --detach           Submit the job, print its path and exit; it runs on\n"
-               "                         (follow it with 'virt-diffctl wait JOB')\n"
-               "      --pass-fds         Open the images here and pass them as file descriptors:\n"
-               "                         the daemon reads only what you can read, and on the\n"
-               "                         system bus needs no administrator (raw and qcow2\n"
-               "                         image files without a backing file)\n"
-               "Other:\n"
-               "      --progress         Show progress even when stderr is not a terminal\n"
-               "  -q, --quiet            No progress\n"
-               "  -v, --verbose          Verbose messages\n"
-               "  -x                     Trace libguestfs calls (private daemon only)\n"
-               "  -V, --version          Show the version\n"
-               "  -h, --help             Show this help\n",
-               prog, prog, prog, prog);
 }
 
 /* Options that pick one of several values: the second different choice is
@@ -272,14 +179,63 @@ static int report_dir_check(const char *path, const char *prog) {
         return 0;
 }
 
-void wait_help(const char *prog) {
-        printf("Usage: %s [OPTIONS] JOB\n\n"
-               "Waits for a job (its object path or its number, as 'diff --detach' printed it)\n"
-               "and prints its result as 'virt-diffctl diff' does, with its exit status.\n"
-               "Ctrl-C stops waiting and leaves the job running.\n\n"
-               "Options: -l, -m, -t, --json, --csv, --summary, --output=FORMAT, --html=FILE,\n"
-               "--max-bytes=SIZE, --session, --system, -q, -v, -h, as for 'virt-diffctl diff'.\n",
-               prog);
+/* Options whose meaning depends on others given anywhere on the command
+ * line: settled once all are read. */
+typedef struct Deferred {
+        const char *csv; /* --csv, as it was given */
+        bool all;        /* --all */
+        bool checksum;   /* --checksum without an algorithm */
+        Choice unified;  /* -u or --no-unified */
+} Deferred;
+
+/* --csv, --all, --checksum and the diffs, in our mode or in upstream's
+ * (--output=virt-diff). */
+static int settle_output(DiffArgs *a, const Deferred *d, Choice *format_choice, const char *prog) {
+        if (d->csv && !(format_choice->set_by && format_choice->value == OUTPUT_VIRT_DIFF)) {
+                if (choose(format_choice, OUTPUT_CSV, d->csv, prog) < 0)
+                        return -EINVAL;
+                a->output.format = OUTPUT_CSV;
+        }
+        bool compat = diff_args_compat(a);
+        a->output.csv = compat && d->csv;
+
+        if (d->all && compat) {
+                /* Upstream's --all: --extra-stats --times --uids --xattrs. */
+                a->extra_stats = a->times = true;
+                a->output.extra_stats = a->output.times = a->output.uids = a->output.xattrs = true;
+        } else if (d->all) {
+                a->atime = a->times = a->dir_times = a->dir_links = a->extra_stats = true;
+                a->output.atime = a->output.times = a->output.extra_stats = true;
+        }
+        if (d->checksum) {
+                free(a->checksum);
+                a->checksum = strdup(compat ? "md5" : "sha256");
+                if (!a->checksum)
+                        return -ENOMEM;
+                a->output.checksum = true;
+        }
+        /* Upstream shows the diffs, except in its CSV. */
+        a->output.unified = d->unified.set_by ? d->unified.value : compat && !a->output.csv;
+
+        if (a->output.csv && d->unified.set_by && d->unified.value) {
+                fprintf(stderr, "%s: conflicting options %s and %s (virt-diff's CSV has no diffs)\n", prog,
+                        d->unified.set_by, d->csv);
+                return -EINVAL;
+        }
+        if (a->output.csv && a->output.human) {
+                fprintf(stderr, "%s: conflicting options --human-readable and %s (spreadsheets cannot read 4.0K)\n",
+                        prog, d->csv);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int diff_args_exit_status_argv(int argc, char *argv[], int status) {
+        for (int i = 1; i < argc && !streq_ptr(argv[i], "--"); i++)
+                if (streq_ptr(argv[i], "--output=virt-diff") ||
+                    (streq_ptr(argv[i], "--output") && i + 1 < argc && streq_ptr(argv[i + 1], "virt-diff")))
+                        return status == 2;
+        return status;
 }
 
 static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, bool wait);
@@ -299,16 +255,24 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
                 ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
-                ARG_ENGINE,
+                ARG_NO_UNIFIED, ARG_BLOCKSIZE, ARG_LONG_OPTIONS, ARG_SHORT_OPTIONS, ARG_KEY, ARG_KEYS_FROM_STDIN,
+                ARG_ECHO_KEYS, ARG_ENGINE,
         };
+        /* The short options, after the ':' that makes getopt report a
+         * missing argument as such. */
+        static const char short_options[] = ":a:A:d:D:c:lmt:uqvxVh";
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
                 {"manifest-a", required_argument, NULL, ARG_MANIFEST_A},
                 {"manifest-b", required_argument, NULL, ARG_MANIFEST_B},
                 {"format", optional_argument, NULL, ARG_FORMAT},
+                {"blocksize", optional_argument, NULL, ARG_BLOCKSIZE},
                 {"domain", required_argument, NULL, 'd'},
                 {"connect", required_argument, NULL, 'c'},
                 {"snapshot", required_argument, NULL, ARG_SNAPSHOT},
+                {"key", required_argument, NULL, ARG_KEY},
+                {"keys-from-stdin", no_argument, NULL, ARG_KEYS_FROM_STDIN},
+                {"echo-keys", no_argument, NULL, ARG_ECHO_KEYS},
                 {"long", no_argument, NULL, 'l'},
                 {"mount", no_argument, NULL, 'm'},
                 {"type", required_argument, NULL, 't'},
@@ -319,10 +283,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"html", required_argument, NULL, ARG_HTML},
                 {"max-bytes", required_argument, NULL, ARG_MAX_BYTES},
                 {"unified", no_argument, NULL, 'u'},
+                {"no-unified", no_argument, NULL, ARG_NO_UNIFIED},
                 {"checksum", optional_argument, NULL, ARG_CHECKSUM},
                 {"checksums", optional_argument, NULL, ARG_CHECKSUM},
                 {"uids", no_argument, NULL, ARG_UIDS},
+                {"uid", no_argument, NULL, ARG_UIDS},
                 {"xattrs", no_argument, NULL, ARG_XATTRS},
+                {"xattr", no_argument, NULL, ARG_XATTRS},
                 {"time-t", no_argument, NULL, ARG_TIME_T},
                 {"time-relative", no_argument, NULL, ARG_TIME_RELATIVE},
                 {"time-days", no_argument, NULL, ARG_TIME_DAYS},
@@ -337,9 +304,15 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"ignore", required_argument, NULL, 'I'},
                 {"atime", no_argument, NULL, ARG_ATIME},
                 {"times", no_argument, NULL, ARG_TIMES},
+                {"time", no_argument, NULL, ARG_TIMES},
                 {"dir-times", no_argument, NULL, ARG_DIR_TIMES},
+                {"dir-time", no_argument, NULL, ARG_DIR_TIMES},
                 {"dir-links", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-link", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-nlinks", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-nlink", no_argument, NULL, ARG_DIR_LINKS},
                 {"extra-stats", no_argument, NULL, ARG_EXTRA_STATS},
+                {"extra-stat", no_argument, NULL, ARG_EXTRA_STATS},
                 {"all", no_argument, NULL, ARG_ALL},
                 {"session", no_argument, NULL, ARG_SESSION},
                 {"system", no_argument, NULL, ARG_SYSTEM},
@@ -351,29 +324,33 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
+                {"long-options", no_argument, NULL, ARG_LONG_OPTIONS},
+                {"short-options", no_argument, NULL, ARG_SHORT_OPTIONS},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         Choice format_choice = {}, time_choice = {}, connect_choice = {}, progress_choice = {};
+        Deferred deferred = {};
         const char *format = NULL;
+        uint32_t blocksize = 0;
         int c, r;
 
         memset(a, 0, sizeof(*a));
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, ":a:A:d:D:c:lmt:uqvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, short_options, options, NULL)) >= 0) {
                 const char *opt = argv[optind - 1];
                 switch (c) {
                 case 'a':
                 case 'A':
-                        if (add_disk(a, c == 'A', optarg, format, false) < 0)
+                        if (add_disk(a, c == 'A', optarg, format, false, blocksize) < 0)
                                 goto oom;
                         break;
                 case ARG_MANIFEST_A:
                 case ARG_MANIFEST_B:
-                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true) < 0)
+                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true, 0) < 0)
                                 goto oom;
                         break;
                 case 'd':
@@ -397,6 +374,31 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                 return -EINVAL;
                         }
                         break;
+                case ARG_KEY:
+                        r = key_args_add(a, prog, optarg);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_KEYS_FROM_STDIN:
+                        a->keys_from_stdin = true;
+                        break;
+                case ARG_ECHO_KEYS:
+                        a->echo_keys = true;
+                        break;
+                case ARG_BLOCKSIZE:
+                        /* Checked here, where libguestfs would refuse it only
+                         * once an appliance is launched. */
+                        if (!optarg || !optarg[0])
+                                blocksize = 0;
+                        else if (streq_ptr(optarg, "512") || streq_ptr(optarg, "4096"))
+                                blocksize = (uint32_t) atoi(optarg);
+                        else {
+                                fprintf(stderr, "%s: --blocksize '%s': a sector size is 512 or 4096\n", prog, optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case 'l':
                         a->output.long_listing = true;
                         break;
@@ -407,12 +409,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         if (add_types(a, optarg) < 0)
                                 goto oom;
                         break;
-                case ARG_JSON:
                 case ARG_CSV:
+                        /* CSV, or with --output=virt-diff upstream's CSV. */
+                        deferred.csv = opt;
+                        break;
+                case ARG_JSON:
                 case ARG_SUMMARY:
                 case ARG_OUTPUT:
-                        r = c == ARG_JSON ? OUTPUT_JSON
-                            : c == ARG_CSV ? OUTPUT_CSV
+                        r = c == ARG_JSON      ? OUTPUT_JSON
                             : c == ARG_SUMMARY ? OUTPUT_SUMMARY
                                                : output_format_from_string(optarg);
                         if (r < 0) {
@@ -442,11 +446,20 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         }
                         break;
                 case 'u':
-                        a->output.unified = true;
+                case ARG_NO_UNIFIED:
+                        if (choose(&deferred.unified, c == 'u', opt, prog) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_CHECKSUM: {
-                        const char *alg = optarg ?: "sha256";
+                        const char *alg = optarg && optarg[0] ? optarg : NULL;
                         size_t i = 0;
+                        /* The default depends on the output (md5 for
+                         * virt-diff's). */
+                        deferred.checksum = !alg;
+                        if (!alg) {
+                                a->output.checksum = true;
+                                break;
+                        }
                         while (checksum_algorithms[i] && strcmp(checksum_algorithms[i], alg) != 0)
                                 i++;
                         if (!checksum_algorithms[i]) {
@@ -531,8 +544,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->extra_stats = a->output.extra_stats = true;
                         break;
                 case ARG_ALL:
-                        a->atime = a->times = a->dir_times = a->dir_links = a->extra_stats = true;
-                        a->output.atime = a->output.times = a->output.extra_stats = true;
+                        deferred.all = true;
                         break;
                 case ARG_SESSION:
                 case ARG_SYSTEM:
@@ -575,6 +587,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 case 'V':
                         printf("%s %s\n", prog, VIRT_DIFFD_VERSION);
                         return 1;
+                case ARG_LONG_OPTIONS:
+                        options_print_long(options);
+                        return 1;
+                case ARG_SHORT_OPTIONS:
+                        options_print_short(short_options);
+                        return 1;
                 case 'h':
                         if (wait)
                                 wait_help(prog);
@@ -589,6 +607,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         return -EINVAL;
                 }
         }
+
+        r = settle_output(a, &deferred, &format_choice, prog);
+        if (r == -ENOMEM)
+                goto oom;
+        if (r < 0)
+                return r;
 
         /* Options that only mean something for some outputs. */
         OutputFormat of = a->output.format;
@@ -613,8 +637,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
 
         int npos = argc - optind;
         if (wait) {
-                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER) {
-                        fprintf(stderr, "%s: expected one job and no images, --detach or --private (try --help)\n",
+                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER ||
+                    a->keys.n || a->keys_from_stdin) {
+                        fprintf(stderr, "%s: expected one job and no images, keys, --detach or --private (try --help)\n",
                                 prog);
                         return -EINVAL;
                 }
@@ -640,7 +665,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         for (int i = 0; i < npos; i++) {
                 int side = lone >= 0 ? lone : i;
                 ClientDisk first = {0};
-                if (add_disk(a, side, argv[optind + i], format, false) < 0)
+                if (add_disk(a, side, argv[optind + i], format, false, blocksize) < 0)
                         goto oom;
                 first = a->disks[side][a->n_disks[side] - 1];
                 memmove(a->disks[side] + 1, a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] - 1));
@@ -648,6 +673,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         }
         if (domain_args_finish(a, prog) < 0)
                 return -EINVAL;
+        /* Last: a command line with a mistake reads nothing. */
+        if (a->keys_from_stdin) {
+                r = key_args_read_stdin(a, prog);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        return r;
+        }
         if (a->n_disks[0] == 0 || a->n_disks[1] == 0) {
                 fprintf(stderr, "%s: two images are needed: IMAGE1 IMAGE2, or -a IMAGE1 -A IMAGE2 (try --help)\n",
                         prog);

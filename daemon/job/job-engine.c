@@ -68,6 +68,13 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
                 error_set(&e, ERR_DIRECT_UNSUPPORTED, "it does not read package databases (packages, causes)");
                 return !give_to_appliance(j, s, &e);
         }
+        /* libblkid reads partition tables in 512-byte sectors here. */
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (s->disks[i].blocksize != 0 && s->disks[i].blocksize != 512) {
+                        error_set(&e, ERR_DIRECT_UNSUPPORTED, "it reads disks of 512-byte sectors only (blocksize %u)",
+                                  s->disks[i].blocksize);
+                        return !give_to_appliance(j, s, &e);
+                }
         Appliance *a = direct_handle(j, s, sink, &e);
         if (a && appliance_scan(a, sink, &s->manifest, &e) >= 0) {
                 s->engine = ENGINE_DIRECT;

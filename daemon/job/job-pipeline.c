@@ -111,6 +111,11 @@ static int identify_sides(Job *j, Error *e) {
                 int r = store_load_manifest(store, side->key, &side->manifest, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
+                if (r > 0 && !job_keys_cache_usable(j, side->manifest)) {
+                        /* Keys came for what it could not read: scan again. */
+                        manifest_free(TAKE_PTR(side->manifest));
+                        r = 0;
+                }
                 /* Packages asked for: a side cached without its package
                  * list is scanned again. */
                 if (r > 0 && package_options_wanted(&j->packages)) {
@@ -137,7 +142,8 @@ static void remember_sides(Job *j) {
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK)
+                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK ||
+                    !job_keys_cacheable(side->manifest))
                         continue;
                 _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
                 if (!disks)
@@ -181,9 +187,12 @@ static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
         pthread_mutex_unlock(&s->appliance_lock);
         PoolHandle *h = TAKE_PTR(s->handle);
         /* An appliance reading a snapshot through qemu-nbd cannot outlive
-         * its server: close it rather than keep it warm. */
+         * its server, and one that has opened encrypted volumes must not
+         * serve a job without their keys: close it rather than keep it
+         * warm. */
         if (h)
-                pool_release(j->ctx->pool, h, healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s));
+                pool_release(j->ctx->pool, h,
+                             healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s) && !j->had_keys);
         nbd_stop_disks(s->disks, s->n_disks);
 }
 
@@ -224,16 +233,22 @@ static void *scan_side(void *userdata) {
 
         progress_phase(&sink, PHASE_LAUNCH);
         /* Its qemu-nbd servers failed to start (serve_sides()). */
-        if (s->error.code != ERR_OK)
+        if (s->error.code != ERR_OK) {
+                job_keys_side_done(j, sr->side);
                 return NULL;
-        if (job_scan_direct(j, s, &sink))
+        }
+        if (job_scan_direct(j, s, &sink)) {
+                job_keys_side_done(j, sr->side);
                 return NULL;
+        }
         s->engine = ENGINE_APPLIANCE;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
-        if (a && package_options_wanted(&j->packages))
-                ok = appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error) >= 0;
-        else if (a)
-                ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
+        if (a)
+                ok = job_keys_unlock(j, sr->side, a, &s->error) >= 0 &&
+                     (package_options_wanted(&j->packages)
+                              ? appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error)
+                              : appliance_scan(a, &sink, &s->manifest, &s->error)) >= 0;
+        job_keys_side_done(j, sr->side);
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
@@ -262,6 +277,10 @@ static void scan_sides(Job *j) {
         SideRun runs[2] = {{j, 0}, {j, 1}};
         pthread_t other;
         bool other_started = false;
+        /* Side B's ordered keys come after side A's: none for an A that
+         * is not scanned. */
+        if (!side_needs_scan(&j->sides[0]))
+                job_keys_side_done(j, 0);
         if (side_needs_scan(&j->sides[1]))
                 other_started = pthread_create(&other, NULL, scan_side, &runs[1]) == 0;
         if (side_needs_scan(&j->sides[0]))
@@ -388,14 +407,17 @@ void *job_pipeline_run(void *userdata) {
         Error e = {0};
 
         /* A refusal ends the job right there: the front-end answers with it. */
-        if (validate_sides(j, &e) < 0)
+        if (validate_sides(j, &e) < 0) {
+                job_keys_drop(j);
                 return NULL;
+        }
         if (wait_admitted(j, &e) < 0 || identify_sides(j, &e) < 0) {
                 job_finish(j, &e);
                 return NULL;
         }
         serve_sides(j);
         scan_sides(j);
+        job_keys_drop(j);
         remember_sides(j);
         if (side_error(j, &e) < 0) {
                 for (int s = 0; s < 2; s++)
