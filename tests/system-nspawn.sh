@@ -118,7 +118,7 @@ if [ "$(cat "$CACHE/fixtures/.stamp" 2>/dev/null)" != "$(sha256sum <"$SRCDIR/tes
 fi
 mkdir -p "$ROOT/srv/vd"
 cp --sparse=always "$CACHE/fixtures/kinds-a.img" "$CACHE/fixtures/kinds-b.img" "$CACHE/fixtures/same-1.img" \
-        "$CACHE/fixtures/same-2.img" "$ROOT/srv/vd/"
+        "$CACHE/fixtures/same-2.img" "$CACHE/fixtures/blank-a.img" "$CACHE/fixtures/blank-b.img" "$ROOT/srv/vd/"
 chmod 0644 "$ROOT/srv/vd/"*.img
 
 # A user without rights beyond its own, and the checks as a unit that runs
