@@ -42,7 +42,8 @@ done
 # What the tree needs to run the daemon, its appliances and the checks.
 PACKAGES="systemd systemd-sysv dbus libpam-systemd polkitd util-linux procps python3
  libguestfs0 libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils supermin
- libvirt0 libjson-c5 libsqlite3-0 libssl3 libsystemd0 libxml2 libext2fs2 libnbd0 libseccomp2 libblkid1 libmount1"
+ libvirt0 libjson-c5 libsqlite3-0 libssl3 libsystemd0 libxml2 libext2fs2 libnbd0 libseccomp2 libblkid1 libmount1
+ libarchive13 librpm9"
 STAMP=$(echo "bookworm $PACKAGES" | sha256sum | cut -d' ' -f1)
 
 # The mirror this machine's apt uses (deb822 sources first, then the list).
@@ -80,8 +81,32 @@ build_tree() {
         mv "$tmp" "$BASE"
 }
 
+# A tree built before the list grew: the packages it lacks, installed into it.
+update_tree() {
+        note "installing the packages the tree lacks"
+        mount -t proc proc "$BASE/proc"
+        printf '#!/bin/sh\nexit 101\n' >"$BASE/usr/sbin/policy-rc.d"
+        chmod +x "$BASE/usr/sbin/policy-rc.d"
+        # shellcheck disable=SC2086
+        if ! { chroot "$BASE" apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive chroot "$BASE" apt-get install -y -qq --no-install-recommends $PACKAGES; } \
+                >"$CACHE/apt-update.log" 2>&1; then
+                umount "$BASE/proc"
+                tail -n 20 "$CACHE/apt-update.log" >&2
+                fail "installing the packages into the tree failed"
+        fi
+        umount "$BASE/proc"
+        rm -f "$BASE/usr/sbin/policy-rc.d"
+        chroot "$BASE" apt-get clean
+        echo "$STAMP" >"$BASE/.virt-diffd-tree"
+}
+
 [ "${1:-}" = --rebuild-tree ] && rm -rf "$BASE"
-[ "$(cat "$BASE/.virt-diffd-tree" 2>/dev/null)" = "$STAMP" ] || build_tree
+if [ ! -f "$BASE/.virt-diffd-tree" ]; then
+        build_tree
+elif [ "$(cat "$BASE/.virt-diffd-tree")" != "$STAMP" ]; then
+        update_tree
+fi
 
 # ---- the project, installed into an overlay of the tree ----
 BUILD=${BUILDDIR:-$CACHE/build}

@@ -91,6 +91,11 @@ for j in "$job1" "$job2" "$job3" "$job4"; do
 done
 pass "ids never given twice ($job4 after $job3), an unknown job is NoSuchJob, ListJobs shows the kept jobs"
 
+# ---- an ended job, kept readable, holds no file of its inputs ----
+held=$(find "/proc/$(daemon_pid)/fd" -lname "$(realpath "$A")*" 2>/dev/null | wc -l)
+[ "$held" = 0 ] || fail "the daemon still holds $held open files of $A after its jobs ended"
+pass "the kept jobs hold none of their images open"
+
 # ---- the store ----
 restart_daemon
 [ "$(sqlite3 "$STORE" 'PRAGMA integrity_check')" = ok ] || fail "the store fails its integrity check"

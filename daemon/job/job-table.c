@@ -169,6 +169,9 @@ static void job_finished(JobTable *t, Job *j) {
         if (t->persist && !job_record_sync(t->ctx.store, t->daemon_name, j, t->retain_usec, false))
                 arm_record_retry(t);
         NOTIFY(t, finished, j);
+        /* Kept for --keep-jobs: its files need not be (a daemon with a
+         * thousand ended jobs held two thousand images open). */
+        job_release_inputs(j);
         retain(t, j);
         counts_changed(t);
 }

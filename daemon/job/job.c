@@ -4,6 +4,8 @@
 
 #include "job/job-internal.h"
 #include "job/job-records.h"
+#include "source/backing-chain.h"
+#include "source/nbd.h"
 
 Job *job_new(const JobContext *ctx) {
         Job *j = calloc(1, sizeof(*j));
@@ -64,6 +66,26 @@ Job *job_free(Job *j) {
         caller_creds_free(j->caller);
         free(j);
         return NULL;
+}
+
+void job_release_inputs(Job *j) {
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                nbd_stop_disks(side->disks, side->n_disks);
+                for (size_t i = 0; i < side->n_disks; i++) {
+                        Disk *d = &side->disks[i];
+                        if (d->by_fd && d->fd >= 0)
+                                (void) close(d->fd);
+                        d->fd = -1;
+                        disk_layers_free(d->layers, d->n_layers);
+                        d->layers = NULL;
+                        d->n_layers = 0;
+                }
+                side->direct = appliance_free(side->direct);
+                if (side->manifest_fd >= 0)
+                        (void) close(side->manifest_fd);
+                side->manifest_fd = -1;
+        }
 }
 
 int job_add_disk(Job *j, int side, const char *path, const char *format) {

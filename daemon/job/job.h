@@ -142,6 +142,11 @@ static inline void job_freep(Job **j) {
         job_free(*j);
 }
 #define _cleanup_job_ _cleanup_(job_freep)
+/* Once the job has ended (its thread joined): lets go of what it read, the
+ * disks' open files (the checked image and backing chain, a passed fd),
+ * qemu-nbd, a direct worker and a manifest file, while the job itself stays
+ * readable for --keep-jobs (its state, result and the disks' names). */
+void job_release_inputs(Job *j);
 
 /* Adds a disk to side 0 or 1; takes nothing. */
 int job_add_disk(Job *j, int side, const char *path, const char *format);
