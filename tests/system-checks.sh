@@ -96,7 +96,7 @@ if [ "$(show ActiveState)" = inactive ]; then
 else
         bad "no idle exit within 120 s: $(show ActiveState), $(show StatusText)"
 fi
-virt-diff --system -q "$A" "$B" 2>/tmp/again.err
+virt-diff --system -q "$A" "$B" >/dev/null 2>/tmp/again.err
 rc=$?
 [ $rc = 1 ] && [ "$(show ActiveState)" = active ] && [ "$(show MainPID)" != "$first_pid" ] &&
         ok "re-activated by the next call (MainPID $(show MainPID)); the diff came from the cache" ||

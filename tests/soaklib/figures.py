@@ -100,8 +100,9 @@ class Figures:
             ("left in TMPDIR after a daemon's death", str(tmp_left)),
             ("leftover processes after the run", str(v.get("leftover processes", "?"))),
             ("leftover temporary entries after the run", str(v.get("leftover temporary entries", "?"))),
-            ("daemon fds: baseline, at the end (on images)",
-             f"{v.get('fds at start')}, {v.get('fds at end')} ({v.get('daemon fds on images', '?')})"),
+            ("daemon fds: baseline, at the end (kept results among them; on images)",
+             f"{v.get('fds at start')} ({v.get('results at start')}), {v.get('fds at end')} "
+             f"({v.get('results at end')}; {v.get('daemon fds on images', '?')})"),
             ("store PRAGMA integrity_check", str(v.get("integrity_check"))),
             ("daemon RSS after warm-up / at the end (VmRSS, KiB)",
              f"{v.get('rss at start')} / {v.get('rss at end')}"),
