@@ -243,6 +243,13 @@ int worker_main(int fd, const char *tmpdir) {
                 return 1;
         }
 
+        /* qemu's own temporary files (the appliance's snapshot=on overlay,
+         * vl.XXXXXX, unlinked only when qemu closes it) go into our
+         * directory too, which goes when we do, however qemu ends. Set after
+         * the handle read its environment (its cache stays where it is). */
+        if (setenv("TMPDIR", tmpdir, 1) < 0)
+                return 1;
+
         /* A daemon killed mid-call takes this worker and its qemu along. */
         int k = worker_watch_daemon(fd, tmpdir);
         if (k < 0)
