@@ -130,26 +130,40 @@ static int identify_sides(Job *j, Error *e) {
         return 0;
 }
 
-/* Newly scanned manifests go into the store; a failure costs only speed. */
+/* Newly scanned manifests go from their scan store into the cache, row by
+ * row in SQL; a failure costs only speed. */
 static void remember_sides(Job *j) {
         Store *store = j->ctx->store;
         if (!store)
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK)
+                if (!side_needs_scan(side) || !side->scan_store || side->error.code != ERR_OK)
                         continue;
-                _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
-                if (!disks)
-                        continue;
-                for (size_t i = 0; i < side->n_disks; i++)
-                        disks[i] = (StoreDisk){.path = side->disks[i].path, .key = side->disk_keys[i]};
                 Error e = {0};
-                if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
+                if (store_import_manifest(store, side->scan_store, side->key, &e) < 0)
                         log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
                 else if (side->packages && store_save_packages(store, side->key, side->packages, &e) < 0)
                         log_error("Cannot cache the package list of %s: %s", side->disks[0].path, e.message);
         }
+}
+
+/* A scanned side's manifest, from its scan store. */
+static int load_scanned_sides(Job *j, Error *e) {
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                if (!side_needs_scan(side))
+                        continue;
+                if (!side->scan_store)
+                        return error_set(e, ERR_INTERNAL, "side %c was not scanned", s ? 'B' : 'A');
+                int r = store_load_manifest(side->scan_store, side->key, &side->manifest, e);
+                if (r < 0)
+                        return -1;
+                if (r == 0)
+                        return error_set(e, ERR_INTERNAL, "side %c: its scanned manifest cannot be read back",
+                                         s ? 'B' : 'A');
+        }
+        return 0;
 }
 
 /* ---- serve: snapshots and fds through qemu-nbd ---- */
@@ -230,10 +244,9 @@ static void *scan_side(void *userdata) {
                 return NULL;
         s->engine = ENGINE_APPLIANCE;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
-        if (a && package_options_wanted(&j->packages))
-                ok = appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error) >= 0;
-        else if (a)
-                ok = appliance_scan(a, &sink, &s->manifest, &s->error) >= 0;
+        if (a)
+                ok = job_scan_into_store(s, a, &sink, package_options_wanted(&j->packages) ? &s->packages : NULL,
+                                         &s->error) >= 0;
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
@@ -403,7 +416,10 @@ void *job_pipeline_run(void *userdata) {
                 job_finish(j, &e);
                 return NULL;
         }
-        if (j->kind == JOB_KIND_EXPORT_MANIFEST)
+        if (load_scanned_sides(j, &e) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+        } else if (j->kind == JOB_KIND_EXPORT_MANIFEST)
                 (void) job_write_manifest(j, &e);
         else
                 (void) compare_and_write(j, &e);

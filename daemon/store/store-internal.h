@@ -13,6 +13,7 @@ struct Store {
         sqlite3 *db;
         char *path;
         uint64_t budget;
+        bool temporary; /* store_open_temporary(): its file goes with it */
 };
 
 static inline void sqlite3_finalizep(sqlite3_stmt **st) {
@@ -42,6 +43,10 @@ int store_count(Store *s, const char *name);
 /* Why a manifest cannot be stored or used (its arrays out of order, an
  * entry on a missing filesystem...), or NULL when it is sound. */
 const char *store_manifest_invalid(const Manifest *m);
+
+/* Evicts least recently used manifests, never keep, until the rest fits
+ * the budget; an SQLite code. */
+int store_evict(Store *s, int64_t keep);
 
 /* Runs a prepared statement once and resets it; an SQLite code. */
 int store_step_once(sqlite3_stmt *q);
