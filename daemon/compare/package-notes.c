@@ -48,8 +48,10 @@ int package_notes_compute(DiffResult *r, const PackageSet *a, const PackageSet *
                         /* A filesystem of its own: its paths are not the
                          * OS's, no package owns them. */
                         x = (Explanation){.known = n->diff->usable, .cause = CAUSE_UNOWNED};
-                if (o->causes && (!x.known || !(o->causes & (1u << x.cause))))
+                if (o->causes && (!x.known || !(o->causes & (1u << x.cause)))) {
+                        change_done(&r->changes[i]);
                         continue;
+                }
                 r->changes[kept] = *c;
                 n->explanations[kept++] = x;
                 r->counts[c->change]++;

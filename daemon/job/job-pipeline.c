@@ -108,7 +108,7 @@ static int identify_sides(Job *j, Error *e) {
                 if (!store)
                         continue;
                 Error le = {0};
-                int r = store_load_manifest(store, side->key, &side->manifest, &le);
+                int r = store_source_open(store, side->key, &side->source, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
                 /* Packages asked for: a side cached without its package
@@ -118,7 +118,7 @@ static int identify_sides(Job *j, Error *e) {
                         if (p < 0)
                                 log_error("Cannot read a cached package list: %s", le.message);
                         if (p <= 0) {
-                                side->manifest = manifest_free(side->manifest);
+                                side->source = store_source_free(side->source);
                                 r = 0;
                         }
                 }
@@ -148,15 +148,15 @@ static void remember_sides(Job *j) {
         }
 }
 
-/* A scanned side's manifest, from its scan store. */
-static int load_scanned_sides(Job *j, Error *e) {
+/* A scanned side's manifest, from its scan store, as the comparer reads it. */
+static int open_scanned_sides(Job *j, Error *e) {
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
                 if (!side_needs_scan(side))
                         continue;
                 if (!side->scan_store)
                         return error_set(e, ERR_INTERNAL, "side %c was not scanned", s ? 'B' : 'A');
-                int r = store_load_manifest(side->scan_store, side->key, &side->manifest, e);
+                int r = store_source_open(side->scan_store, side->key, &side->source, e);
                 if (r < 0)
                         return -1;
                 if (r == 0)
@@ -374,10 +374,17 @@ static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, c
 static int compare_and_write(Job *j, Error *e) {
         job_set_phase(j, -1, PHASE_COMPARE);
         _cleanup_diff_result_ DiffResult *r = NULL;
-        int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
+        ManifestSource src[2];
+        for (int s = 0; s < 2; s++)
+                src[s] = j->sides[s].source ? store_source(j->sides[s].source)
+                                            : manifest_memory_source(j->sides[s].manifest);
+        Error ce = {0};
+        int k = compare_sources(&src[0], &src[1], &j->compare, &r, &ce);
         if (k < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], true);
+                if (ce.code != ERR_OK)
+                        return error_set(e, ce.code, "comparison failed: %s", ce.message);
                 return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
         }
         /* Before the content stage: --cause leaves fewer files to read. */
@@ -396,6 +403,15 @@ static int compare_and_write(Job *j, Error *e) {
         return k;
 }
 
+/* The stored manifests' snapshots end and the scan stores' files go; the
+ * heads stay for the result. */
+static void release_sides(Job *j) {
+        for (int s = 0; s < 2; s++) {
+                store_source_release(j->sides[s].source);
+                j->sides[s].scan_store = store_close(j->sides[s].scan_store);
+        }
+}
+
 void *job_pipeline_run(void *userdata) {
         Job *j = userdata;
         Error e = {0};
@@ -404,6 +420,7 @@ void *job_pipeline_run(void *userdata) {
         if (validate_sides(j, &e) < 0)
                 return NULL;
         if (wait_admitted(j, &e) < 0 || identify_sides(j, &e) < 0) {
+                release_sides(j);
                 job_finish(j, &e);
                 return NULL;
         }
@@ -413,16 +430,18 @@ void *job_pipeline_run(void *userdata) {
         if (side_error(j, &e) < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
+                release_sides(j);
                 job_finish(j, &e);
                 return NULL;
         }
-        if (load_scanned_sides(j, &e) < 0) {
+        if (open_scanned_sides(j, &e) < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], true);
         } else if (j->kind == JOB_KIND_EXPORT_MANIFEST)
                 (void) job_write_manifest(j, &e);
         else
                 (void) compare_and_write(j, &e);
+        release_sides(j);
         job_finish(j, &e);
         return NULL;
 }

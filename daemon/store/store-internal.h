@@ -48,5 +48,18 @@ const char *store_manifest_invalid(const Manifest *m);
  * the budget; an SQLite code. */
 int store_evict(Store *s, int64_t keep);
 
+/* One entry from the row of q whose columns from col0 are path, fs, kind,
+ * mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, ino, dev,
+ * rdev, blocks, blksize, target, sha256, xattrs; each checked. 0, -ENOMEM,
+ * or -EBADMSG with *ret_bad (en then holds what was read: entry_done()). */
+int store_row_entry(sqlite3_stmt *q, int col0, Entry *en, const char **ret_bad);
+
+/* The head of key's manifest (trees without entries; ret_counts: how many
+ * each has) read on reader, a connection to s's file in a read
+ * transaction the caller holds; the bookkeeping (used, hits, misses, a bad
+ * manifest dropped) on s. As store_load_manifest() returns. */
+int store_load_head(Store *s, Store *reader, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret,
+                    uint64_t **ret_counts, int64_t *ret_id, Error *e);
+
 /* Runs a prepared statement once and resets it; an SQLite code. */
 int store_step_once(sqlite3_stmt *q);

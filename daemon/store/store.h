@@ -70,6 +70,24 @@ static inline void store_writer_freep(StoreWriter **w) {
 }
 #define _cleanup_store_writer_ _cleanup_(store_writer_freep)
 
+/* A stored manifest as a ManifestSource: its head in memory, each tree's
+ * entries read in path order as the cursor goes, on a connection of its own
+ * holding one snapshot until freed (so another job's eviction cannot take
+ * it away). Returns 1 and the source (the manifest marked used), 0 when
+ * there is none (a damaged head is dropped, as by store_load_manifest()).
+ * A damaged row met later fails the cursor (Internal). */
+typedef struct StoreSource StoreSource;
+int store_source_open(Store *s, const uint8_t key[FINGERPRINT_SIZE], StoreSource **ret, Error *e);
+ManifestSource store_source(StoreSource *src);
+const Manifest *store_source_head(const StoreSource *src);
+/* Ends the snapshot and closes the connection, keeping the head: a
+ * cursor opened after fails. */
+void store_source_release(StoreSource *src);
+StoreSource *store_source_free(StoreSource *src);
+static inline void store_source_freep(StoreSource **src) {
+        store_source_free(*src);
+}
+
 /* The manifest of key in the temporary store from copied into s (a cache),
  * replacing one of that key, then evicting beyond the budget. */
 int store_import_manifest(Store *s, Store *from, const uint8_t key[FINGERPRINT_SIZE], Error *e);
