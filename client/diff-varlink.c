@@ -3,6 +3,7 @@
  * and the result printed as over D-Bus, byte for byte. */
 #include <signal.h>
 
+#include "common/base64.h"
 #include "common/names.h"
 #include "diff.h"
 #include "progress-term.h"
@@ -26,7 +27,36 @@ static json_object *disk_json(const ClientDisk *d) {
                         json_object_put(o);
                         o = NULL;
                 }
+        if (o && d->blocksize && json_object_object_add(o, "blocksize", json_object_new_int64(d->blocksize)) < 0) {
+                json_object_put(o);
+                o = NULL;
+        }
         return o;
+}
+
+/* The keys for encrypted volumes, their bytes in base64: by selector,
+ * then the ordered ones (no selector). */
+static json_object *keys_json(const DiffArgs *a) {
+        json_object *l = json_object_new_array();
+        const KeyList *lists[] = {&a->keys, &a->ordered_keys};
+        for (size_t i = 0; l && i < ELEMENTSOF(lists); i++)
+                for (size_t k = 0; l && k < lists[i]->n; k++) {
+                        const Key *key = &lists[i]->keys[k];
+                        _cleanup_free_ char *b64 = base64_encode(key->bytes, key->len);
+                        json_object *o = json_object_new_object();
+                        bool ok = o && b64 && json_object_object_add(o, "base64", json_object_new_string(b64)) == 0 &&
+                                  (!key->selector ||
+                                   json_object_object_add(o, "selector", json_object_new_string(key->selector)) == 0) &&
+                                  json_object_array_add(l, o) == 0;
+                        if (b64)
+                                explicit_bzero(b64, strlen(b64));
+                        if (!ok) {
+                                json_object_put(o);
+                                json_object_put(l);
+                                l = NULL;
+                        }
+                }
+        return l;
 }
 
 static json_object *strv_json(char **l) {
@@ -82,6 +112,10 @@ static json_object *options_json(const DiffArgs *a) {
                 ok = json_object_object_add(o, "packages", json_object_new_boolean(1)) == 0;
         if (ok && a->causes)
                 ok = json_object_object_add(o, "causes", strv_json(a->causes)) == 0;
+        if (ok && (a->keys.n || a->ordered_keys.n)) {
+                json_object *keys = keys_json(a);
+                ok = keys && json_object_object_add(o, "keys", keys) == 0;
+        }
         json_object_put(ignore);
         if (!ok) {
                 json_object_put(o);

@@ -8,6 +8,7 @@
 #include "common/names.h"
 #include "follow.h"
 #include "side.h"
+#include "key-args.h"
 
 static int append_options(sd_bus_message *m, const DiffArgs *a) {
         const struct {
@@ -82,6 +83,8 @@ static int append_options(sd_bus_message *m, const DiffArgs *a) {
                 r = sd_bus_message_append(m, "{sv}", "detached", "b", 1);
         if (r >= 0 && a->engine != ENGINE_AUTO)
                 r = sd_bus_message_append(m, "{sv}", "engine", "s", engine_to_string(a->engine));
+        if (r >= 0)
+                r = key_args_append(m, a);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -232,7 +235,7 @@ static int try_varlink(Follow *f) {
         return follow_diff_varlink(f->prog, f->userdata, &unreachable);
 }
 
-int follow_diff(const char *prog, const DiffArgs *args) {
+static int diff_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_diff_varlink(prog, args, NULL);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .fds_passed = args->pass_fds,
@@ -241,10 +244,18 @@ int follow_diff(const char *prog, const DiffArgs *args) {
         return follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare", build_compare);
 }
 
-int follow_wait(const char *prog, const DiffArgs *args) {
+static int wait_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_wait_varlink(prog, args);
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .stop_only = true,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         return follow_existing(&f, args->connect, args->job);
+}
+
+int follow_diff(const char *prog, const DiffArgs *args) {
+        return diff_args_exit_status(args, diff_status(prog, args));
+}
+
+int follow_wait(const char *prog, const DiffArgs *args) {
+        return diff_args_exit_status(args, wait_status(prog, args));
 }

@@ -6,7 +6,8 @@
 #include "connect.h"
 #include "options.h"
 
-/* Returns the exit status: 0 identical, 1 differences, 2 trouble. */
+/* Returns the exit status: 0 identical, 1 differences, 2 trouble; with
+ * --output=virt-diff upstream's, 0 when the comparison ran, 1 on error. */
 int follow_diff(const char *prog, const DiffArgs *args);
 
 /* virt-diffctl wait: follows a job submitted earlier (diff --detach) and

@@ -88,9 +88,10 @@ int domain_args_finish(DiffArgs *a, const char *prog) {
                                 if (da->uri && !(a->disks[s][i].uri = strdup(da->uri)))
                                         return -ENOMEM;
                         }
-        if (da->uri && !any) {
-                fprintf(stderr, "%s: -c URI is for libvirt domains: give -d DOMAIN or -D DOMAIN too\n", prog);
-                return -EINVAL;
-        }
+        /* As libguestfs virt-diff does, a URI with image files only is
+         * ignored; but said. */
+        if (da->uri && !any)
+                fprintf(stderr, "%s: warning: -c %s is ignored: it is for libvirt domains (-d, -D)\n", prog,
+                        da->uri);
         return 0;
 }

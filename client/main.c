@@ -33,7 +33,9 @@ static int run_diff(const char *prog, int argc, char *argv[], bool wait) {
         int r = wait ? wait_args_parse(argc, argv, prog, &args) : diff_args_parse(argc, argv, prog, &args);
         if (r != 0) {
                 diff_args_done(&args);
-                return r > 0 ? 0 : 2;
+                /* A bad command line is trouble, which upstream's virt-diff
+                 * says with 1. */
+                return r > 0 ? 0 : diff_args_exit_status_argv(argc, argv, 2);
         }
         int status = wait ? follow_wait(prog, &args) : follow_diff(prog, &args);
         diff_args_done(&args);

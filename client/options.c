@@ -5,6 +5,8 @@
 #include <libgen.h>
 
 #include "common/names.h"
+#include "key-args.h"
+#include "options-values.h"
 
 void diff_args_done(DiffArgs *a) {
         for (int s = 0; s < 2; s++) {
@@ -25,261 +27,18 @@ void diff_args_done(DiffArgs *a) {
         free(a->checksum);
         strv_free(a->causes);
         free(a->packages_csv);
+        key_list_done(&a->keys);
+        key_list_done(&a->ordered_keys);
         domain_args_done(&a->domain);
         memset(a, 0, sizeof(*a));
 }
 
-/* --cause tampered,config: each name checked here, as the daemon would. */
-static int add_causes(DiffArgs *a, const char *list, const char *prog) {
-        _cleanup_free_ char *copy = strdup(list);
-        char *save = NULL;
-        size_t n = strv_length(a->causes);
-        if (!copy)
-                return -ENOMEM;
-        for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-                if (cause_from_string(c) == _CAUSE_MAX) {
-                        fprintf(stderr, "%s: --cause: '%s' is not a cause (tampered, config, package, unowned)\n",
-                                prog, c);
-                        return -EINVAL;
-                }
-                if (!strv_contains(a->causes, c) && strv_extend(&a->causes, &n, c) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-#define MANIFEST_PREFIX "manifest:"
-
-static int add_disk(DiffArgs *a, int side, const char *path, const char *format, bool manifest) {
-        ClientDisk *d = realloc(a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] + 1));
-        if (!d)
-                return -ENOMEM;
-        a->disks[side] = d;
-        d += a->n_disks[side];
-        /* "manifest:FILE", unless a file has that whole name. */
-        if (!manifest && strncmp(path, MANIFEST_PREFIX, strlen(MANIFEST_PREFIX)) == 0 && access(path, F_OK) < 0) {
-                path += strlen(MANIFEST_PREFIX);
-                manifest = true;
-        }
-        d->manifest = manifest;
-        /* The daemon has its own working directory; a manifest is opened
-         * here, but its name shows in results. */
-        if (manifest && strcmp(path, "-") == 0)
-                d->path = strdup(path);
-        else if (path[0] != '/') {
-                _cleanup_free_ char *cwd = getcwd(NULL, 0);
-                d->path = cwd ? path_join(cwd, path) : NULL;
-        } else
-                d->path = strdup(path);
-        d->format = format ? strdup(format) : NULL;
-        d->domain = d->uri = d->snapshot = NULL;
-        if (!d->path || (format && !d->format)) {
-                free(d->path);
-                free(d->format);
-                return -ENOMEM;
-        }
-        a->n_disks[side]++;
-        return 0;
-}
-
-static int add_types(DiffArgs *a, const char *list) {
-        size_t n = strv_length(a->output.types);
-        _cleanup_free_ char *copy = strdup(list);
-        if (!copy)
-                return -ENOMEM;
-        for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                if (strv_extend(&a->output.types, &n, t) < 0)
-                        return -ENOMEM;
-        return 0;
-}
-
-void diff_help(const char *prog) {
-        printf("Usage: %s [OPTIONS] IMAGE1 IMAGE2\n"
-               "       %s [OPTIONS] -a IMAGE1 [-a ...] -A IMAGE2 [-A ...]\n"
-               "       %s [OPTIONS] -d DOMAIN1 -D DOMAIN2 [-c URI]\n"
-               "       %s [OPTIONS] -d DOMAIN --snapshot SNAP1 [--snapshot SNAP2]\n\n"
-               "Shows which filesystems and files differ between two disk images.\n"
-               "Exit status: 0 no differences, 1 differences, 2 trouble.\n\n"
-               "Disks:\n"
-               "  -a, --add IMAGE        Add a disk to the first guest\n"
-               "  -A IMAGE               Add a disk to the second guest\n"
-               "      --format[=FORMAT]  Format of the disks that follow (raw, qcow2, ...);\n"
-               "                         without FORMAT, detect it again\n"
-               "  IMAGE@SNAPSHOT         An internal snapshot of a qcow2 image (unless a file\n"
-               "                         has that whole name)\n"
-               "      --manifest-a FILE  The first guest as an exported manifest says it was\n"
-               "                         ('virt-diffctl manifest', also manifest:FILE; - is stdin)\n"
-               "      --manifest-b FILE  The second guest as an exported manifest says it was\n"
-               "  -d, --domain DOMAIN    The first guest is this libvirt domain (name or UUID)\n"
-               "  -D DOMAIN              The second guest is this libvirt domain\n"
-               "  -c, --connect URI      Libvirt URI of the domains (default: libvirt's)\n"
-               "      --snapshot SNAP    The first guest as this domain snapshot recorded it;\n"
-               "                         a second --snapshot does the same for the second\n"
-               "                         guest, which defaults to the same domain now\n"
-               "Output:\n"
-               "  -l, --long             Long listing: change kind and size of files,\n"
-               "                         type, size and mount point of filesystems\n"
-               "  -m, --mount            Show the mount point of each filesystem\n"
-               "  -t, --type FSTYPE      Only filesystems of this type (repeatable, comma list)\n"
-               "      --json             The result as JSON (see diff-result.schema.json)\n"
-               "      --csv              CSV with a header row, names as their exact bytes\n"
-               "      --summary          One line: N added, N removed, N modified, N metadata\n"
-               "      --output=FORMAT    text, json, csv, ndjson (one record a line), summary,\n"
-               "                         virt-diff (libguestfs virt-diff's line format),\n"
-               "                         markdown (for pull requests and tickets) or html\n"
-               "                         (a self-contained report page)\n"
-               "      --html=FILE        Also write the HTML report to FILE\n"
-               "      --max-bytes=SIZE   Cut the markdown output at a whole line to at most\n"
-               "                         SIZE bytes (K, M suffixes), saying what was left out\n"
-               "  -u, --unified          Unified diffs of changed text files\n"
-               "      --checksum[=ALG]   Show content checksums (sha256, the default, comes\n"
-               "                         from the cache; md5, sha1, sha512, ... are computed)\n"
-               "      --uids             Show owners and groups\n"
-               "      --time-t           Show times as seconds since the epoch\n"
-               "      --time-relative    Show times as seconds before now\n"
-               "      --time-days        Show times as days before now\n"
-               "      --xattrs           Show extended attributes\n"
-               "      --human-readable   Sizes as 4.0K, 12M, 1.5G\n"
-               "Packages (read from each guest's own dpkg or rpm database):\n"
-               "      --packages         The packages added, removed, upgraded, downgraded\n"
-               "      --explain          File changes grouped by cause, with their packages:\n"
-               "                         tampered, config, package, unowned\n"
-               "      --cause LIST       Only changes with these causes (comma list)\n"
-               "      --packages-csv=FILE  The package changes as CSV into FILE\n"
-               "Filters:\n"
-               "      --path PATH        Only PATH and what is under it (repeatable)\n"
-               "      --include GLOB     Only entries matching GLOB, or under a match (repeatable)\n"
-               "      --exclude GLOB     Leave out entries matching GLOB and all under them\n"
-               "                         (a GLOB with '/' matches whole paths, one without\n"
-               "                         any single name: --exclude '*.log')\n"
-               "      --ignore LIST      Fields never reported: mode, uid, gid, mtime, xattrs,\n"
-               "                         atime, ctime, nlink, ino, dev, blocks, blksize,\n"
-               "                         xattr:NAME (a glob); repeatable, comma list\n"
-               "Comparison (not compared by default):\n"
-               "      --atime            Access times\n"
-               "      --times            Change times (ctime), and show times as above\n"
-               "      --dir-times        Times of directories\n"
-               "      --dir-links        Link counts of directories\n"
-               "      --extra-stats      Inode numbers, devices, blocks, link counts\n"
-               "      --all              All of the above\n"
-               "Scanning:\n"
-               "      --engine=ENGINE    auto (the default: ext2/3/4 guests read on the host,\n"
-               "                         in a locked-down process, when that reads them exactly\n"
-               "                         as an appliance would; anything else in an appliance),\n"
-               "                         direct (fail where it cannot) or appliance\n"
-               "Connection:\n"
-               "      --session          Use the daemon on the session bus\n"
-               "      --system           Use the daemon on the system bus\n"
-               "      --private          Run a private daemon over a socket pair\n"
-               "      --varlink[=PATH]   Use the daemon's varlink socket (default: the user's,\n"
-               "                         with --system the system's)\n"
-               "                         (default: session bus, else the user's varlink socket,\n"
-               "                         else a private daemon)\n"
-               "      --detach           Submit the job, print its path and exit; it runs on\n"
-               "                         (follow it with 'virt-diffctl wait JOB')\n"
-               "      --pass-fds         Open the images here and pass them as file descriptors:\n"
-               "                         the daemon reads only what you can read, and on the\n"
-               "                         system bus needs no administrator (raw and qcow2\n"
-               "                         image files without a backing file)\n"
-               "Other:\n"
-               "      --progress         Show progress even when stderr is not a terminal\n"
-               "  -q, --quiet            No progress\n"
-               "  -v, --verbose          Verbose messages\n"
-               "  -x                     Trace libguestfs calls (private daemon only)\n"
-               "  -V, --version          Show the version\n"
-               "  -h, --help             Show this help\n",
-               prog, prog, prog, prog);
-}
-
-/* Options that pick one of several values: the second different choice is
- * an error naming both. */
-typedef struct Choice {
-        const char *set_by;
-        int value;
-} Choice;
-
-static int choose(Choice *c, int value, const char *option, const char *prog) {
-        if (c->set_by && c->value != value) {
-                fprintf(stderr, "%s: conflicting options %s and %s\n", prog, c->set_by, option);
-                return -EINVAL;
-        }
-        c->set_by = option;
-        c->value = value;
-        return 0;
-}
-
-static const char *const checksum_algorithms[] = {
-        "sha256", "md5", "sha1", "sha224", "sha384", "sha512", "crc", NULL,
-};
-
-/* --ignore, --include, --exclude, --path into the comparer's filters; the
- * daemon checks them again. Comma lists for --ignore only: globs may hold
- * commas. */
-static int add_filter(DiffArgs *a, int option, const char *value, const char *prog) {
-        _cleanup_free_ char *copy = strdup(value);
-        const char *why = NULL;
-        int r = 0;
-
-        if (!copy)
-                return -ENOMEM;
-        if (option == 'I') {
-                for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && r >= 0; t = strtok_r(NULL, ",", &save)) {
-                        r = filters_add_ignore(&a->filters, t, &why);
-                        value = t; /* name the item at fault */
-                }
-        } else if (option == 'P')
-                r = filters_add_path(&a->filters, value, &why);
-        else
-                r = filters_add_glob(&a->filters, option == 'N', value, &why);
-        if (r == -EINVAL)
-                fprintf(stderr, "%s: --%s '%s': %s\n", prog,
-                        option == 'I' ? "ignore" : option == 'P' ? "path" : option == 'N' ? "include" : "exclude", value,
-                        why);
-        return r;
-}
-
-/* "65536", "64K", "1M" (powers of 1024), at least OUTPUT_MIN_MAX_BYTES. */
-static int parse_max_bytes(const char *s, uint64_t *ret) {
-        char *end;
-        uint64_t v, mul = 1;
-
-        errno = 0;
-        if (!isdigit((unsigned char) s[0]))
-                return -EINVAL;
-        v = strtoull(s, &end, 10);
-        if (errno != 0)
-                return -EINVAL;
-        if (*end == 'K' || *end == 'k')
-                mul = 1024, end++;
-        else if (*end == 'M')
-                mul = 1024 * 1024, end++;
-        if (*end != 0 || v > UINT64_MAX / mul || v * mul < OUTPUT_MIN_MAX_BYTES)
-                return -EINVAL;
-        *ret = v * mul;
-        return 0;
-}
-
-/* --html=FILE: its directory must exist and take a new file. */
-static int report_dir_check(const char *path, const char *prog) {
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        const char *dir = dirname(copy);
-        if (access(dir, W_OK) < 0) {
-                fprintf(stderr, "%s: --html '%s': cannot write in %s: %s\n", prog, path, dir, strerror(errno));
-                return -errno;
-        }
-        return 0;
-}
-
-void wait_help(const char *prog) {
-        printf("Usage: %s [OPTIONS] JOB\n\n"
-               "Waits for a job (its object path or its number, as 'diff --detach' printed it)\n"
-               "and prints its result as 'virt-diffctl diff' does, with its exit status.\n"
-               "Ctrl-C stops waiting and leaves the job running.\n\n"
-               "Options: -l, -m, -t, --json, --csv, --summary, --output=FORMAT, --html=FILE,\n"
-               "--max-bytes=SIZE, --session, --system, -q, -v, -h, as for 'virt-diffctl diff'.\n",
-               prog);
+int diff_args_exit_status_argv(int argc, char *argv[], int status) {
+        for (int i = 1; i < argc && !streq_ptr(argv[i], "--"); i++)
+                if (streq_ptr(argv[i], "--output=virt-diff") ||
+                    (streq_ptr(argv[i], "--output") && i + 1 < argc && streq_ptr(argv[i + 1], "virt-diff")))
+                        return status == 2;
+        return status;
 }
 
 static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, bool wait);
@@ -299,16 +58,24 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 ARG_SUMMARY, ARG_OUTPUT, ARG_CHECKSUM, ARG_UIDS, ARG_XATTRS, ARG_TIME_T, ARG_TIME_RELATIVE,
                 ARG_TIME_DAYS, ARG_HUMAN, ARG_SNAPSHOT, ARG_DETACH, ARG_PASS_FDS, ARG_HTML, ARG_MAX_BYTES,
                 ARG_MANIFEST_A, ARG_MANIFEST_B, ARG_VARLINK, ARG_PACKAGES, ARG_EXPLAIN, ARG_CAUSE, ARG_PACKAGES_CSV,
-                ARG_ENGINE,
+                ARG_NO_UNIFIED, ARG_BLOCKSIZE, ARG_LONG_OPTIONS, ARG_SHORT_OPTIONS, ARG_KEY, ARG_KEYS_FROM_STDIN,
+                ARG_ECHO_KEYS, ARG_ENGINE,
         };
+        /* The short options, after the ':' that makes getopt report a
+         * missing argument as such. */
+        static const char short_options[] = ":a:A:d:D:c:lmt:uqvxVh";
         static const struct option options[] = {
                 {"add", required_argument, NULL, 'a'},
                 {"manifest-a", required_argument, NULL, ARG_MANIFEST_A},
                 {"manifest-b", required_argument, NULL, ARG_MANIFEST_B},
                 {"format", optional_argument, NULL, ARG_FORMAT},
+                {"blocksize", optional_argument, NULL, ARG_BLOCKSIZE},
                 {"domain", required_argument, NULL, 'd'},
                 {"connect", required_argument, NULL, 'c'},
                 {"snapshot", required_argument, NULL, ARG_SNAPSHOT},
+                {"key", required_argument, NULL, ARG_KEY},
+                {"keys-from-stdin", no_argument, NULL, ARG_KEYS_FROM_STDIN},
+                {"echo-keys", no_argument, NULL, ARG_ECHO_KEYS},
                 {"long", no_argument, NULL, 'l'},
                 {"mount", no_argument, NULL, 'm'},
                 {"type", required_argument, NULL, 't'},
@@ -319,10 +86,13 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"html", required_argument, NULL, ARG_HTML},
                 {"max-bytes", required_argument, NULL, ARG_MAX_BYTES},
                 {"unified", no_argument, NULL, 'u'},
+                {"no-unified", no_argument, NULL, ARG_NO_UNIFIED},
                 {"checksum", optional_argument, NULL, ARG_CHECKSUM},
                 {"checksums", optional_argument, NULL, ARG_CHECKSUM},
                 {"uids", no_argument, NULL, ARG_UIDS},
+                {"uid", no_argument, NULL, ARG_UIDS},
                 {"xattrs", no_argument, NULL, ARG_XATTRS},
+                {"xattr", no_argument, NULL, ARG_XATTRS},
                 {"time-t", no_argument, NULL, ARG_TIME_T},
                 {"time-relative", no_argument, NULL, ARG_TIME_RELATIVE},
                 {"time-days", no_argument, NULL, ARG_TIME_DAYS},
@@ -337,9 +107,15 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"ignore", required_argument, NULL, 'I'},
                 {"atime", no_argument, NULL, ARG_ATIME},
                 {"times", no_argument, NULL, ARG_TIMES},
+                {"time", no_argument, NULL, ARG_TIMES},
                 {"dir-times", no_argument, NULL, ARG_DIR_TIMES},
+                {"dir-time", no_argument, NULL, ARG_DIR_TIMES},
                 {"dir-links", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-link", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-nlinks", no_argument, NULL, ARG_DIR_LINKS},
+                {"dir-nlink", no_argument, NULL, ARG_DIR_LINKS},
                 {"extra-stats", no_argument, NULL, ARG_EXTRA_STATS},
+                {"extra-stat", no_argument, NULL, ARG_EXTRA_STATS},
                 {"all", no_argument, NULL, ARG_ALL},
                 {"session", no_argument, NULL, ARG_SESSION},
                 {"system", no_argument, NULL, ARG_SYSTEM},
@@ -351,29 +127,33 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 {"engine", required_argument, NULL, ARG_ENGINE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"verbose", no_argument, NULL, 'v'},
+                {"long-options", no_argument, NULL, ARG_LONG_OPTIONS},
+                {"short-options", no_argument, NULL, ARG_SHORT_OPTIONS},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         Choice format_choice = {}, time_choice = {}, connect_choice = {}, progress_choice = {};
+        Deferred deferred = {};
         const char *format = NULL;
+        uint32_t blocksize = 0;
         int c, r;
 
         memset(a, 0, sizeof(*a));
         a->progress = -1;
         opterr = 0;
         optind = 1;
-        while ((c = getopt_long(argc, argv, ":a:A:d:D:c:lmt:uqvxVh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, short_options, options, NULL)) >= 0) {
                 const char *opt = argv[optind - 1];
                 switch (c) {
                 case 'a':
                 case 'A':
-                        if (add_disk(a, c == 'A', optarg, format, false) < 0)
+                        if (add_disk(a, c == 'A', optarg, format, false, blocksize) < 0)
                                 goto oom;
                         break;
                 case ARG_MANIFEST_A:
                 case ARG_MANIFEST_B:
-                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true) < 0)
+                        if (add_disk(a, c == ARG_MANIFEST_B, optarg, NULL, true, 0) < 0)
                                 goto oom;
                         break;
                 case 'd':
@@ -397,6 +177,31 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                                 return -EINVAL;
                         }
                         break;
+                case ARG_KEY:
+                        r = key_args_add(a, prog, optarg);
+                        if (r == -ENOMEM)
+                                goto oom;
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_KEYS_FROM_STDIN:
+                        a->keys_from_stdin = true;
+                        break;
+                case ARG_ECHO_KEYS:
+                        a->echo_keys = true;
+                        break;
+                case ARG_BLOCKSIZE:
+                        /* Checked here, where libguestfs would refuse it only
+                         * once an appliance is launched. */
+                        if (!optarg || !optarg[0])
+                                blocksize = 0;
+                        else if (streq_ptr(optarg, "512") || streq_ptr(optarg, "4096"))
+                                blocksize = (uint32_t) atoi(optarg);
+                        else {
+                                fprintf(stderr, "%s: --blocksize '%s': a sector size is 512 or 4096\n", prog, optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case 'l':
                         a->output.long_listing = true;
                         break;
@@ -407,12 +212,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         if (add_types(a, optarg) < 0)
                                 goto oom;
                         break;
-                case ARG_JSON:
                 case ARG_CSV:
+                        /* CSV, or with --output=virt-diff upstream's CSV. */
+                        deferred.csv = opt;
+                        break;
+                case ARG_JSON:
                 case ARG_SUMMARY:
                 case ARG_OUTPUT:
-                        r = c == ARG_JSON ? OUTPUT_JSON
-                            : c == ARG_CSV ? OUTPUT_CSV
+                        r = c == ARG_JSON      ? OUTPUT_JSON
                             : c == ARG_SUMMARY ? OUTPUT_SUMMARY
                                                : output_format_from_string(optarg);
                         if (r < 0) {
@@ -442,11 +249,20 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         }
                         break;
                 case 'u':
-                        a->output.unified = true;
+                case ARG_NO_UNIFIED:
+                        if (choose(&deferred.unified, c == 'u', opt, prog) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_CHECKSUM: {
-                        const char *alg = optarg ?: "sha256";
+                        const char *alg = optarg && optarg[0] ? optarg : NULL;
                         size_t i = 0;
+                        /* The default depends on the output (md5 for
+                         * virt-diff's). */
+                        deferred.checksum = !alg;
+                        if (!alg) {
+                                a->output.checksum = true;
+                                break;
+                        }
                         while (checksum_algorithms[i] && strcmp(checksum_algorithms[i], alg) != 0)
                                 i++;
                         if (!checksum_algorithms[i]) {
@@ -531,8 +347,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         a->extra_stats = a->output.extra_stats = true;
                         break;
                 case ARG_ALL:
-                        a->atime = a->times = a->dir_times = a->dir_links = a->extra_stats = true;
-                        a->output.atime = a->output.times = a->output.extra_stats = true;
+                        deferred.all = true;
                         break;
                 case ARG_SESSION:
                 case ARG_SYSTEM:
@@ -575,6 +390,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                 case 'V':
                         printf("%s %s\n", prog, VIRT_DIFFD_VERSION);
                         return 1;
+                case ARG_LONG_OPTIONS:
+                        options_print_long(options);
+                        return 1;
+                case ARG_SHORT_OPTIONS:
+                        options_print_short(short_options);
+                        return 1;
                 case 'h':
                         if (wait)
                                 wait_help(prog);
@@ -589,6 +410,12 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
                         return -EINVAL;
                 }
         }
+
+        r = settle_output(a, &deferred, &format_choice, prog);
+        if (r == -ENOMEM)
+                goto oom;
+        if (r < 0)
+                return r;
 
         /* Options that only mean something for some outputs. */
         OutputFormat of = a->output.format;
@@ -613,8 +440,9 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
 
         int npos = argc - optind;
         if (wait) {
-                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER) {
-                        fprintf(stderr, "%s: expected one job and no images, --detach or --private (try --help)\n",
+                if (npos != 1 || a->n_disks[0] || a->n_disks[1] || a->detach || a->connect == CONNECT_PEER ||
+                    a->keys.n || a->keys_from_stdin) {
+                        fprintf(stderr, "%s: expected one job and no images, keys, --detach or --private (try --help)\n",
                                 prog);
                         return -EINVAL;
                 }
@@ -640,7 +468,7 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         for (int i = 0; i < npos; i++) {
                 int side = lone >= 0 ? lone : i;
                 ClientDisk first = {0};
-                if (add_disk(a, side, argv[optind + i], format, false) < 0)
+                if (add_disk(a, side, argv[optind + i], format, false, blocksize) < 0)
                         goto oom;
                 first = a->disks[side][a->n_disks[side] - 1];
                 memmove(a->disks[side] + 1, a->disks[side], sizeof(ClientDisk) * (a->n_disks[side] - 1));
@@ -648,6 +476,14 @@ static int parse_args(int argc, char *argv[], const char *prog, DiffArgs *a, boo
         }
         if (domain_args_finish(a, prog) < 0)
                 return -EINVAL;
+        /* Last: a command line with a mistake reads nothing. */
+        if (a->keys_from_stdin) {
+                r = key_args_read_stdin(a, prog);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0)
+                        return r;
+        }
         if (a->n_disks[0] == 0 || a->n_disks[1] == 0) {
                 fprintf(stderr, "%s: two images are needed: IMAGE1 IMAGE2, or -a IMAGE1 -A IMAGE2 (try --help)\n",
                         prog);

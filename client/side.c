@@ -91,6 +91,8 @@ int side_append(sd_bus_message *m, const ClientDisk *disks, size_t n, bool pass_
                         r = sd_bus_message_append(m, "{sv}", "snapshot", "s", disks[i].snapshot);
                 if (r >= 0 && disks[i].format)
                         r = sd_bus_message_append(m, "{sv}", "format", "s", disks[i].format);
+                if (r >= 0 && disks[i].blocksize)
+                        r = sd_bus_message_append(m, "{sv}", "blocksize", "u", disks[i].blocksize);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }

@@ -14,6 +14,11 @@
 #define MAX_FILTER_ITEM_LENGTH 4096
 /* Options in the options a{sv} and keys in one disk's a{sv}. */
 #define MAX_OPTIONS 64
+/* Keys for encrypted volumes in one comparison (--key and
+ * --keys-from-stdin each), and bytes in one key (cryptsetup's limit for an
+ * interactive passphrase is 512; key files may be longer). */
+#define MAX_KEYS 64
+#define MAX_KEY_LENGTH 8192
 /* Unfinished (queued or running) jobs of one caller: one bus connection,
  * or on the system bus one uid. */
 #define MAX_JOBS_PER_CALLER 8

@@ -25,6 +25,8 @@
 #   notes.txt                  a text file
 #   snaps.qcow2                internal snapshots: s1 holds kinds-a, s2 and the
 #                              live image kinds-b
+#   4k-a.img, 4k-b.img         a disk of 4096-byte sectors (MBR), one ext4
+#                              partition (b: a file added)
 #   blank-a.img, blank-b.img   partitioned: p1 an ext4 with no regular file
 #                              (b: one file added), p2 only a fifo, a
 #                              device, a symlink and empty directories, p3
@@ -342,6 +344,29 @@ build_blank() { # a|b
         mkfs_dir "$WORK/blank-$v-p2" "$img" 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0007 specials 3072 "offset=$((26624 * 512))"
 }
 
+# A disk of 4096-byte sectors (--blocksize=4096): its MBR counts in them,
+# so read with 512-byte sectors its partition holds nothing.
+build_4k() { # a|b
+        local v=$1 img=$WORK/4k-$1.img
+        mkdir -p "$WORK/4k-$v"
+        echo "four k" >"$WORK/4k-$v/sectors.txt"
+        if [ "$v" = b ]; then echo "added" >"$WORK/4k-$v/added.txt"; fi
+        fix_times "$WORK/4k-$v"
+        truncate -s 16M "$img"
+        "$PYTHON" - "$img" <<-'EOF'
+	import struct, sys
+	with open(sys.argv[1], "r+b") as f:
+	    f.seek(440)
+	    f.write(struct.pack("<I", 0x4096ABCD))
+	    f.seek(446)
+	    # not bootable, CHS unused, Linux, first sector 256, 3584 sectors
+	    f.write(struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x83, b"\xfe\xff\xff", 256, 3584))
+	    f.seek(510)
+	    f.write(b"\x55\xaa")
+	EOF
+        mkfs_dir "$WORK/4k-$v" "$img" 6a1f0f9e-4b7a-4c55-9a51-0b6f1d1a0008 fourk 3584 "offset=$((256 * 4096))"
+}
+
 # Internal snapshots, as "qemu-img snapshot -c" makes them; convert -n
 # writes the next state into the live image around them.
 build_snapshots() {
@@ -458,12 +483,14 @@ build_images
 build_snapshots
 build_blank a
 build_blank b
+build_4k a
+build_4k b
 build_extras
 build_engine_fixtures
 
 # Stale copies of removed fixtures go too; the stamp is the caller's.
 for f in kinds-a.img kinds-b.img same-1.img same-2.img os-a.img os-b.img kinds-a.qcow2 overlay.qcow2 \
         truncated.qcow2 missing-backing.qcow2 random.img empty.img notes.txt unmountable.img snaps.qcow2 blank-a.img blank-b.img \
-        extras.img xfs.img recover.img; do
+        4k-a.img 4k-b.img extras.img xfs.img recover.img; do
         mv -f "$WORK/$f" "$OUT/$f"
 done

@@ -12,11 +12,6 @@ B=$TEST_TMPDIR/b.img
 cp --sparse=always "$FIXTURES/kinds-a.img" "$A"
 cp --sparse=always "$FIXTURES/kinds-b.img" "$B"
 
-launches() {
-        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
-                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
-}
-
 json_get() { # FILE PYTHON-EXPR-ON-d
         "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }

@@ -48,6 +48,16 @@ complete_words() { # WORDS...
 [ "$(complete_words virt-diff --output=m)" = "--output=markdown" ] || fail "--output=m does not complete"
 [ "$(complete_words virt-diff --max)" = "--max-bytes=" ] || fail "--max does not complete"
 [ "$(complete_words virt-diff --ignore xa)" = "$(printf 'xattrs\nxattr:')" ] || fail "--ignore xa does not complete"
+[ "$(complete_words virt-diff --blocksize=4)" = "--blocksize=4096" ] || fail "--blocksize=4 does not complete"
+[ "$(complete_words virt-diff --checksums=m)" = "--checksums=md5" ] || fail "--checksums=m does not complete"
+[ "$(complete_words virt-diff --no-u)" = "--no-unified" ] || fail "virt-diff --no-u does not complete"
+# What libguestfs tools' bash completion asks a tool named virt-diff.
+long=$("$BUILD/virt-diff" --long-options)
+short=$("$BUILD/virt-diff" --short-options)
+grep -qx -- --dir-nlinks <<<"$long" && grep -qx -- --blocksize <<<"$long" && grep -qx -- --csv <<<"$long" ||
+        fail "--long-options: $long"
+! grep -q -- '-options$' <<<"$long" || fail "--long-options lists itself"
+[ "$(echo $short)" = "-a -A -d -D -c -l -m -t -u -q -v -x -V -h" ] || fail "--short-options: $(echo $short)"
 [ "$(complete_words virt-diff --engine=di)" = "--engine=direct" ] || fail "--engine=di does not complete"
 [ "$(complete_words virt-diffctl ca)" = "cache" ] || fail "virt-diffctl ca does not complete"
 [ "$(complete_words virt-diffctl diff --uni)" = "--unified" ] || fail "virt-diffctl diff --uni does not complete"

@@ -98,6 +98,11 @@ run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct --packages "
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_contains "$TEST_TMPDIR/err" "it does not read package databases"
 [ "$(launches)" = "$before" ] || fail "--engine=direct --packages launched an appliance"
+# Disks of 4096-byte sectors are the appliance's.
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct --blocksize=4096 "$FIXTURES/4k-a.img" "$FIXTURES/4k-b.img"
+assert_rc 2 "$TEST_TMPDIR/err"
+assert_contains "$TEST_TMPDIR/err" "512-byte sectors only (blocksize 4096)"
+[ "$(launches)" = "$before" ] || fail "--engine=direct --blocksize=4096 launched an appliance"
 run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=fast "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img"
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_contains "$TEST_TMPDIR/err" "--engine 'fast': not auto, direct or appliance"
@@ -105,4 +110,4 @@ out=$(busctl --user call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virt
         Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$A" 1 1 path s "$B" 1 engine s quick 2>&1) &&
         fail "Compare with engine=quick was accepted: $out"
 [[ $out == *"not auto, direct or appliance"* ]] || fail "Compare with engine=quick: $out"
-pass "--engine=direct fails on XFS and with --packages, one line and no launch; bad engine names refused"
+pass "--engine=direct fails on XFS, with --packages and on 4096-byte sectors, one line and no launch; bad engine names refused"

@@ -15,11 +15,6 @@ A=$FIXTURES/os-a.img
 B=$FIXTURES/os-b.img
 GOLDEN=$SRCDIR/tests/golden
 
-launches() {
-        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
-                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
-}
-
 # ---- bad command lines: exit 2, one line on stderr, nothing on stdout ----
 bad() { # EXPECTED-MESSAGE ARGS...
         local want=$1
@@ -81,7 +76,7 @@ pass "-u --json, cold: two launches (scan and contents share them), diffs of bot
 before=$(launches)
 os_goldens
 [ "$(launches)" = "$before" ] || fail "outputs from the cache launched $(($(launches) - before)) appliances"
-pass "text, -u, -l, -m, virt-diff, csv, summary and filters match tests/golden/, all from the cache"
+pass "text, -u, -l, -m, virt-diff (text and CSV), csv, summary and filters match tests/golden/, all from the cache"
 
 # ---- the reports, from the cache too ----
 # Dates in the reports are local time; the fixtures' are fixed.
@@ -106,7 +101,7 @@ pass "markdown against tests/golden/os.markdown, --html beside --summary, all fr
 
 # Times: mtime is fixed by the fixtures (1700000000), ctime is not.
 run_virt_diff "$TEST_TMPDIR/t" "$TEST_TMPDIR/err" --output=virt-diff --time-t --path /etc/hostname "$A" "$B"
-assert_rc 1 "$TEST_TMPDIR/err"
+assert_rc 0 "$TEST_TMPDIR/err"
 grep -qE '^= - 0644          8 1700000000 +[0-9]{10} /etc/hostname$' "$TEST_TMPDIR/t" ||
         { cat "$TEST_TMPDIR/t" >&2; fail "--time-t: not the epoch seconds"; }
 run_virt_diff "$TEST_TMPDIR/t" "$TEST_TMPDIR/err" --output=virt-diff --time-days --path /etc/hostname "$A" "$B"

@@ -39,11 +39,6 @@ mke2fs -q -t ext4 -d "$TEST_TMPDIR/big" "$TEST_TMPDIR/big-b.img" 64M
 BA=$TEST_TMPDIR/big-a.img
 BB=$TEST_TMPDIR/big-b.img
 
-launches() {
-        busctl --user get-property org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 \
-                org.virtdiff.VirtDiff1.Manager AppliancesLaunched | awk '{print $2}'
-}
-
 job_prop() { # PATH PROPERTY
         busctl --user get-property org.virtdiff.VirtDiff1 "$1" org.virtdiff.VirtDiff1.Job "$2" | awk '{print $2}'
 }

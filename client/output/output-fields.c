@@ -78,7 +78,9 @@ static void printable_write(FILE *f, const uint8_t *p, size_t n) {
                         fprintf(f, "\\x%02x", p[i]);
 }
 
-void xattrs_write(FILE *f, json_object *stat, char sep) {
+void xattrs_foreach(json_object *stat, void (*fn)(void *userdata, const uint8_t *name, size_t name_len,
+                                                 const uint8_t *value, size_t value_len),
+                    void *userdata) {
         json_object *xs = json_get(stat, "xattrs", json_type_array);
 
         for (size_t i = 0; i < json_array_length(xs); i++) {
@@ -86,17 +88,33 @@ void xattrs_write(FILE *f, json_object *stat, char sep) {
                 _cleanup_free_ char *name = NULL;
                 _cleanup_free_ uint8_t *value = NULL;
                 size_t nlen = 0;
-                long vlen;
 
                 if (json_get_bytes(x, "name", &name, &nlen) < 0)
                         continue;
-                vlen = base64_decode(strempty(json_get_string(x, "value_base64")), &value);
-                fputc(sep, f);
-                printable_write(f, (const uint8_t *) name, nlen);
-                fputc(sep, f);
-                if (vlen > 0)
-                        printable_write(f, value, (size_t) vlen);
+                long vlen = base64_decode(strempty(json_get_string(x, "value_base64")), &value);
+                fn(userdata, (const uint8_t *) name, nlen, value, vlen > 0 ? (size_t) vlen : 0);
         }
+}
+
+typedef struct XattrWrite {
+        FILE *f;
+        char sep;
+} XattrWrite;
+
+static void xattr_write(void *userdata, const uint8_t *name, size_t name_len, const uint8_t *value,
+                        size_t value_len) {
+        XattrWrite *w = userdata;
+
+        fputc(w->sep, w->f);
+        printable_write(w->f, name, name_len);
+        fputc(w->sep, w->f);
+        printable_write(w->f, value, value_len);
+}
+
+void xattrs_write(FILE *f, json_object *stat, char sep) {
+        XattrWrite w = {.f = f, .sep = sep};
+
+        xattrs_foreach(stat, xattr_write, &w);
 }
 
 const char *stat_checksum(json_object *stat) {

@@ -25,7 +25,9 @@ uint64_t json_get_u64(json_object *o, const char *key);
 int64_t json_get_i64(json_object *o, const char *key);
 
 /* "TREE:PATH" when with_tree and the tree is not the inspected OS's "/",
- * else "PATH"; quoted by quote_bytes(). */
+ * else "PATH": its exact bytes (NUL-terminated, len is what counts), or
+ * quoted by quote_bytes(). */
+int output_change_label_bytes(json_object *c, bool with_tree, char **ret, size_t *ret_len);
 char *output_change_label(json_object *c, bool with_tree);
 /* Whether the changes come from more than one tree. */
 bool output_several_trees(json_object *changes);
@@ -33,6 +35,10 @@ bool output_several_trees(json_object *changes);
 /* Field formatting shared by the writers. */
 void format_size(char buf[static 32], uint64_t size, bool human);
 void format_time(char buf[static 64], int64_t ns, const OutputOptions *o);
+/* Each xattr of a stat, its name and value as their bytes. */
+void xattrs_foreach(json_object *stat, void (*fn)(void *userdata, const uint8_t *name, size_t name_len,
+                                                 const uint8_t *value, size_t value_len),
+                    void *userdata);
 /* Each xattr as " NAME VALUE", bytes outside printable ASCII as \xHH. */
 void xattrs_write(FILE *f, json_object *stat, char sep);
 /* The checksum to show for an entry's stat: the daemon's "checksum"

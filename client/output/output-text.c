@@ -76,25 +76,40 @@ static int filesystem_write(FILE *f, json_object *fs, const OutputOptions *o) {
 }
 
 /* "TREE:PATH" when changes come from several trees, else "PATH". */
-char *output_change_label(json_object *c, bool with_tree) {
-        _cleanup_free_ char *path = NULL, *joined = NULL;
+int output_change_label_bytes(json_object *c, bool with_tree, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *path = NULL;
         const char *tree = strempty(json_get_string(c, "tree"));
         size_t n;
+        int k = json_get_bytes(c, "path", &path, &n);
 
-        if (json_get_bytes(c, "path", &path, &n) < 0)
-                return NULL;
+        if (k < 0)
+                return k;
         /* The inspected OS's tree "/" holds guest paths: they need no name. */
-        if (!with_tree || strcmp(tree, "/") == 0)
-                return quote_bytes(path, n);
-
+        if (!with_tree || strcmp(tree, "/") == 0) {
+                *ret = TAKE_PTR(path);
+                *ret_len = n;
+                return 0;
+        }
         size_t t = strlen(tree);
-        joined = malloc(t + 1 + n + 1);
+        char *joined = malloc(t + 1 + n + 1);
         if (!joined)
-                return NULL;
+                return -ENOMEM;
         memcpy(joined, tree, t);
         joined[t] = ':';
         memcpy(joined + t + 1, path, n);
-        return quote_bytes(joined, t + 1 + n);
+        joined[t + 1 + n] = 0;
+        *ret = joined;
+        *ret_len = t + 1 + n;
+        return 0;
+}
+
+char *output_change_label(json_object *c, bool with_tree) {
+        _cleanup_free_ char *b = NULL;
+        size_t n;
+
+        if (output_change_label_bytes(c, with_tree, &b, &n) < 0)
+                return NULL;
+        return quote_bytes(b, n);
 }
 
 /* For -l: is there more to say than the size and the target, which the

@@ -42,6 +42,7 @@ typedef struct OutputOptions {
         bool unified;      /* -u: show content diffs the daemon attached */
         bool packages;     /* --packages: the package changes before the files */
         bool explain;      /* --explain: file changes grouped by cause, owners named */
+        bool csv;          /* virt-diff format: upstream's CSV layout */
         TimeFormat time_format;
         int64_t now;       /* seconds since the epoch for relative times; 0: now */
         uint64_t max_bytes; /* --max-bytes: Markdown cut at a whole line to fit (0: no limit) */

@@ -236,6 +236,69 @@ static void test_output_packages(void) {
               strstr(filtered, "causes: 1 tampered, 1 config, 1 package, 1 unowned\n"));
 }
 
+static void test_virt_diff(void) {
+        _cleanup_(json_object_putp) json_object *o = load("test-output-os.json");
+        CHECK(o != NULL);
+        if (!o)
+                return;
+
+        /* Upstream's fields and order: sign, type, mode, size, uid, gid,
+         * checksum, path, target, xattrs. */
+        OutputOptions opts = {.format = OUTPUT_VIRT_DIFF, .uids = true, .checksum = true, .xattrs = true};
+        _cleanup_free_ char *text = render(o, &opts);
+#define SUM "abababababababababababababababababababababababababababababababab"
+        CHECK(strcmp(text, "# filesystem changed: /dev/sda1\n"
+                           "- l 0644         10    0    0 /bin/sh -> /usr/bin/dash\n"
+                           "+ l 0644         10    0    0 /bin/sh -> bash\n"
+                           "# changed: link\n"
+                           "- c 0644         10    0    0 /dev/null\n"
+                           "+ - 0644         10    0    0 /dev/null\n"
+                           "# changed: st_mode\n"
+                           "+ - 0644         10    0    0 " SUM " /etc/new\n"
+                           "- - 0644         10    0    0 " SUM " /etc/passwd security.selinux etc_t\n"
+                           "+ - 0600         10    5    0 " SUM " /etc/passwd security.selinux etc_t\n"
+                           "# changed: st_mode st_uid\n"
+                           "- d 0755       4096    0    0 /run/old\n"
+                           "+ p 0644         10    0    0 \"/tmp\\nx\"\n") == 0);
+
+        /* Its CSV: no padding, the target a field of its own, the exact
+         * bytes of a name, quoted. */
+        opts.csv = true;
+        _cleanup_free_ char *csv = render(o, &opts);
+        CHECK(strcmp(csv, "#,filesystem,changed:,/dev/sda1\n"
+                          "-,l,0644,10,0,0,/bin/sh,/usr/bin/dash\n"
+                          "+,l,0644,10,0,0,/bin/sh,bash\n"
+                          "#,changed:,link\n"
+                          "-,c,0644,10,0,0,/dev/null\n"
+                          "+,-,0644,10,0,0,/dev/null\n"
+                          "#,changed:,st_mode\n"
+                          "+,-,0644,10,0,0," SUM ",/etc/new\n"
+                          "-,-,0644,10,0,0," SUM ",/etc/passwd,security.selinux,etc_t\n"
+                          "+,-,0600,10,5,0," SUM ",/etc/passwd,security.selinux,etc_t\n"
+                          "#,changed:,st_mode,st_uid\n"
+                          "-,d,0755,4096,0,0,/run/old\n"
+                          "+,p,0644,10,0,0,\"/tmp\nx\"\n") == 0);
+#undef SUM
+}
+
+/* Upstream's CSV quoting: a field with a space, quote or comma is quoted;
+ * xattr bytes that are not printable are \xHH. */
+static void test_virt_diff_csv_quoting(void) {
+        _cleanup_(json_object_putp) json_object *o = must(json_tokener_parse(
+                "{\"filesystems\": [], \"summary\": {}, \"changes\": [{\"path\": \"/a \\\"b\\\",c\", "
+                "\"tree\": \"/\", \"change\": \"added\", \"kind\": \"file\", \"fields\": [], \"old\": null, "
+                "\"new\": {\"kind\": \"file\", \"mode\": 420, \"size\": 3, \"xattrs\": [{\"name\": \"user.x\", "
+                "\"value_base64\": \"YSBiAA==\"}]}}]}"));
+        OutputOptions opts = {.format = OUTPUT_VIRT_DIFF, .csv = true, .xattrs = true};
+        _cleanup_free_ char *csv = render(o, &opts);
+        CHECK(strcmp(csv, "+,-,0644,3,\"/a \"\"b\"\",c\",user.x,\"a b\\x00\"\n") == 0);
+
+        opts.csv = false;
+        _cleanup_free_ char *text = render(o, &opts);
+        /* In a text line the name is quoted as ours are. */
+        CHECK(strcmp(text, "+ - 0644          3 \"/a \\\"b\\\",c\" user.x a b\\x00\n") == 0);
+}
+
 int main(int argc, char **argv) {
         data_dir = argc > 1 ? argv[1] : ".";
         test_output();
@@ -243,5 +306,7 @@ int main(int argc, char **argv) {
         test_markdown();
         test_html();
         test_output_packages();
+        test_virt_diff();
+        test_virt_diff_csv_quoting();
         return test_report();
 }

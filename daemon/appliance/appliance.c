@@ -302,8 +302,12 @@ int appliance_new(const Disk *disks, size_t n_disks, Appliance **ret, Error *e) 
         /* Each disk through an overlay of ours, every format named: see
          * overlay.h for why not libguestfs' read-only drives. */
         size_t n = 0;
+        a->blocksizes = calloc(n_disks ? n_disks : 1, sizeof(uint32_t));
+        if (!a->blocksizes)
+                return error_set(e, ERR_INTERNAL, "out of memory");
         for (size_t i = 0; i < n_disks; i++) {
                 char *overlay = NULL;
+                a->blocksizes[i] = disks[i].blocksize;
                 if (overlay_create(&disks[i], a->tmpdir, i, &overlay, e) < 0)
                         return -1;
                 if (strv_push(&a->overlays, &n, overlay) < 0)
@@ -338,8 +342,10 @@ int appliance_launch(Appliance *a, Error *e) {
         wire_put_u8(&b, kvm_probe_get() == ACCELERATOR_TCG);
         wire_put_u8(&b, log_get_trace());
         wire_put_u32(&b, (uint32_t) strv_length(a->overlays));
-        STRV_FOREACH(o, a->overlays)
-                wire_put_str(&b, *o);
+        for (size_t i = 0; a->overlays && a->overlays[i]; i++) {
+                wire_put_str(&b, a->overlays[i]);
+                wire_put_u32(&b, a->blocksizes[i]);
+        }
         uint32_t pid = 0;
         if (worker_call_ok(a, WK_LAUNCH, &b, &pid, e) < 0)
                 return -1;
@@ -401,6 +407,26 @@ int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest
 
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e) {
         return appliance_scan_packages(a, progress, ret, NULL, e);
+}
+
+int appliance_unlock(Appliance *a, const KeyList *keys, char ***ret_locked, Error *e) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+
+        wire_put_u32(&b, (uint32_t) keys->n);
+        for (size_t i = 0; i < keys->n; i++) {
+                wire_put_str(&b, keys->keys[i].selector);
+                wire_put_bytes(&b, keys->keys[i].bytes, keys->keys[i].len);
+        }
+        int k = b.failed ? error_set(e, ERR_INTERNAL, "out of memory") : call_data(a, WK_UNLOCK, &b, &list, &len, e);
+        explicit_bzero(b.data, b.len);
+        if (k < 0)
+                return -1;
+        k = key_device_list_decode(list, len, ret_locked);
+        if (k == -ENOMEM)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        return k < 0 ? worker_gone(a, k, e) : 0;
 }
 
 int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e) {
@@ -489,6 +515,7 @@ Appliance *appliance_free(Appliance *a) {
         rm_rf(a->tmpdir);
         free(a->tmpdir);
         strv_free(a->overlays);
+        free(a->blocksizes);
         free(a);
         return NULL;
 }

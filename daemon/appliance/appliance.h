@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "common/errors.h"
+#include "common/keys.h"
 #include "common/progress.h"
 #include "manifest/manifest-stream.h"
 #include "packages/packages.h"
@@ -23,6 +24,7 @@ typedef struct Appliance {
         int fd;           /* the socket to the worker */
         char *tmpdir;     /* private: our overlays, libguestfs' sockets */
         char **overlays;
+        uint32_t *blocksizes; /* each overlay's sector size, 0 for the default */
         uint64_t memsize_mb;
         pid_t qemu_pid;   /* 0 until launched; read by other threads */
         bool killed;      /* appliance_kill() ran: set from any thread */
@@ -56,6 +58,10 @@ int appliance_scan_stream(Appliance *a, const ProgressSink *progress, const Mani
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e);
 int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest **ret, PackageSet **ret_packages,
                             Error *e);
+/* Opens the encrypted volumes the keys' selectors name (see worker/luks.h);
+ * *ret_locked: the devices still locked, in the order they were found.
+ * The request's bytes are wiped once sent. */
+int appliance_unlock(Appliance *a, const KeyList *keys, char ***ret_locked, Error *e);
 int appliance_mount_ro(Appliance *a, const char *device, const char *mountpoint, Error *e);
 int appliance_umount_all(Appliance *a, Error *e);
 int appliance_read_file(Appliance *a, const char *path, char **ret, size_t *ret_len, Error *e);

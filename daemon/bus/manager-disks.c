@@ -12,11 +12,11 @@
 
 #define invalid(err, ...) sd_bus_error_setf(err, VD_ERROR_PREFIX "InvalidArgs", __VA_ARGS__)
 
-/* A disk the caller opened: only "fd" and "format". */
+/* A disk the caller opened: only "fd", "format" and "blocksize". */
 static int parse_fd_disk(Job *j, int side, int fd, bool other_keys, const char *format, sd_bus_error *err) {
         Error e = {0};
         if (other_keys)
-                return invalid(err, "a disk given by 'fd' takes only a 'format' besides");
+                return invalid(err, "a disk given by 'fd' takes only a 'format' and a 'blocksize' besides");
         if (job_input_check_room(j, side, &e) < 0)
                 return manager_set_error(err, &e, -1);
         if (disk_fd_check(fd, &e) < 0)
@@ -46,6 +46,7 @@ static int parse_manifest_disk(Job *j, int side, int fd, bool other_keys, sd_bus
 int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err) {
         static const char *const keys[] = {"path", "format", "domain", "uri", "snapshot"};
         const char *values[ELEMENTSOF(keys)] = {};
+        uint32_t blocksize = 0;
         int fd = -1, manifest_fd = -1;
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
@@ -61,6 +62,15 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                         r = sd_bus_message_read(msg, "v", "h", m ? &manifest_fd : &fd);
                         if (r < 0)
                                 return invalid(err, "disk option '%s' is not a file descriptor (type h)", key);
+                        r = sd_bus_message_exit_container(msg);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (strcmp(key, "blocksize") == 0) {
+                        r = sd_bus_message_read(msg, "v", "u", &blocksize);
+                        if (r < 0)
+                                return invalid(err, "disk option 'blocksize' has the wrong type (u)");
                         r = sd_bus_message_exit_container(msg);
                         if (r < 0)
                                 return r;
@@ -84,11 +94,12 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                 return r;
 
         const JobDiskSpec spec = {.path = values[0], .format = values[1], .domain = values[2], .uri = values[3],
-                                  .snapshot = values[4]};
+                                  .snapshot = values[4], .blocksize = blocksize};
         Error e = {0};
         if (manifest_fd >= 0)
                 return parse_manifest_disk(j, side, manifest_fd,
-                                           fd >= 0 || spec.path || spec.format || spec.domain || spec.uri || spec.snapshot,
+                                           fd >= 0 || spec.path || spec.format || spec.domain || spec.uri || spec.snapshot ||
+                                                   blocksize,
                                            err);
         if (fd >= 0) {
                 if (spec.domain && !spec.domain[0])
@@ -97,8 +108,12 @@ int manager_parse_disk(sd_bus_message *msg, Job *j, int side, sd_bus_error *err)
                         return invalid(err, "a disk's 'snapshot' is empty");
                 if (j->sides[side].from_manifest)
                         return invalid(err, "side %c is either disks or one manifest", side ? 'B' : 'A');
-                return parse_fd_disk(j, side, fd, spec.path || spec.domain || spec.uri || spec.snapshot, spec.format,
-                                     err);
+                if (job_input_check_blocksize(blocksize, &e) < 0)
+                        return manager_set_error(err, &e, -1);
+                r = parse_fd_disk(j, side, fd, spec.path || spec.domain || spec.uri || spec.snapshot, spec.format, err);
+                if (r >= 0)
+                        j->sides[side].disks[j->sides[side].n_disks - 1].blocksize = blocksize;
+                return r;
         }
         r = job_input_add_disk(j, side, &spec, &e);
         return r < 0 ? manager_set_error(err, &e, r) : 0;

@@ -9,6 +9,7 @@
 #include "appliance/kvm-probe.h"
 #include "bus/manager-cache.h"
 #include "bus/manager-disks.h"
+#include "bus/manager-keys.h"
 #include "bus/manager-limits.h"
 #include "bus/manager-pool.h"
 #include "bus/polkit.h"
@@ -207,7 +208,11 @@ static int parse_options(sd_bus_message *msg, Job *j, sd_bus_error *err) {
                 r = sd_bus_message_read(msg, "s", &key);
                 if (r < 0)
                         return r;
-                if (strcmp(key, "checksum") == 0 || strcmp(key, "engine") == 0) {
+                if (strcmp(key, "keys") == 0 || strcmp(key, "ordered_keys") == 0) {
+                        r = manager_parse_keys(msg, key, j, err);
+                        if (r < 0)
+                                return r;
+                } else if (strcmp(key, "checksum") == 0 || strcmp(key, "engine") == 0) {
                         const char *value = NULL;
                         r = sd_bus_message_read(msg, "v", "s", &value);
                         if (r < 0)

@@ -58,6 +58,8 @@ static json_object *images_to_json(const ResultSide *s) {
                 json_object_object_add(d, "virtual_size", json_object_new_int64((int64_t) s->disks[i].virtual_size));
                 if (s->disks[i].snapshot)
                         json_object_object_add(d, "snapshot", json_object_new_string(s->disks[i].snapshot));
+                if (s->disks[i].blocksize)
+                        json_object_object_add(d, "blocksize", json_object_new_int64(s->disks[i].blocksize));
                 json_object_array_add(imgs, d);
         }
         return imgs;

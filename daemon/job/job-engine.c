@@ -52,7 +52,15 @@ int job_scan_into_store(JobSide *s, Appliance *a, const ProgressSink *sink, Pack
         if (store_writer_new(s->scan_store, s->key, disks, s->n_disks, &w, e) < 0)
                 return -1;
         ManifestSink sink_store = store_writer_sink(w);
-        return appliance_scan_stream(a, sink, &sink_store, ret_packages, e);
+        if (appliance_scan_stream(a, sink, &sink_store, ret_packages, e) < 0)
+                return -1;
+        w = store_writer_free(w);
+        /* Its head now, for what decides whether it may be cached. */
+        s->source = store_source_free(s->source);
+        int r = store_source_open(s->scan_store, s->key, &s->source, e);
+        if (r == 0)
+                return error_set(e, ERR_INTERNAL, "the scanned manifest cannot be read back");
+        return r < 0 ? -1 : 0;
 }
 
 /* A failure of the direct engine in "auto": the appliance takes the side. */
@@ -83,6 +91,13 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
                 error_set(&e, ERR_DIRECT_UNSUPPORTED, "it does not read package databases (packages, causes)");
                 return !give_to_appliance(j, s, &e);
         }
+        /* libblkid reads partition tables in 512-byte sectors here. */
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (s->disks[i].blocksize != 0 && s->disks[i].blocksize != 512) {
+                        error_set(&e, ERR_DIRECT_UNSUPPORTED, "it reads disks of 512-byte sectors only (blocksize %u)",
+                                  s->disks[i].blocksize);
+                        return !give_to_appliance(j, s, &e);
+                }
         Appliance *a = direct_handle(j, s, sink, &e);
         if (a && job_scan_into_store(s, a, sink, NULL, &e) >= 0) {
                 s->engine = ENGINE_DIRECT;

@@ -21,6 +21,12 @@ int job_input_check_side(const Job *j, int side, Error *e) {
         return 0;
 }
 
+int job_input_check_blocksize(uint32_t blocksize, Error *e) {
+        if (blocksize != 0 && blocksize != 512 && blocksize != 4096)
+                return error_set(e, ERR_INVALID_ARGS, "disk option 'blocksize' is not 512 or 4096");
+        return 0;
+}
+
 int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
         if (j->sides[side].from_manifest)
                 return error_set(e, ERR_INVALID_ARGS, "side %c is either disks or one manifest", side ? 'B' : 'A');
@@ -35,6 +41,11 @@ int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
                 return error_set(e, ERR_INVALID_ARGS, "a disk has a 'uri' but no 'domain'");
         if (!d->domain && !d->path)
                 return error_set(e, ERR_INVALID_ARGS, "a disk has no 'path' (or 'domain')");
+        /* A domain's disks are as its definition says. */
+        if (d->domain && d->blocksize)
+                return error_set(e, ERR_INVALID_ARGS, "a disk is either a 'domain' or has a 'blocksize'");
+        if (job_input_check_blocksize(d->blocksize, e) < 0)
+                return -1;
         if (check_length("path", d->path, MAX_PATH_LENGTH, e) < 0 ||
             check_length("domain", d->domain, MAX_NAME_LENGTH, e) < 0 ||
             check_length("uri", d->uri, MAX_NAME_LENGTH, e) < 0 ||
@@ -43,6 +54,7 @@ int job_input_add_disk(Job *j, int side, const JobDiskSpec *d, Error *e) {
         int r = job_add_disk(j, side, d->path ? d->path : d->domain, d->format);
         if (r < 0)
                 return r;
+        j->sides[side].disks[j->sides[side].n_disks - 1].blocksize = d->blocksize;
         return disk_set_source(&j->sides[side].disks[j->sides[side].n_disks - 1], d->domain, d->uri, d->snapshot);
 }
 
@@ -103,6 +115,25 @@ int job_input_set_causes(Job *j, char *const *names, Error *e) {
         if (causes_parse(names, &j->packages.causes, &bad) < 0)
                 return error_set(e, ERR_INVALID_ARGS, "causes: '%.64s' is not a cause (tampered, config, package, unowned)",
                                  bad);
+        return 0;
+}
+
+int job_input_add_key(Job *j, const char *selector, const void *key, size_t len, Error *e) {
+        KeyList *l = selector ? &j->keys : &j->ordered_keys;
+        const char *option = selector ? "keys" : "ordered_keys";
+
+        if (selector && (!selector[0] || strlen(selector) > MAX_PATH_LENGTH))
+                return error_set(e, ERR_INVALID_ARGS, "a selector of option 'keys' is empty or longer than %d bytes",
+                                 MAX_PATH_LENGTH);
+        if (l->n >= MAX_KEYS)
+                return error_set(e, ERR_INVALID_ARGS, "more than %d keys in option '%s'", MAX_KEYS, option);
+        if (key_check(key, len) < 0)
+                return error_set(e, ERR_INVALID_ARGS,
+                                 "a key of option '%s' is not 1 to %d bytes without a NUL byte (which libguestfs "
+                                 "cannot pass)", option, MAX_KEY_LENGTH);
+        if (key_list_add(l, selector, key, len) < 0)
+                return -ENOMEM;
+        j->had_keys = true;
         return 0;
 }
 

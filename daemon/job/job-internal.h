@@ -41,3 +41,16 @@ ResultSide job_result_side(const JobSide *s);
 void job_finish(Job *j, const Error *e);
 /* Main loop: look at this job. */
 void job_wake(Job *j);
+
+/* Encrypted volumes (job-keys.c). Opens a scanning side's volumes with the
+ * job's keys: those whose selector names them, then the ordered keys, side
+ * A's volumes taking the first. Side B waits for side A's count; side A
+ * must reach job_keys_side_done() whatever happens to it. */
+int job_keys_unlock(Job *j, int side, Appliance *a, Error *e);
+void job_keys_side_done(Job *j, int side);
+/* The keys are wiped: the scan no longer needs them. */
+void job_keys_drop(Job *j);
+/* A cached manifest with a locked volume is no answer when keys came; a
+ * manifest with an opened volume is never cached. */
+bool job_keys_cache_usable(const Job *j, const Manifest *m);
+bool job_keys_cacheable(const Manifest *m);

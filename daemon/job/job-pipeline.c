@@ -111,6 +111,11 @@ static int identify_sides(Job *j, Error *e) {
                 int r = store_source_open(store, side->key, &side->source, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
+                if (r > 0 && !job_keys_cache_usable(j, store_source_head(side->source))) {
+                        /* Keys came for what it could not read: scan again. */
+                        side->source = store_source_free(side->source);
+                        r = 0;
+                }
                 /* Packages asked for: a side cached without its package
                  * list is scanned again. */
                 if (r > 0 && package_options_wanted(&j->packages)) {
@@ -138,7 +143,8 @@ static void remember_sides(Job *j) {
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (!side_needs_scan(side) || !side->scan_store || side->error.code != ERR_OK)
+                if (!side_needs_scan(side) || !side->scan_store || !side->source || side->error.code != ERR_OK ||
+                    !job_keys_cacheable(store_source_head(side->source)))
                         continue;
                 Error e = {0};
                 if (store_import_manifest(store, side->scan_store, side->key, &e) < 0)
@@ -152,7 +158,7 @@ static void remember_sides(Job *j) {
 static int open_scanned_sides(Job *j, Error *e) {
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (!side_needs_scan(side))
+                if (!side_needs_scan(side) || side->source)
                         continue;
                 if (!side->scan_store)
                         return error_set(e, ERR_INTERNAL, "side %c was not scanned", s ? 'B' : 'A');
@@ -195,9 +201,12 @@ static void side_drop_appliance(Job *j, JobSide *s, bool healthy) {
         pthread_mutex_unlock(&s->appliance_lock);
         PoolHandle *h = TAKE_PTR(s->handle);
         /* An appliance reading a snapshot through qemu-nbd cannot outlive
-         * its server: close it rather than keep it warm. */
+         * its server, and one that has opened encrypted volumes must not
+         * serve a job without their keys: close it rather than keep it
+         * warm. */
         if (h)
-                pool_release(j->ctx->pool, h, healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s));
+                pool_release(j->ctx->pool, h,
+                             healthy && !j->cancel_requested && !s->hung && !side_served_by_nbd(s) && !j->had_keys);
         nbd_stop_disks(s->disks, s->n_disks);
 }
 
@@ -238,15 +247,21 @@ static void *scan_side(void *userdata) {
 
         progress_phase(&sink, PHASE_LAUNCH);
         /* Its qemu-nbd servers failed to start (serve_sides()). */
-        if (s->error.code != ERR_OK)
+        if (s->error.code != ERR_OK) {
+                job_keys_side_done(j, sr->side);
                 return NULL;
-        if (job_scan_direct(j, s, &sink))
+        }
+        if (job_scan_direct(j, s, &sink)) {
+                job_keys_side_done(j, sr->side);
                 return NULL;
+        }
         s->engine = ENGINE_APPLIANCE;
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
         if (a)
-                ok = job_scan_into_store(s, a, &sink, package_options_wanted(&j->packages) ? &s->packages : NULL,
+                ok = job_keys_unlock(j, sr->side, a, &s->error) >= 0 &&
+                     job_scan_into_store(s, a, &sink, package_options_wanted(&j->packages) ? &s->packages : NULL,
                                          &s->error) >= 0;
+        job_keys_side_done(j, sr->side);
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
                 s->error.code = ERR_OK;
@@ -275,6 +290,10 @@ static void scan_sides(Job *j) {
         SideRun runs[2] = {{j, 0}, {j, 1}};
         pthread_t other;
         bool other_started = false;
+        /* Side B's ordered keys come after side A's: none for an A that
+         * is not scanned. */
+        if (!side_needs_scan(&j->sides[0]))
+                job_keys_side_done(j, 0);
         if (side_needs_scan(&j->sides[1]))
                 other_started = pthread_create(&other, NULL, scan_side, &runs[1]) == 0;
         if (side_needs_scan(&j->sides[0]))
@@ -417,8 +436,10 @@ void *job_pipeline_run(void *userdata) {
         Error e = {0};
 
         /* A refusal ends the job right there: the front-end answers with it. */
-        if (validate_sides(j, &e) < 0)
+        if (validate_sides(j, &e) < 0) {
+                job_keys_drop(j);
                 return NULL;
+        }
         if (wait_admitted(j, &e) < 0 || identify_sides(j, &e) < 0) {
                 release_sides(j);
                 job_finish(j, &e);
@@ -426,6 +447,7 @@ void *job_pipeline_run(void *userdata) {
         }
         serve_sides(j);
         scan_sides(j);
+        job_keys_drop(j);
         remember_sides(j);
         if (side_error(j, &e) < 0) {
                 for (int s = 0; s < 2; s++)

@@ -14,6 +14,9 @@ Job *job_new(const JobContext *ctx) {
         j->created_usec = now_usec_realtime();
         pthread_mutex_init(&j->lock, NULL);
         pthread_cond_init(&j->admit_cond, NULL);
+        pthread_mutex_init(&j->keys_lock, NULL);
+        pthread_cond_init(&j->keys_cond, NULL);
+        j->keys_taken_by_a = -1;
         for (int s = 0; s < 2; s++) {
                 pthread_mutex_init(&j->sides[s].appliance_lock, NULL);
                 j->sides[s].manifest_fd = -1;
@@ -48,6 +51,10 @@ Job *job_free(Job *j) {
         }
         compare_options_done(&j->compare);
         content_options_done(&j->content);
+        key_list_done(&j->keys);
+        key_list_done(&j->ordered_keys);
+        pthread_mutex_destroy(&j->keys_lock);
+        pthread_cond_destroy(&j->keys_cond);
         if (j->result_fd >= 0)
                 (void) close(j->result_fd);
         pthread_mutex_destroy(&j->lock);
@@ -137,6 +144,8 @@ void job_cancel(Job *j) {
 }
 
 void job_finish(Job *j, const Error *e) {
+        /* A finished job is kept a while: its keys are not. */
+        job_keys_drop(j);
         pthread_mutex_lock(&j->lock);
         if (e && e->code != ERR_OK) {
                 j->error = *e;

@@ -18,6 +18,7 @@
 #include "appliance/appliance.h"
 #include "appliance/pool.h"
 #include "common/errors.h"
+#include "common/keys.h"
 #include "common/names.h"
 #include "common/progress.h"
 #include "compare/comparer.h"
@@ -97,6 +98,15 @@ typedef struct Job {
         Engine engine;          /* asked for: ENGINE_AUTO unless the caller chose */
         PackageOptions packages; /* --packages, --explain, --cause */
         JobSide sides[2];
+        /* Keys for encrypted volumes, held from the call to the end of the
+         * scan, then wiped (job-keys.c). With keys, no appliance goes back
+         * to the pool warm and no opened volume's manifest is cached. */
+        KeyList keys;         /* each tried on the volumes its selector names */
+        KeyList ordered_keys; /* one for each volume still locked: side A's first */
+        bool had_keys;
+        pthread_mutex_t keys_lock;
+        pthread_cond_t keys_cond;
+        long keys_taken_by_a; /* ordered keys side A took; -1 until known */
         uint64_t created_usec;
 
         pthread_t thread;

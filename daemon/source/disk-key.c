@@ -23,7 +23,11 @@ int disk_identify(const KeyMemo *memo, const Disk *d, const ProgressSink *progre
         size_t n = 1 + strv_length(d->backing_chain);
         _cleanup_free_ uint8_t(*keys)[FINGERPRINT_SIZE] = calloc(n, FINGERPRINT_SIZE);
         _cleanup_free_ const char **labels = calloc(n, sizeof(char *));
+        _cleanup_free_ char *sized = NULL;
         if (!keys || !labels)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        /* Another sector size is another partition table: another key. */
+        if (d->blocksize && asprintf(&sized, "%s/%u", d->format, d->blocksize) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
 
         /* The chain is part of the content: a changed backing file changes
@@ -37,7 +41,7 @@ int disk_identify(const KeyMemo *memo, const Disk *d, const ProgressSink *progre
                 if (i == 0 && d->snapshot ? snapshot_key(d, keys[i], e) < 0
                                           : file_key(d->by_fd ? NULL : memo, path, progress, keys[i], e) < 0)
                         return -1;
-                labels[i] = i > 0 ? "backing" : d->snapshot ? "qcow2-snapshot" : d->format;
+                labels[i] = i > 0 ? "backing" : d->snapshot ? "qcow2-snapshot" : sized ? sized : d->format;
         }
         fingerprint_combine("disk", (const uint8_t(*)[FINGERPRINT_SIZE]) keys, n, labels, ret);
         return 0;

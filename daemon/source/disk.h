@@ -11,6 +11,7 @@ typedef struct Disk {
         char *path;          /* as the caller gave it; for a domain, its resolved disk */
         char *format;        /* raw, qcow2, ...: given, or detected from magic */
         bool format_given;
+        uint32_t blocksize;  /* sector size the guest sees: 512 or 4096; 0 for the default */
         uint64_t virtual_size;
         uint64_t file_size;
         char **backing_chain; /* backing files, nearest first */

@@ -67,7 +67,12 @@ int vd_parse_disks(Job *j, int side, json_object *disks, Error *e) {
                 const char *v[ELEMENTSOF(keys)] = {0};
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++)
                         v[k] = varlink_json_string(json_object_object_get(o, keys[k]));
-                JobDiskSpec spec = {.path = v[0], .format = v[1], .snapshot = v[2], .domain = v[3], .uri = v[4]};
+                json_object *bs = json_object_object_get(o, "blocksize");
+                int64_t blocksize = bs ? json_object_get_int64(bs) : 0;
+                if (blocksize < 0 || blocksize > UINT32_MAX)
+                        return error_set(e, ERR_INVALID_ARGS, "disk option 'blocksize' is not 512 or 4096");
+                JobDiskSpec spec = {.path = v[0], .format = v[1], .snapshot = v[2], .domain = v[3], .uri = v[4],
+                                    .blocksize = (uint32_t) blocksize};
                 int r = job_input_add_disk(j, side, &spec, e);
                 if (r < 0)
                         return e->code ? -1 : error_set(e, ERR_INTERNAL, "%s", strerror(-r));

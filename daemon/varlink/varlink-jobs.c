@@ -4,6 +4,7 @@
  * table is reachable here, whichever front-end started it. */
 #include <inttypes.h>
 
+#include "common/base64.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "job/job-input.h"
@@ -244,6 +245,24 @@ static int parse_causes(Job *j, json_object *value, Error *e) {
         return job_input_set_causes(j, names, e);
 }
 
+/* Each key's bytes are wiped as soon as the job holds its copy. */
+static int parse_keys(Job *j, json_object *keys, Error *e) {
+        for (size_t i = 0; i < json_object_array_length(keys); i++) {
+                json_object *k = json_object_array_get_idx(keys, i);
+                uint8_t *bytes = NULL;
+                long n = base64_decode(strempty(varlink_json_string(json_object_object_get(k, "base64"))), &bytes);
+                int r = n < 0 ? error_set(e, ERR_INVALID_ARGS, "a key of option 'keys' is not base64")
+                              : job_input_add_key(j, varlink_json_string(json_object_object_get(k, "selector")), bytes,
+                                                  (size_t) n, e);
+                if (bytes)
+                        explicit_bzero(bytes, n > 0 ? (size_t) n : 0);
+                free(bytes);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_options(Job *j, json_object *options, Error *e) {
         if (!options)
                 return 0;
@@ -253,6 +272,8 @@ static int parse_options(Job *j, json_object *options, Error *e) {
                         continue;
                 if (strcmp(key, "checksum") == 0)
                         r = job_input_set_checksum(j, varlink_json_string(value), e);
+                else if (strcmp(key, "keys") == 0)
+                        r = parse_keys(j, value, e);
                 else if (strcmp(key, "engine") == 0)
                         r = job_input_set_engine(j, varlink_json_string(value), e);
                 else if (job_input_is_filter(key))

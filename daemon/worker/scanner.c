@@ -6,6 +6,8 @@
 
 #include "common/input-limits.h"
 #include "common/log.h"
+#include "worker/devices.h"
+#include "worker/fs-support.h"
 #include "worker/package-scan.h"
 #include "worker/tree-hash.h"
 
@@ -344,18 +346,35 @@ static char *error_line(guestfs_h *g) {
         return strndup(m, strcspn(m, "\n"));
 }
 
-static const char *hash_get(char **h, const char *key) {
-        for (size_t i = 0; h && h[i] && h[i + 1]; i += 2)
-                if (strcmp(h[i], key) == 0)
-                        return h[i + 1];
-        return NULL;
+/* Why F did not mount: the mount error, and what the appliance lacks for
+ * F's type when that is the reason. */
+static char *mount_error(guestfs_h *g, const Filesystem *f) {
+        _cleanup_free_ char *line = error_line(g);
+        const FsSupport *s = fs_support_lookup(f->type);
+        const char *driver = s ? s->driver : f->type;
+        int has_driver = -1, has_tools = -1;
+
+        if (!line)
+                return NULL;
+        if (driver)
+                has_driver = guestfs_filesystem_available(g, driver);
+        if (s && s->feature)
+                has_tools = guestfs_feature_available(g, (char *[]) {(char *) s->feature, NULL});
+        return fs_support_error(f->type, line, has_driver, has_tools);
 }
 
-/* Adds a block device when blkid finds a filesystem (or swap) on it. One
- * blkid call gives type, UUID, label and, for a partition, its size. */
-static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) {
+/* Adds a block device when blkid finds a filesystem (or swap, or an
+ * encrypted volume) on it. One blkid call gives type, UUID, label and, for
+ * a partition, its size. Devices with nothing blkid knows are added to the
+ * list SEEN. */
+static int probe_device(guestfs_h *g, const char *dev, const Luks *luks, Manifest *m, char *seen, size_t n_seen,
+                        Error *err) {
         _cleanup_strv_free_ char **h = guestfs_blkid(g, dev);
-        const char *type = hash_get(h, "TYPE");
+        const char *type = blkid_get(h, "TYPE");
+        if (!type) {
+                size_t l = strlen(seen);
+                snprintf(seen + l, n_seen - l, "%s%s", l ? ", " : "", dev);
+        }
         /* No filesystem, a partition table, or a member of LVM or RAID (its
          * volumes are listed on their own). */
         if (!type || strcmp(type, "LVM2_member") == 0 || strcmp(type, "linux_raid_member") == 0)
@@ -368,10 +387,17 @@ static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) 
         f->type = strdup(type);
         if (!f->device || !f->type)
                 return error_set(err, ERR_INTERNAL, "out of memory");
-        const char *uuid = hash_get(h, "UUID"), *label = hash_get(h, "LABEL");
+        const char *uuid = blkid_get(h, "UUID"), *label = blkid_get(h, "LABEL");
         f->uuid = uuid && uuid[0] ? strdup(uuid) : NULL;
         f->label = label && label[0] ? strdup(label) : NULL;
-        const char *sectors = hash_get(h, "PART_ENTRY_SIZE");
+        /* What an encrypted volume holds is a filesystem of its own, once
+         * opened (listed below); locked, it is one that could not be read. */
+        if (strcmp(type, "crypto_LUKS") == 0) {
+                const LuksVolume *v = luks ? luks_find(luks, dev) : NULL;
+                if ((!v || !v->mapper) && !(f->error = strdup(luks_locked_reason(v))))
+                        return error_set(err, ERR_INTERNAL, "out of memory");
+        }
+        const char *sectors = blkid_get(h, "PART_ENTRY_SIZE");
         if (sectors)
                 f->size = strtoull(sectors, NULL, 10) * 512;
         else {
@@ -381,32 +407,23 @@ static int probe_device(guestfs_h *g, const char *dev, Manifest *m, Error *err) 
         return 0;
 }
 
-/* Every filesystem: whole disks without partitions, partitions, logical
- * volumes and RAID devices. Built from a few listings and one blkid per
- * device rather than guestfs_list_filesystems(), which takes several times
- * as long under TCG (each of its many probes waits for udev). */
-static int list_filesystems(guestfs_h *g, Manifest *m, Error *err) {
-        _cleanup_strv_free_ char **devices = guestfs_list_devices(g);
-        _cleanup_strv_free_ char **partitions = guestfs_list_partitions(g);
-        _cleanup_strv_free_ char **md = guestfs_list_md_devices(g);
-        _cleanup_strv_free_ char **lvs = guestfs_lvs(g);
-        if (!devices || !partitions || !md || !lvs)
-                return error_set(err, ERR_INSPECTION_FAILED, "cannot list block devices: %s",
-                                 guest_error(g));
+/* Every filesystem (block_devices()), and what opened encrypted volumes
+ * hold. */
+static int list_filesystems(guestfs_h *g, const Luks *luks, Manifest *m, Error *err) {
+        char seen[256] = "";
+        _cleanup_strv_free_ char **devices = NULL;
 
-        for (char **d = devices; *d; d++) {
-                bool partitioned = false;
-                size_t l = strlen(*d);
-                for (char **p = partitions; *p && !partitioned; p++)
-                        partitioned = strncmp(*p, *d, l) == 0 && (*p)[l] >= '0' && (*p)[l] <= '9';
-                if (!partitioned && probe_device(g, *d, m, err) < 0)
+        if (block_devices(g, &devices, err) < 0)
+                return -1;
+        for (char **d = devices; *d; d++)
+                if (probe_device(g, *d, luks, m, seen, sizeof seen, err) < 0)
                         return -1;
-        }
-        char **lists[] = {partitions, md, lvs};
-        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
-                for (char **d = lists[i]; *d; d++)
-                        if (probe_device(g, *d, m, err) < 0)
-                                return -1;
+        for (size_t i = 0; luks && i < luks->n; i++)
+                if (luks->volumes[i].mapper && probe_device(g, luks->volumes[i].mapper, luks, m, seen, sizeof seen, err) < 0)
+                        return -1;
+        if (m->n_filesystems == 0)
+                return error_set(err, ERR_NOTHING_MOUNTABLE, "no filesystems found (blkid recognises nothing on %s)",
+                                 seen[0] ? seen : "any device");
         return 0;
 }
 
@@ -454,16 +471,19 @@ static int scan_os(guestfs_h *g, const char *root, const ScanOptions *opts, cons
                 f->mountpoint = strdup(mounts[i].mountpoint);
                 if (guestfs_mount_ro(g, f->device, mounts[i].mountpoint) < 0) {
                         free(f->error);
-                        f->error = error_line(g);
+                        f->error = mount_error(g, f);
                         continue;
                 }
                 f->scanned = true;
                 if (strcmp(mounts[i].mountpoint, "/") == 0)
                         root_mounted = true;
         }
-        if (!root_mounted)
-                return error_set(err, ERR_INSPECTION_FAILED, "cannot mount the OS's root filesystem %s",
-                                 root);
+        if (!root_mounted) {
+                int fs = find_fs(m, g, root);
+                const char *why = fs >= 0 ? m->filesystems[fs].error : NULL;
+                return error_set(err, ERR_INSPECTION_FAILED, "cannot mount the OS's root filesystem %s%s%s", root,
+                                 why ? ": " : "", strempty(why));
+        }
 
         /* Mount points that failed to mount must not claim paths. */
         size_t k = 0;
@@ -488,13 +508,13 @@ static int scan_os(guestfs_h *g, const char *root, const ScanOptions *opts, cons
 static int scan_standalone(guestfs_h *g, const ProgressSink *progress, Manifest *m, Error *err) {
         for (size_t i = 0; i < m->n_filesystems; i++) {
                 Filesystem *f = &m->filesystems[i];
-                if (f->mountpoint || strcmp(f->type, "swap") == 0)
+                if (f->mountpoint || strcmp(f->type, "swap") == 0 || strcmp(f->type, "crypto_LUKS") == 0)
                         continue;
                 if (progress_cancelled(progress))
                         return error_set(err, ERR_CANCELLED, "cancelled");
                 if (guestfs_mount_ro(g, f->device, "/") < 0) {
                         free(f->error);
-                        f->error = error_line(g);
+                        f->error = mount_error(g, f);
                         continue;
                 }
                 Tree *t = manifest_add_tree(m, f->device);
@@ -514,16 +534,15 @@ static int scan_standalone(guestfs_h *g, const ProgressSink *progress, Manifest 
 
 int scanner_scan(guestfs_h *g, const ScanOptions *opts, const ProgressSink *progress, Manifest **ret,
                  PackageSet **ret_packages, Error *err) {
+        const Luks *luks = opts ? opts->luks : NULL;
         _cleanup_manifest_ Manifest *m = manifest_new();
         _cleanup_package_set_ PackageSet *ps = NULL;
         if (!m)
                 return error_set(err, ERR_INTERNAL, "out of memory");
 
         progress_phase(progress, PHASE_INSPECT);
-        if (list_filesystems(g, m, err) < 0)
+        if (list_filesystems(g, luks, m, err) < 0)
                 return -1;
-        if (m->n_filesystems == 0)
-                return error_set(err, ERR_NOTHING_MOUNTABLE, "no filesystems found");
 
         _cleanup_strv_free_ char **roots = guestfs_inspect_os(g);
         if (!roots)
@@ -533,7 +552,11 @@ int scanner_scan(guestfs_h *g, const ScanOptions *opts, const ProgressSink *prog
         if (scan_standalone(g, progress, m, err) < 0)
                 return -1;
 
-        if (m->n_trees == 0) {
+        /* Locked volumes alone: each says why it was not read. */
+        bool locked = false;
+        for (size_t i = 0; i < m->n_filesystems; i++)
+                locked |= strcmp(m->filesystems[i].type, "crypto_LUKS") == 0 && m->filesystems[i].error;
+        if (m->n_trees == 0 && !locked) {
                 char list[512] = "";
                 for (size_t i = 0; i < m->n_filesystems; i++) {
                         size_t l = strlen(list);

@@ -10,6 +10,7 @@
 #include "common/progress.h"
 #include "manifest/manifest.h"
 #include "packages/packages.h"
+#include "worker/luks.h"
 
 typedef struct ScanOptions {
         /* Also read the inspected OS's package database and measure the
@@ -17,6 +18,9 @@ typedef struct ScanOptions {
          * below tmpdir. */
         bool packages;
         const char *tmpdir;
+        /* The encrypted volumes opened so far: what they hold is scanned,
+         * the others reported locked; NULL when no key was given. */
+        const Luks *luks;
 } ScanOptions;
 
 /* *ret_packages (when opts->packages) is the OS's package set: format

@@ -100,5 +100,9 @@ void worker_serve(WorkerLink *l, void (*handle)(void *userdata, uint8_t type, Wi
                 }
                 WireReader reader = {.p = payload, .left = len};
                 handle(userdata, type, &reader);
+                /* A request lives no longer than its handling: a key for
+                 * an encrypted volume (WK_UNLOCK) is not left in freed
+                 * memory. */
+                explicit_bzero(payload, len);
         }
 }

@@ -17,6 +17,8 @@ typedef struct Worker {
         const char *tmpdir;
         guestfs_h *g;
         bool launched;
+        Luks luks; /* encrypted volumes, once keys came */
+        bool keys; /* some came: the scan reports locked volumes by them */
 } Worker;
 
 static void reply_ok(Worker *w, uint32_t value) {
@@ -50,13 +52,16 @@ static int force_tcg(guestfs_h *g) {
 
 static void do_launch(Worker *w, WireReader *r) {
         bool tcg = wire_get_u8(r), trace = wire_get_u8(r);
-        uint32_t n = wire_get_count(r, 4);
+        uint32_t n = wire_get_count(r, 8);
         _cleanup_strv_free_ char **overlays = calloc((size_t) n + 1, sizeof(char *));
+        _cleanup_free_ uint32_t *blocksizes = calloc((size_t) n + 1, sizeof(uint32_t));
         Error e = {};
 
-        for (uint32_t i = 0; overlays && i < n; i++)
+        for (uint32_t i = 0; overlays && blocksizes && i < n; i++) {
                 overlays[i] = wire_get_str(r);
-        if (!overlays || r->failed || w->launched) {
+                blocksizes[i] = wire_get_u32(r);
+        }
+        if (!overlays || !blocksizes || r->failed || w->launched) {
                 error_set(&e, ERR_INTERNAL, "bad launch request");
                 return reply_error(w, &e);
         }
@@ -67,9 +72,14 @@ static void do_launch(Worker *w, WireReader *r) {
         if (guestfs_set_backend(w->g, "direct") < 0 ||
             (tcg && force_tcg(w->g) < 0))
                 return reply_guest_error(w, ERR_APPLIANCE_FAILED, "cannot set up the appliance");
-        for (uint32_t i = 0; i < n; i++)
-                if (guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
+        for (uint32_t i = 0; i < n; i++) {
+                int k = blocksizes[i]
+                                ? guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
+                                                         GUESTFS_ADD_DRIVE_OPTS_BLOCKSIZE, (int) blocksizes[i], -1)
+                                : guestfs_add_drive_opts(w->g, overlays[i], GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1);
+                if (k < 0)
                         return reply_guest_error(w, ERR_INVALID_IMAGE, NULL);
+        }
         /* Whatever happens next, the handle is no longer blank. */
         w->launched = true;
         if (guestfs_launch(w->g) < 0)
@@ -90,7 +100,8 @@ static void do_scan(Worker *w, WireReader *r) {
                 error_set(&e, ERR_INTERNAL, "bad scan request");
                 return reply_error(w, &e);
         }
-        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir};
+        ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir,
+                            .luks = w->keys ? &w->luks : NULL};
         if (scanner_scan(w->g, &opts, &sink, &m, &ps, &e) < 0)
                 return reply_error(w, &e);
         if (ps) {
@@ -103,6 +114,48 @@ static void do_scan(Worker *w, WireReader *r) {
                 worker_send(&w->link, WK_PACKAGES, &pb);
         }
         worker_reply_manifest(&w->link, m);
+}
+
+/* Keys for encrypted volumes: each tried on the locked volumes its
+ * selector names. Answers with the devices still locked, NUL-separated. */
+static void do_unlock(Worker *w, WireReader *r) {
+        KeyList keys = {};
+        uint32_t n = wire_get_count(r, 8);
+        Error e = {};
+
+        for (uint32_t i = 0; i < n && !r->failed; i++) {
+                _cleanup_free_ char *selector = wire_get_str(r);
+                size_t len = 0;
+                uint8_t *bytes = wire_get_bytes(r, &len);
+                if (selector && bytes && key_list_add(&keys, selector, bytes, len) < 0)
+                        r->failed = true;
+                if (bytes)
+                        explicit_bzero(bytes, len);
+                free(bytes);
+        }
+        if (r->failed || r->left) {
+                key_list_done(&keys);
+                error_set(&e, ERR_INTERNAL, "bad unlock request");
+                return reply_error(w, &e);
+        }
+        w->keys = true;
+        int k = luks_unlock(w->g, &w->luks, &keys, &e);
+        key_list_done(&keys);
+        if (k < 0)
+                return reply_error(w, &e);
+        _cleanup_strv_free_ char **locked = luks_locked(&w->luks);
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&list, &len);
+        STRV_FOREACH(d, locked)
+                fwrite(*d, 1, strlen(*d) + 1, f ? f : stderr);
+        if (!locked || !f || fclose(f) != 0) {
+                error_set(&e, ERR_INTERNAL, "out of memory");
+                return reply_error(w, &e);
+        }
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_bytes(&b, list, len);
+        worker_send(&w->link, WK_DATA, &b);
 }
 
 static void do_read_file(Worker *w, WireReader *r) {
@@ -148,6 +201,8 @@ static void handle(void *userdata, uint8_t type, WireReader *r) {
                 return do_launch(w, r);
         case WK_SCAN:
                 return do_scan(w, r);
+        case WK_UNLOCK:
+                return do_unlock(w, r);
         case WK_MOUNT_RO:
                 return do_mount_ro(w, r);
         case WK_UMOUNT_ALL:
@@ -195,5 +250,6 @@ int worker_main(int fd, const char *tmpdir) {
         if (w.launched)
                 (void) guestfs_shutdown(w.g);
         guestfs_close(w.g);
+        luks_done(&w.luks);
         return 0;
 }
