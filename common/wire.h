@@ -7,7 +7,9 @@
 
 #include "common/util.h"
 
-#define WIRE_FRAME_MAX (1U << 30) /* a manifest of several million entries */
+/* A file read whole (64 MiB at most) or a package list; manifests travel in
+ * bounded parts (daemon/manifest/manifest-wire.h). */
+#define WIRE_FRAME_MAX (128U << 20)
 
 typedef struct WireBuf {
         uint8_t *data;

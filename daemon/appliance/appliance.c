@@ -366,30 +366,60 @@ int appliance_launch(Appliance *a, Error *e) {
         return 0;
 }
 
-int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e) {
-        _cleanup_free_ uint8_t *payload = NULL;
-        size_t len = 0;
-        if (worker_request(a, WK_SCAN, NULL, e) < 0 || worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
+/* The WK_MANIFEST parts up to the END, each decoded into sink as it
+ * comes: the daemon never holds more than one. */
+static int receive_manifest(Appliance *a, const ProgressSink *progress, const ManifestSink *sink, Error *e) {
+        _cleanup_manifest_decoder_ ManifestDecoder *d = manifest_decoder_new(sink);
+        if (!d)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        for (int k = 0; k == 0;) {
+                _cleanup_free_ uint8_t *payload = NULL;
+                size_t len = 0;
+                if (worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0)
+                        return -1;
+                if (len > MANIFEST_PART_MAX)
+                        return worker_gone(a, -EMSGSIZE, e);
+                k = manifest_decoder_part(d, payload, len, e);
+                if (k < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int appliance_scan_stream(Appliance *a, const ProgressSink *progress, const ManifestSink *sink,
+                          PackageSet **ret_packages, Error *e) {
+        _cleanup_wire_buf_ WireBuf b = {};
+        _cleanup_package_set_ PackageSet *ps = NULL;
+        if (ret_packages)
+                wire_put_u8(&b, WK_SCAN_PACKAGES);
+        if (worker_request(a, WK_SCAN, ret_packages ? &b : NULL, e) < 0)
                 return -1;
-        return manifest_decode(payload, len, ret, e);
+        if (ret_packages) {
+                _cleanup_free_ uint8_t *payload = NULL;
+                size_t len = 0;
+                if (worker_await(a, WK_PACKAGES, progress, &payload, &len, e) < 0 ||
+                    package_set_decode(payload, len, &ps, e) < 0)
+                        return -1;
+        }
+        if (receive_manifest(a, progress, sink, e) < 0)
+                return -1;
+        if (ret_packages)
+                *ret_packages = TAKE_PTR(ps);
+        return 0;
 }
 
 int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest **ret, PackageSet **ret_packages,
                             Error *e) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        _cleanup_free_ uint8_t *payload = NULL;
-        _cleanup_package_set_ PackageSet *ps = NULL;
-        size_t len = 0;
-        wire_put_u8(&b, WK_SCAN_PACKAGES);
-        if (worker_request(a, WK_SCAN, &b, e) < 0 || worker_await(a, WK_PACKAGES, progress, &payload, &len, e) < 0 ||
-            package_set_decode(payload, len, &ps, e) < 0)
+        _cleanup_(manifest_builder_done) ManifestBuilder builder = {};
+        ManifestSink sink = manifest_builder_sink(&builder);
+        if (appliance_scan_stream(a, progress, &sink, ret_packages, e) < 0)
                 return -1;
-        free(payload);
-        payload = NULL;
-        if (worker_await(a, WK_MANIFEST, progress, &payload, &len, e) < 0 || manifest_decode(payload, len, ret, e) < 0)
-                return -1;
-        *ret_packages = TAKE_PTR(ps);
+        *ret = manifest_builder_take(&builder);
         return 0;
+}
+
+int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e) {
+        return appliance_scan_packages(a, progress, ret, NULL, e);
 }
 
 int appliance_unlock(Appliance *a, const KeyList *keys, char ***ret_locked, Error *e) {

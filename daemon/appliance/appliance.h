@@ -15,7 +15,7 @@
 #include "common/errors.h"
 #include "common/keys.h"
 #include "common/progress.h"
-#include "manifest/manifest.h"
+#include "manifest/manifest-stream.h"
 #include "packages/packages.h"
 #include "source/disk.h"
 
@@ -47,11 +47,16 @@ int appliance_launch(Appliance *a, Error *e);
  * certain: the caller takes the appliance instead. Not a launch: it is not
  * counted in appliance_launch_count(). */
 int appliance_new_direct(const Disk *disks, size_t n_disks, Appliance **ret, Error *e);
-/* Scans every filesystem into a manifest, with progress on the way. */
+/* Scans every filesystem, with progress on the way: the manifest goes into
+ * sink part by part as the worker sends it (manifest-wire.h), never whole
+ * here. With ret_packages, also the inspected OS's packages
+ * (package-scan.h): format none for a guest without any, the database's
+ * error for one that cannot be read. A failure may leave the worker in the
+ * middle of its answer: do not reuse the handle then. */
+int appliance_scan_stream(Appliance *a, const ProgressSink *progress, const ManifestSink *sink,
+                          PackageSet **ret_packages, Error *e);
+/* The same into a manifest in memory (tests, small tools). */
 int appliance_scan(Appliance *a, const ProgressSink *progress, Manifest **ret, Error *e);
-/* The same, and the inspected OS's packages (package-scan.h): format none
- * for a guest without any, the database's error for one that cannot be
- * read. */
 int appliance_scan_packages(Appliance *a, const ProgressSink *progress, Manifest **ret, PackageSet **ret_packages,
                             Error *e);
 /* Opens the encrypted volumes the keys' selectors name (see worker/luks.h);

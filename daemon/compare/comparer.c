@@ -1,8 +1,20 @@
 #include "compare/comparer.h"
 
+void change_done(Change *c) {
+        Entry *ab[2] = {(Entry *) c->a, (Entry *) c->b};
+        for (int s = 0; s < 2; s++)
+                if (ab[s]) {
+                        entry_done(ab[s]);
+                        free(ab[s]);
+                }
+        c->a = c->b = NULL;
+}
+
 DiffResult *diff_result_free(DiffResult *r) {
         if (!r)
                 return NULL;
+        for (size_t i = 0; i < r->n_changes; i++)
+                change_done(&r->changes[i]);
         free(r->filesystems);
         free(r->changes);
         free(r);
@@ -128,6 +140,7 @@ static bool entry_compare(const Entry *a, const Entry *b, const CompareOptions *
         return true;
 }
 
+/* A change keeps copies of its entries: the cursors' move on. */
 static int diff_result_add_change(DiffResult *r, size_t *cap, const Change *c) {
         if (r->n_changes >= *cap) {
                 size_t ncap = *cap ? *cap * 2 : 64;
@@ -137,60 +150,114 @@ static int diff_result_add_change(DiffResult *r, size_t *cap, const Change *c) {
                 r->changes = p;
                 *cap = ncap;
         }
-        r->changes[r->n_changes++] = *c;
+        Change *n = &r->changes[r->n_changes];
+        *n = (Change){.change = c->change, .fields = c->fields, .tree = c->tree};
+        const Entry *src[2] = {c->a, c->b};
+        Entry *dst[2] = {};
+        for (int s = 0; s < 2; s++) {
+                if (!src[s])
+                        continue;
+                dst[s] = calloc(1, sizeof(Entry));
+                if (!dst[s] || entry_copy(dst[s], src[s]) < 0) {
+                        for (int t = 0; t <= s; t++)
+                                if (dst[t]) {
+                                        entry_done(dst[t]);
+                                        free(dst[t]);
+                                }
+                        return -ENOMEM;
+                }
+        }
+        n->a = dst[0];
+        n->b = dst[1];
+        r->n_changes++;
         r->counts[c->change]++;
         return 0;
 }
 
-static int tree_check_sorted(const Tree *t) {
-        for (size_t i = 1; i < t->n_entries; i++)
-                if (path_compare(t->entries[i - 1].path, t->entries[i].path) >= 0)
-                        return -EINVAL;
+/* One side's cursor in a merge: the current entry, and the path before it
+ * (kept, as the cursor's entry lives only until its next step) so that
+ * input out of order is refused rather than reported as false additions
+ * and removals. */
+typedef struct Side {
+        EntryCursor *c;
+        const Entry *cur;
+        char *prev;
+        size_t prev_size;
+} Side;
+
+static int side_next(Side *s, Error *e) {
+        if (s->cur) {
+                size_t n = strlen(s->cur->path) + 1;
+                if (n > s->prev_size) {
+                        char *p = realloc(s->prev, n);
+                        if (!p)
+                                return -ENOMEM;
+                        s->prev = p;
+                        s->prev_size = n;
+                }
+                memcpy(s->prev, s->cur->path, n);
+        }
+        s->cur = NULL;
+        if (!s->c)
+                return 0;
+        const Entry *en = NULL;
+        int k = entry_cursor_next(s->c, &en, e);
+        if (k < 0)
+                return -EIO;
+        if (k == 0)
+                return 0;
+        if (!en->path || (s->prev && s->prev_size && path_compare(s->prev, en->path) >= 0)) {
+                error_set(e, ERR_INTERNAL, "a manifest's entries are out of order");
+                return -EINVAL;
+        }
+        s->cur = en;
         return 0;
 }
 
-/* Merge-join of two sorted entry lists; either tree may be NULL. */
-static int diff_trees(DiffResult *r, size_t *cap, const Tree *ta, const Tree *tb, const CompareOptions *o) {
-        size_t na = ta ? ta->n_entries : 0, nb = tb ? tb->n_entries : 0, i = 0, j = 0;
-        const char *key = tb ? tb->key : ta->key;
+static void side_done(Side *s) {
+        entry_cursor_free(s->c);
+        free(s->prev);
+        *s = (Side){};
+}
+
+/* Merge join of two trees' entries in path order; either cursor may be
+ * NULL (a tree on one side only). */
+static int diff_trees(DiffResult *r, size_t *cap, EntryCursor *ca, EntryCursor *cb, const char *key,
+                      const CompareOptions *o, Error *e) {
         bool filtering = o->filters.paths || o->filters.include || o->filters.exclude;
+        _cleanup_(side_done) Side a = {.c = ca}, b = {.c = cb};
         int k;
 
-        /* The merge is only right on sorted input; unsorted input would
-         * silently produce false added/removed pairs. */
-        if ((ta && tree_check_sorted(ta) < 0) || (tb && tree_check_sorted(tb) < 0))
-                return -EINVAL;
-
-        while (i < na || j < nb) {
-                const Entry *a = i < na ? &ta->entries[i] : NULL;
-                const Entry *b = j < nb ? &tb->entries[j] : NULL;
-                int c = !a ? 1 : !b ? -1 : path_compare(a->path, b->path);
+        k = side_next(&a, e);
+        k = k ?: side_next(&b, e);
+        while (k == 0 && (a.cur || b.cur)) {
+                int c = !a.cur ? 1 : !b.cur ? -1 : path_compare(a.cur->path, b.cur->path);
+                bool differs = true;
                 Change ch;
 
-                if (c < 0) {
-                        ch = (Change) { .change = CHANGE_REMOVED, .a = a };
-                        i++;
-                } else if (c > 0) {
-                        ch = (Change) { .change = CHANGE_ADDED, .b = b };
-                        j++;
-                } else {
-                        i++;
-                        j++;
-                        if (!entry_compare(a, b, o, &ch))
-                                continue;
-                }
+                if (c < 0)
+                        ch = (Change) { .change = CHANGE_REMOVED, .a = a.cur };
+                else if (c > 0)
+                        ch = (Change) { .change = CHANGE_ADDED, .b = b.cur };
+                else
+                        differs = entry_compare(a.cur, b.cur, o, &ch);
 
-                if (filtering && !filters_keep_path(&o->filters, (ch.b ?: ch.a)->path))
-                        continue;
-                ch.tree = key;
-                k = diff_result_add_change(r, cap, &ch);
-                if (k < 0)
-                        return k;
+                if (differs && (!filtering || filters_keep_path(&o->filters, (ch.b ?: ch.a)->path))) {
+                        ch.tree = key;
+                        k = diff_result_add_change(r, cap, &ch);
+                        if (k < 0)
+                                break;
+                }
+                if (c <= 0)
+                        k = side_next(&a, e);
+                if (c >= 0 && k == 0)
+                        k = side_next(&b, e);
         }
-        return 0;
+        return k;
 }
 
-static int diff_all_trees(DiffResult *r, const Manifest *a, const Manifest *b, const CompareOptions *o) {
+static int diff_all_trees(DiffResult *r, ManifestSource *sa, ManifestSource *sb, const CompareOptions *o, Error *e) {
+        const Manifest *a = sa->head, *b = sb->head;
         size_t i = 0, j = 0, cap = 0;
         int k;
 
@@ -205,12 +272,20 @@ static int diff_all_trees(DiffResult *r, const Manifest *a, const Manifest *b, c
                 const Tree *ta = i < a->n_trees ? &a->trees[i] : NULL;
                 const Tree *tb = j < b->n_trees ? &b->trees[j] : NULL;
                 int c = !ta ? 1 : !tb ? -1 : strcmp(ta->key, tb->key);
+                EntryCursor *ca = NULL, *cb = NULL;
 
+                if (c <= 0 && manifest_source_open_tree(sa, i, &ca, e) < 0)
+                        return -EIO;
+                if (c >= 0 && manifest_source_open_tree(sb, j, &cb, e) < 0) {
+                        entry_cursor_free(ca);
+                        return -EIO;
+                }
                 if (c <= 0)
                         i++;
                 if (c >= 0)
                         j++;
-                k = diff_trees(r, &cap, c <= 0 ? ta : NULL, c >= 0 ? tb : NULL, o);
+                /* diff_trees() owns the cursors. */
+                k = diff_trees(r, &cap, ca, cb, c >= 0 ? tb->key : ta->key, o, e);
                 if (k < 0)
                         return k;
         }
@@ -316,28 +391,37 @@ static int diff_filesystems(DiffResult *r, const Manifest *a, const Manifest *b)
         return 0;
 }
 
-int compare_manifests(const Manifest *a, const Manifest *b, const CompareOptions *opts, DiffResult **ret) {
+int compare_sources(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, DiffResult **ret,
+                    Error *e) {
         static const CompareOptions defaults = {};
         _cleanup_diff_result_ DiffResult *r = NULL;
         int k;
 
-        if (!a || !b || !ret)
+        if (!a || !b || !a->head || !b->head || !ret)
                 return -EINVAL;
 
         r = calloc(1, sizeof(DiffResult));
         if (!r)
                 return -ENOMEM;
-        r->a = a;
-        r->b = b;
+        r->a = a->head;
+        r->b = b->head;
 
-        k = diff_filesystems(r, a, b);
+        k = diff_filesystems(r, a->head, b->head);
         if (k < 0)
                 return k;
 
-        k = diff_all_trees(r, a, b, opts ?: &defaults);
+        k = diff_all_trees(r, a, b, opts ?: &defaults, e);
         if (k < 0)
                 return k;
 
         *ret = TAKE_PTR(r);
         return 0;
+}
+
+int compare_manifests(const Manifest *a, const Manifest *b, const CompareOptions *opts, DiffResult **ret) {
+        if (!a || !b)
+                return -EINVAL;
+        ManifestSource sa = manifest_memory_source(a), sb = manifest_memory_source(b);
+        Error e = {};
+        return compare_sources(&sa, &sb, opts, ret, &e);
 }

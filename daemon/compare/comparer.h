@@ -1,10 +1,14 @@
-/* The comparer: two manifests in, the list of differences out. Pure
- * computation, no I/O, so it is unit-tested on manifests built in memory. */
+/* The comparer: two manifests in, the list of differences out. A merge
+ * join over two ManifestSources (manifest/manifest-stream.h), one tree's
+ * entries at a time in path order: from the store (store_source()), or
+ * from manifests in memory (compare_manifests(), which the unit tests
+ * use), through the same code. Memory grows with the differences, not with
+ * the manifests. */
 #pragma once
 
 #include "common/filters.h"
 #include "common/names.h"
-#include "manifest/manifest.h"
+#include "manifest/manifest-stream.h"
 
 typedef struct CompareOptions {
         bool atime;       /* --atime */
@@ -30,11 +34,11 @@ typedef struct Change {
         ChangeKind change;
         unsigned fields;     /* ChangeField bits */
         const char *tree;    /* key of the tree it belongs to */
-        const Entry *a, *b;  /* NULL on the side where it is absent */
+        const Entry *a, *b;  /* NULL on the side where it is absent; owned by the result */
 } Change;
 
 typedef struct DiffResult {
-        const Manifest *a, *b; /* borrowed; must outlive the result */
+        const Manifest *a, *b; /* the sides' heads (filesystems); borrowed, must outlive the result */
         FsChange *filesystems;
         size_t n_filesystems;
         Change *changes; /* in tree order, then path order */
@@ -43,7 +47,14 @@ typedef struct DiffResult {
         size_t fs_counts[_FS_CHANGE_KIND_MAX];
 } DiffResult;
 
+/* Negative errno: -EINVAL for trees or entries out of order, -EIO when a
+ * cursor failed (e says why), -ENOMEM. The sources' heads must outlive the
+ * result (Change.tree points into them). */
+int compare_sources(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, DiffResult **ret,
+                    Error *e);
 int compare_manifests(const Manifest *a, const Manifest *b, const CompareOptions *opts, DiffResult **ret);
+/* Frees a change's entries (a result's change taken out of it). */
+void change_done(Change *c);
 DiffResult *diff_result_free(DiffResult *r);
 static inline void diff_result_freep(DiffResult **r) {
         diff_result_free(*r);

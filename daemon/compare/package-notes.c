@@ -48,8 +48,10 @@ int package_notes_compute(DiffResult *r, const PackageSet *a, const PackageSet *
                         /* A filesystem of its own: its paths are not the
                          * OS's, no package owns them. */
                         x = (Explanation){.known = n->diff->usable, .cause = CAUSE_UNOWNED};
-                if (o->causes && (!x.known || !(o->causes & (1u << x.cause))))
+                if (o->causes && (!x.known || !(o->causes & (1u << x.cause)))) {
+                        change_done(&r->changes[i]);
                         continue;
+                }
                 r->changes[kept] = *c;
                 n->explanations[kept++] = x;
                 r->counts[c->change]++;
@@ -136,14 +138,28 @@ static int explanation_to_json(json_object *c, const PackageDiff *d, const Expla
         return add(c, "mismatch", mismatch);
 }
 
-int package_notes_to_json(json_object *root, const PackageNotes *n) {
-        json_object *changes = NULL, *summary = NULL;
-        if (!json_object_object_get_ex(root, "changes", &changes) || json_object_array_length(changes) != n->n ||
-            !json_object_object_get_ex(root, "summary", &summary))
+int package_notes_explain_to_json(json_object *changes, const PackageNotes *n, size_t first) {
+        size_t len = json_object_array_length(changes);
+        if (first > n->n || len > n->n - first)
                 return -EINVAL;
-        for (size_t i = 0; i < n->n; i++)
-                if (explanation_to_json(json_object_array_get_idx(changes, i), n->diff, &n->explanations[i]) < 0)
+        for (size_t i = 0; i < len; i++)
+                if (explanation_to_json(json_object_array_get_idx(changes, i), n->diff, &n->explanations[first + i]) < 0)
                         return -ENOMEM;
+        return 0;
+}
+
+int package_notes_to_json(json_object *root, const PackageNotes *n) {
+        json_object *changes = NULL;
+        if (!json_object_object_get_ex(root, "changes", &changes) || json_object_array_length(changes) != n->n)
+                return -EINVAL;
+        int k = package_notes_explain_to_json(changes, n, 0);
+        return k < 0 ? k : package_notes_rest_to_json(root, n);
+}
+
+int package_notes_rest_to_json(json_object *root, const PackageNotes *n) {
+        json_object *summary = NULL;
+        if (!json_object_object_get_ex(root, "summary", &summary))
+                return -EINVAL;
 
         json_object *list = json_object_new_array();
         if (!list || add(root, "packages", list) < 0)

@@ -43,6 +43,11 @@ int package_notes_compute(DiffResult *r, const PackageSet *a, const PackageSet *
  * and "mismatch", and the summary's "packages" and "causes" counts to a
  * result made by diff_result_to_json() from the same r. */
 int package_notes_to_json(json_object *root, const PackageNotes *n);
+/* The same in two parts, for a document written as it goes: each change's
+ * explanation (changes holds the result's changes from first on), and the
+ * package list and counts. */
+int package_notes_explain_to_json(json_object *changes, const PackageNotes *n, size_t first);
+int package_notes_rest_to_json(json_object *root, const PackageNotes *n);
 
 /* A side's package database as the result describes it ("format",
  * "count", "error"). */

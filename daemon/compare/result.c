@@ -4,7 +4,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "common/json-util.h"
 #include "compare/result-json.h"
+#include "manifest/manifest-json.h"
 
 static json_object *string_or_null(const char *s) {
         return s ? json_object_new_string(s) : NULL;
@@ -119,20 +121,96 @@ static int seal_json(json_object *root, int *ret_fd, Error *e) {
         return ret;
 }
 
+/* What json-c writes of a value, flags as seal_json()'s. */
+static int put_json(FILE *f, json_object *o) {
+        size_t len = 4;
+        const char *s = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                              &len)
+                          : "null";
+        return s && fwrite(s, 1, len, f) == len ? 0 : -ENOMEM;
+}
+
+/* Changes serialised a chunk at a time, their notes with them. */
+#define CHANGES_CHUNK 1024
+
+static int put_changes(FILE *f, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes) {
+        if (fputc('[', f) == EOF)
+                return -EIO;
+        for (size_t off = 0; off < r->n_changes; off += CHANGES_CHUNK) {
+                DiffResult view = *r;
+                view.changes = r->changes + off;
+                view.n_changes = r->n_changes - off < CHANGES_CHUNK ? r->n_changes - off : CHANGES_CHUNK;
+                view.n_filesystems = 0;
+                _cleanup_json_ json_object *part = diff_result_to_json(&view);
+                json_object *changes = NULL;
+                if (!part || !json_object_object_get_ex(part, "changes", &changes) ||
+                    (notes && content_notes_to_json(part, notes + off, view.n_changes, NULL) < 0) ||
+                    (package_notes && package_notes_explain_to_json(changes, package_notes, off) < 0))
+                        return -ENOMEM;
+                for (size_t i = 0; i < view.n_changes; i++)
+                        if (((off + i) > 0 && fputc(',', f) == EOF) ||
+                            put_json(f, json_object_array_get_idx(changes, i)) < 0)
+                                return -ENOMEM;
+        }
+        return fputc(']', f) == EOF ? -EIO : 0;
+}
+
+/* root's members in order, its changes in chunks from r: the document is
+ * never whole in memory. */
+static int put_document(FILE *f, json_object *root, const DiffResult *r, const ContentNote *notes,
+                        const PackageNotes *package_notes) {
+        bool first = true;
+        if (fputc('{', f) == EOF)
+                return -EIO;
+        json_object_object_foreach(root, key, value) {
+                /* Our keys are plain ASCII names: nothing to escape. */
+                if (fprintf(f, "%s\"%s\":", first ? "" : ",", key) < 0)
+                        return -EIO;
+                first = false;
+                int k = strcmp(key, "changes") == 0 ? put_changes(f, r, notes, package_notes) : put_json(f, value);
+                if (k < 0)
+                        return k;
+        }
+        return fputc('}', f) == EOF ? -EIO : 0;
+}
+
 int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
                  const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e) {
-        json_object *root = diff_result_to_json(r);
-        if (!root)
+        /* Everything but the changes, whose place stays empty. */
+        DiffResult head = *r;
+        head.n_changes = 0;
+        _cleanup_json_ json_object *root = diff_result_to_json(&head);
+        json_object *summary = NULL;
+        if (!root || !json_object_object_get_ex(root, "summary", &summary) ||
+            json_add(summary, "differences", json_object_new_boolean(diff_result_differs(r))) < 0 ||
+            (notes && content_notes_to_json(root, notes, 0, checksum) < 0) ||
+            (package_notes && package_notes_rest_to_json(root, package_notes) < 0))
                 return error_set(e, ERR_INTERNAL, "out of memory");
-        if ((notes && content_notes_to_json(root, notes, r->n_changes, checksum) < 0) ||
-            (package_notes && package_notes_to_json(root, package_notes) < 0)) {
-                json_object_put(root);
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        }
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "a", side_to_json(&sides[0]));
         json_object_object_add(root, "b", side_to_json(&sides[1]));
-        return seal_json(root, ret_fd, e);
+
+        _cleanup_close_ int fd = memfd_create("virt-diffd-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return error_set(e, ERR_INTERNAL, "memfd_create: %m");
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        FILE *f = copy >= 0 ? fdopen(copy, "w") : NULL;
+        if (!f) {
+                if (copy >= 0)
+                        (void) close(copy);
+                return error_set(e, ERR_INTERNAL, "cannot write the result: %m");
+        }
+        int k = put_document(f, root, r, notes, package_notes);
+        if (fclose(f) != 0 && k == 0)
+                k = -errno;
+        if (k == -ENOMEM)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        if (k < 0)
+                return error_set(e, ERR_INTERNAL, "cannot write the result: %s", strerror(-k));
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot seal the result: %m");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 int result_write_manifest(const ResultSide *side, int *ret_fd, Error *e) {

@@ -40,6 +40,29 @@ static Appliance *direct_handle(Job *j, JobSide *s, const ProgressSink *sink, Er
         return a;
 }
 
+int job_scan_into_store(JobSide *s, Appliance *a, const ProgressSink *sink, PackageSet **ret_packages, Error *e) {
+        if (!s->scan_store && store_open_temporary(&s->scan_store, e) < 0)
+                return -1;
+        _cleanup_free_ StoreDisk *disks = calloc(s->n_disks + 1, sizeof(StoreDisk));
+        if (!disks)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        for (size_t i = 0; i < s->n_disks; i++)
+                disks[i] = (StoreDisk){.path = s->disks[i].path, .key = s->disk_keys[i]};
+        _cleanup_store_writer_ StoreWriter *w = NULL;
+        if (store_writer_new(s->scan_store, s->key, disks, s->n_disks, &w, e) < 0)
+                return -1;
+        ManifestSink sink_store = store_writer_sink(w);
+        if (appliance_scan_stream(a, sink, &sink_store, ret_packages, e) < 0)
+                return -1;
+        w = store_writer_free(w);
+        /* Its head now, for what decides whether it may be cached. */
+        s->source = store_source_free(s->source);
+        int r = store_source_open(s->scan_store, s->key, &s->source, e);
+        if (r == 0)
+                return error_set(e, ERR_INTERNAL, "the scanned manifest cannot be read back");
+        return r < 0 ? -1 : 0;
+}
+
 /* A failure of the direct engine in "auto": the appliance takes the side. */
 static bool give_to_appliance(Job *j, JobSide *s, const Error *e) {
         if (j->cancel_requested) {
@@ -76,7 +99,7 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
                         return !give_to_appliance(j, s, &e);
                 }
         Appliance *a = direct_handle(j, s, sink, &e);
-        if (a && appliance_scan(a, sink, &s->manifest, &e) >= 0) {
+        if (a && job_scan_into_store(s, a, sink, NULL, &e) >= 0) {
                 s->engine = ENGINE_DIRECT;
                 /* Content reads come later: keep the worker, out of the
                  * cancel's and the hang watch's way while it waits. */

@@ -26,6 +26,10 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink);
  * set only when there is no other way). */
 Appliance *job_direct_content_handle(Job *j, JobSide *s, const ProgressSink *sink, Error *e);
 void job_drop_direct(JobSide *s);
+/* Scans the side on a (either engine's) into its scan store, streamed:
+ * the store file is made on first use, and a failed attempt leaves
+ * nothing in it. With ret_packages, the package set too. */
+int job_scan_into_store(JobSide *s, Appliance *a, const ProgressSink *sink, PackageSet **ret_packages, Error *e);
 /* A side given as an exported manifest: read, checked and taken as the
  * side's manifest and key; the export job's result (job-manifest.c). */
 int job_side_read_manifest(JobSide *s, Error *e);

@@ -58,17 +58,29 @@ int job_side_read_manifest(JobSide *s, Error *e) {
 
 ResultSide job_result_side(const JobSide *s) {
         return (ResultSide){.disks = s->disks, .n_disks = s->n_disks, .key = s->key, .cached = s->cached,
-                            .manifest = s->manifest, .packages = s->packages, .from_manifest = s->from_manifest,
+                            .manifest = s->manifest ?: store_source_head(s->source), .packages = s->packages, .from_manifest = s->from_manifest,
                             .manifest_images = s->manifest_images, .manifest_exported_at = s->manifest_exported_at,
                             .engine = s->engine,
                             .direct_refused = s->direct_refused.code != ERR_OK ? s->direct_refused.message : NULL};
 }
 
 int job_write_manifest(Job *j, Error *e) {
-        ResultSide side = job_result_side(&j->sides[0]);
+        JobSide *s = &j->sides[0];
         int fd = -1;
 
         job_set_phase(j, -1, PHASE_WRITE);
+        /* The document holds every entry: built whole, from the store. */
+        if (!s->manifest && s->source) {
+                _cleanup_(manifest_builder_done) ManifestBuilder b = {};
+                ManifestSink sink = manifest_builder_sink(&b);
+                ManifestSource src = store_source(s->source);
+                if (manifest_source_play(&src, &sink, e) < 0)
+                        return -1;
+                s->manifest = manifest_builder_take(&b);
+                if (!s->manifest)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+        }
+        ResultSide side = job_result_side(s);
         if (result_write_manifest(&side, &fd, e) < 0)
                 return -1;
         pthread_mutex_lock(&j->lock);

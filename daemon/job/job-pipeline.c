@@ -108,12 +108,12 @@ static int identify_sides(Job *j, Error *e) {
                 if (!store)
                         continue;
                 Error le = {0};
-                int r = store_load_manifest(store, side->key, &side->manifest, &le);
+                int r = store_source_open(store, side->key, &side->source, &le);
                 if (r < 0)
                         log_error("Cannot read a cached manifest: %s", le.message);
-                if (r > 0 && !job_keys_cache_usable(j, side->manifest)) {
+                if (r > 0 && !job_keys_cache_usable(j, store_source_head(side->source))) {
                         /* Keys came for what it could not read: scan again. */
-                        manifest_free(TAKE_PTR(side->manifest));
+                        side->source = store_source_free(side->source);
                         r = 0;
                 }
                 /* Packages asked for: a side cached without its package
@@ -123,7 +123,7 @@ static int identify_sides(Job *j, Error *e) {
                         if (p < 0)
                                 log_error("Cannot read a cached package list: %s", le.message);
                         if (p <= 0) {
-                                side->manifest = manifest_free(side->manifest);
+                                side->source = store_source_free(side->source);
                                 r = 0;
                         }
                 }
@@ -135,27 +135,41 @@ static int identify_sides(Job *j, Error *e) {
         return 0;
 }
 
-/* Newly scanned manifests go into the store; a failure costs only speed. */
+/* Newly scanned manifests go from their scan store into the cache, row by
+ * row in SQL; a failure costs only speed. */
 static void remember_sides(Job *j) {
         Store *store = j->ctx->store;
         if (!store)
                 return;
         for (int s = 0; s < 2; s++) {
                 JobSide *side = &j->sides[s];
-                if (!side_needs_scan(side) || !side->manifest || side->error.code != ERR_OK ||
-                    !job_keys_cacheable(side->manifest))
+                if (!side_needs_scan(side) || !side->scan_store || !side->source || side->error.code != ERR_OK ||
+                    !job_keys_cacheable(store_source_head(side->source)))
                         continue;
-                _cleanup_free_ StoreDisk *disks = calloc(side->n_disks, sizeof(StoreDisk));
-                if (!disks)
-                        continue;
-                for (size_t i = 0; i < side->n_disks; i++)
-                        disks[i] = (StoreDisk){.path = side->disks[i].path, .key = side->disk_keys[i]};
                 Error e = {0};
-                if (store_save_manifest(store, side->key, disks, side->n_disks, side->manifest, &e) < 0)
+                if (store_import_manifest(store, side->scan_store, side->key, &e) < 0)
                         log_error("Cannot cache the manifest of %s: %s", side->disks[0].path, e.message);
                 else if (side->packages && store_save_packages(store, side->key, side->packages, &e) < 0)
                         log_error("Cannot cache the package list of %s: %s", side->disks[0].path, e.message);
         }
+}
+
+/* A scanned side's manifest, from its scan store, as the comparer reads it. */
+static int open_scanned_sides(Job *j, Error *e) {
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                if (!side_needs_scan(side) || side->source)
+                        continue;
+                if (!side->scan_store)
+                        return error_set(e, ERR_INTERNAL, "side %c was not scanned", s ? 'B' : 'A');
+                int r = store_source_open(side->scan_store, side->key, &side->source, e);
+                if (r < 0)
+                        return -1;
+                if (r == 0)
+                        return error_set(e, ERR_INTERNAL, "side %c: its scanned manifest cannot be read back",
+                                         s ? 'B' : 'A');
+        }
+        return 0;
 }
 
 /* ---- serve: snapshots and fds through qemu-nbd ---- */
@@ -245,9 +259,8 @@ static void *scan_side(void *userdata) {
         Appliance *a = side_take_appliance(j, s, &sink, &s->error);
         if (a)
                 ok = job_keys_unlock(j, sr->side, a, &s->error) >= 0 &&
-                     (package_options_wanted(&j->packages)
-                              ? appliance_scan_packages(a, &sink, &s->manifest, &s->packages, &s->error)
-                              : appliance_scan(a, &sink, &s->manifest, &s->error)) >= 0;
+                     job_scan_into_store(s, a, &sink, package_options_wanted(&j->packages) ? &s->packages : NULL,
+                                         &s->error) >= 0;
         job_keys_side_done(j, sr->side);
         /* A cancelled job's errors are the consequence, not the news. */
         if (j->cancel_requested) {
@@ -380,10 +393,17 @@ static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, c
 static int compare_and_write(Job *j, Error *e) {
         job_set_phase(j, -1, PHASE_COMPARE);
         _cleanup_diff_result_ DiffResult *r = NULL;
-        int k = compare_manifests(j->sides[0].manifest, j->sides[1].manifest, &j->compare, &r);
+        ManifestSource src[2];
+        for (int s = 0; s < 2; s++)
+                src[s] = j->sides[s].source ? store_source(j->sides[s].source)
+                                            : manifest_memory_source(j->sides[s].manifest);
+        Error ce = {0};
+        int k = compare_sources(&src[0], &src[1], &j->compare, &r, &ce);
         if (k < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], true);
+                if (ce.code != ERR_OK)
+                        return error_set(e, ce.code, "comparison failed: %s", ce.message);
                 return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
         }
         /* Before the content stage: --cause leaves fewer files to read. */
@@ -402,6 +422,15 @@ static int compare_and_write(Job *j, Error *e) {
         return k;
 }
 
+/* The stored manifests' snapshots end and the scan stores' files go; the
+ * heads stay for the result. */
+static void release_sides(Job *j) {
+        for (int s = 0; s < 2; s++) {
+                store_source_release(j->sides[s].source);
+                j->sides[s].scan_store = store_close(j->sides[s].scan_store);
+        }
+}
+
 void *job_pipeline_run(void *userdata) {
         Job *j = userdata;
         Error e = {0};
@@ -412,6 +441,7 @@ void *job_pipeline_run(void *userdata) {
                 return NULL;
         }
         if (wait_admitted(j, &e) < 0 || identify_sides(j, &e) < 0) {
+                release_sides(j);
                 job_finish(j, &e);
                 return NULL;
         }
@@ -422,13 +452,18 @@ void *job_pipeline_run(void *userdata) {
         if (side_error(j, &e) < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
+                release_sides(j);
                 job_finish(j, &e);
                 return NULL;
         }
-        if (j->kind == JOB_KIND_EXPORT_MANIFEST)
+        if (open_scanned_sides(j, &e) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+        } else if (j->kind == JOB_KIND_EXPORT_MANIFEST)
                 (void) job_write_manifest(j, &e);
         else
                 (void) compare_and_write(j, &e);
+        release_sides(j);
         job_finish(j, &e);
         return NULL;
 }

@@ -42,6 +42,8 @@ Job *job_free(Job *j) {
                 free(j->sides[s].disks);
                 free(j->sides[s].disk_keys);
                 manifest_free(j->sides[s].manifest);
+                store_source_free(j->sides[s].source);
+                store_close(j->sides[s].scan_store);
                 appliance_free(j->sides[s].direct);
                 package_set_free(j->sides[s].packages);
                 if (j->sides[s].manifest_fd >= 0)

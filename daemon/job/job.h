@@ -43,6 +43,8 @@ typedef struct JobSide {
         Disk *disks;
         size_t n_disks;
         Manifest *manifest;
+        Store *scan_store;    /* a scanned side's manifest, streamed in (temporary) */
+        StoreSource *source;  /* the side's manifest in a store (cache or scan_store), read as it merges */
         Appliance *appliance; /* set while launched; read by cancel */
         PoolHandle *handle;   /* the worker's, from the pool, while in use */
         Appliance *direct;    /* the direct engine's worker, while in use */

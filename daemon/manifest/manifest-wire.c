@@ -1,10 +1,20 @@
 #include "manifest/manifest-wire.h"
 
-#define MANIFEST_WIRE_VERSION 1
+#include <endian.h>
+
+#include "common/input-limits.h"
+
+#define MANIFEST_WIRE_VERSION 2
+
+enum {
+        PART_HEAD = 1,
+        PART_TREE,
+        PART_ENTRIES,
+        PART_END,
+};
 
 /* The fewest bytes an encoded filesystem, tree, entry or xattr takes. */
 #define FS_MIN (4 + 4 + 1 + 1 + 8 + 1 + 1 + 1)
-#define TREE_MIN (4 + 4)
 #define ENTRY_MIN (4 + 4 + 1 + 4 * 3 + 8 + 8 * 3 + 8 * 6 + 1 + 4 + 1)
 #define XATTR_MIN (4 + 4)
 
@@ -36,32 +46,6 @@ static void encode_entry(const Entry *en, WireBuf *b) {
                 wire_put_bytes(b, en->sha256, sizeof en->sha256);
 }
 
-void manifest_encode(const Manifest *m, WireBuf *b) {
-        wire_put_u32(b, MANIFEST_WIRE_VERSION);
-        wire_put_u8(b, m->inspected);
-        wire_put_optstr(b, m->os_product);
-        wire_put_u32(b, (uint32_t) m->n_filesystems);
-        for (size_t i = 0; i < m->n_filesystems; i++) {
-                const Filesystem *f = &m->filesystems[i];
-                wire_put_str(b, strempty(f->device));
-                wire_put_str(b, f->type ? f->type : "unknown");
-                wire_put_optstr(b, f->uuid);
-                wire_put_optstr(b, f->label);
-                wire_put_u64(b, f->size);
-                wire_put_optstr(b, f->mountpoint);
-                wire_put_u8(b, f->scanned);
-                wire_put_optstr(b, f->error);
-        }
-        wire_put_u32(b, (uint32_t) m->n_trees);
-        for (size_t i = 0; i < m->n_trees; i++) {
-                const Tree *t = &m->trees[i];
-                wire_put_str(b, t->key);
-                wire_put_u32(b, (uint32_t) t->n_entries);
-                for (size_t k = 0; k < t->n_entries; k++)
-                        encode_entry(&t->entries[k], b);
-        }
-}
-
 static int bad(Error *e, const char *what) {
         return error_set(e, ERR_SCAN_FAILED, "the worker sent a malformed manifest (%s)", what);
 }
@@ -73,10 +57,10 @@ static bool get_bool(WireReader *r) {
         return v == 1;
 }
 
-static int decode_entry(WireReader *r, const Manifest *m, const Entry *prev, Entry *en, Error *e) {
+static int decode_entry(WireReader *r, const Manifest *m, const char *prev, Entry *en, Error *e) {
         if (!(en->path = wire_get_str(r)))
                 return bad(e, "entry path");
-        if (en->path[0] != '/' || (prev && path_compare(prev->path, en->path) >= 0))
+        if (en->path[0] != '/' || (prev && path_compare(prev, en->path) >= 0))
                 return bad(e, "entry paths out of order");
         en->fs = wire_get_u32(r);
         uint8_t kind = wire_get_u8(r);
@@ -129,7 +113,145 @@ static int decode_entry(WireReader *r, const Manifest *m, const Entry *prev, Ent
         return r->failed ? bad(e, "entry") : 0;
 }
 
-static int decode(WireReader *r, Manifest *m, Error *e) {
+
+/* ---- the encoder ---- */
+
+static int emit(ManifestEncoder *enc, WireBuf *part, Error *e) {
+        if (part->failed)
+                return error_set(e, ERR_INTERNAL, "out of memory encoding the manifest");
+        return enc->emit(enc->userdata, part) < 0 ? error_set(e, ERR_INTERNAL, "cannot send the manifest") : 0;
+}
+
+/* The batch's count sits at bytes 1-4, known once it is full. */
+static int flush_batch(ManifestEncoder *enc, Error *e) {
+        if (enc->n_batch == 0)
+                return 0;
+        uint32_t le = htole32(enc->n_batch);
+        if (!enc->batch.failed)
+                memcpy(enc->batch.data + 1, &le, sizeof le);
+        int r = emit(enc, &enc->batch, e);
+        enc->batch.len = 0;
+        enc->n_batch = 0;
+        return r;
+}
+
+static int enc_head(void *userdata, const Manifest *m, Error *e) {
+        ManifestEncoder *enc = userdata;
+        _cleanup_wire_buf_ WireBuf b = {};
+        wire_put_u8(&b, PART_HEAD);
+        wire_put_u32(&b, MANIFEST_WIRE_VERSION);
+        wire_put_u8(&b, m->inspected);
+        wire_put_optstr(&b, m->os_product);
+        wire_put_u32(&b, (uint32_t) m->n_filesystems);
+        for (size_t i = 0; i < m->n_filesystems; i++) {
+                const Filesystem *f = &m->filesystems[i];
+                wire_put_str(&b, strempty(f->device));
+                wire_put_str(&b, f->type ? f->type : "unknown");
+                wire_put_optstr(&b, f->uuid);
+                wire_put_optstr(&b, f->label);
+                wire_put_u64(&b, f->size);
+                wire_put_optstr(&b, f->mountpoint);
+                wire_put_u8(&b, f->scanned);
+                wire_put_optstr(&b, f->error);
+        }
+        return emit(enc, &b, e);
+}
+
+static int enc_tree(void *userdata, const char *key, Error *e) {
+        ManifestEncoder *enc = userdata;
+        _cleanup_wire_buf_ WireBuf b = {};
+        if (flush_batch(enc, e) < 0)
+                return -1;
+        wire_put_u8(&b, PART_TREE);
+        wire_put_str(&b, key);
+        enc->n_trees++;
+        return emit(enc, &b, e);
+}
+
+static int enc_entries(void *userdata, const Entry *entries, size_t n, Error *e) {
+        ManifestEncoder *enc = userdata;
+        for (size_t i = 0; i < n; i++) {
+                if (enc->n_batch == 0) {
+                        wire_put_u8(&enc->batch, PART_ENTRIES);
+                        wire_put_u32(&enc->batch, 0);
+                }
+                size_t before = enc->batch.len;
+                encode_entry(&entries[i], &enc->batch);
+                if (enc->batch.len - before > MANIFEST_PART_MAX - 5)
+                        return error_set(e, ERR_SCAN_FAILED, "%s: too many extended attributes to send",
+                                         entries[i].path);
+                enc->n_batch++;
+                enc->n_entries++;
+                if ((enc->n_batch >= MANIFEST_BATCH_ENTRIES || enc->batch.len >= MANIFEST_BATCH_BYTES) &&
+                    flush_batch(enc, e) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int enc_end(void *userdata, Error *e) {
+        ManifestEncoder *enc = userdata;
+        _cleanup_wire_buf_ WireBuf b = {};
+        if (flush_batch(enc, e) < 0)
+                return -1;
+        wire_put_u8(&b, PART_END);
+        wire_put_u32(&b, enc->n_trees);
+        wire_put_u64(&b, enc->n_entries);
+        return emit(enc, &b, e);
+}
+
+ManifestSink manifest_encoder_sink(ManifestEncoder *enc) {
+        return (ManifestSink){.head = enc_head, .tree = enc_tree, .entries = enc_entries, .end = enc_end,
+                              .userdata = enc};
+}
+
+void manifest_encoder_done(ManifestEncoder *enc) {
+        wire_buf_done(&enc->batch);
+}
+
+/* ---- the decoder ---- */
+
+typedef enum DecoderState {
+        WANT_HEAD,
+        WANT_TREE,   /* a tree or the end */
+        IN_TREE,     /* entries, another tree or the end */
+        DONE,
+} DecoderState;
+
+struct ManifestDecoder {
+        const ManifestSink *sink;
+        DecoderState state;
+        Manifest *head;    /* for the entries' filesystem indexes */
+        char *last_key;
+        char *last_path;   /* the current tree's last entry so far */
+        Entry *batch;
+        size_t cap;
+        uint64_t n_entries, tree_entries;
+        uint32_t n_trees;
+};
+
+ManifestDecoder *manifest_decoder_new(const ManifestSink *sink) {
+        ManifestDecoder *d = calloc(1, sizeof(*d));
+        if (d)
+                d->sink = sink;
+        return d;
+}
+
+ManifestDecoder *manifest_decoder_free(ManifestDecoder *d) {
+        if (!d)
+                return NULL;
+        manifest_free(d->head);
+        free(d->last_key);
+        free(d->last_path);
+        free(d->batch);
+        free(d);
+        return NULL;
+}
+
+static int decode_head(ManifestDecoder *d, WireReader *r, Error *e) {
+        _cleanup_manifest_ Manifest *m = manifest_new();
+        if (!m)
+                return error_set(e, ERR_INTERNAL, "out of memory");
         if (wire_get_u32(r) != MANIFEST_WIRE_VERSION || r->failed)
                 return bad(e, "version");
         m->inspected = get_bool(r);
@@ -153,45 +275,144 @@ static int decode(WireReader *r, Manifest *m, Error *e) {
                 if (wire_get_optstr(r, &f->error) < 0)
                         return bad(e, "filesystem error");
         }
-
-        uint32_t nt = wire_get_count(r, TREE_MIN);
-        if (r->failed)
-                return bad(e, "tree count");
-        for (uint32_t i = 0; i < nt; i++) {
-                _cleanup_free_ char *key = wire_get_str(r);
-                if (!key)
-                        return bad(e, "tree key");
-                if (i > 0 && strcmp(m->trees[i - 1].key, key) >= 0)
-                        return bad(e, "trees out of order");
-                Tree *t = manifest_add_tree(m, key);
-                if (!t)
-                        return error_set(e, ERR_INTERNAL, "out of memory");
-                uint32_t ne = wire_get_count(r, ENTRY_MIN);
-                if (r->failed)
-                        return bad(e, "entry count");
-                if (ne) {
-                        t->entries = calloc(ne, sizeof(Entry));
-                        if (!t->entries)
-                                return error_set(e, ERR_INTERNAL, "out of memory");
-                }
-                for (uint32_t k = 0; k < ne; k++) {
-                        t->n_entries = k + 1;
-                        if (decode_entry(r, m, k ? &t->entries[k - 1] : NULL, &t->entries[k], e) < 0)
-                                return -1;
-                }
-        }
         if (r->failed || r->left)
                 return bad(e, "trailing bytes");
+        if (d->sink->head(d->sink->userdata, m, e) < 0)
+                return -1;
+        d->head = TAKE_PTR(m);
+        d->state = WANT_TREE;
         return 0;
 }
 
-int manifest_decode(const uint8_t *data, size_t len, Manifest **ret, Error *e) {
-        _cleanup_manifest_ Manifest *m = manifest_new();
-        if (!m)
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        WireReader r = {.p = data, .left = len};
-        if (decode(&r, m, e) < 0)
+static int decode_tree(ManifestDecoder *d, WireReader *r, Error *e) {
+        _cleanup_free_ char *key = wire_get_str(r);
+        if (!key || r->left)
+                return bad(e, "tree key");
+        if (d->last_key && strcmp(d->last_key, key) >= 0)
+                return bad(e, "trees out of order");
+        if (d->sink->tree(d->sink->userdata, key, e) < 0)
                 return -1;
-        *ret = TAKE_PTR(m);
+        free(d->last_key);
+        d->last_key = TAKE_PTR(key);
+        free(d->last_path);
+        d->last_path = NULL;
+        d->tree_entries = 0;
+        d->n_trees++;
+        d->state = IN_TREE;
+        return 0;
+}
+
+static int decode_entries(ManifestDecoder *d, WireReader *r, Error *e) {
+        uint32_t n = wire_get_count(r, ENTRY_MIN);
+        int ret = 0;
+        if (r->failed || n == 0)
+                return bad(e, "entry count");
+        if (d->tree_entries + n > MAX_MANIFEST_ENTRIES)
+                return error_set(e, ERR_SCAN_FAILED, "more than %d entries in one filesystem tree: not compared",
+                                 MAX_MANIFEST_ENTRIES);
+        if (n > d->cap) {
+                Entry *b = reallocarray(d->batch, n, sizeof(Entry));
+                if (!b)
+                        return error_set(e, ERR_INTERNAL, "out of memory");
+                d->batch = b;
+                d->cap = n;
+        }
+        memset(d->batch, 0, n * sizeof(Entry));
+        size_t done = 0;
+        for (; done < n; done++) {
+                const char *prev = done ? d->batch[done - 1].path : d->last_path;
+                if (decode_entry(r, d->head, prev, &d->batch[done], e) < 0) {
+                        done++;
+                        ret = -1;
+                        break;
+                }
+        }
+        if (ret == 0 && r->left)
+                ret = bad(e, "trailing bytes");
+        if (ret == 0)
+                ret = d->sink->entries(d->sink->userdata, d->batch, n, e);
+        if (ret == 0) {
+                free(d->last_path);
+                d->last_path = TAKE_PTR(d->batch[n - 1].path);
+                d->tree_entries += n;
+                d->n_entries += n;
+        }
+        for (size_t i = 0; i < done; i++)
+                entry_done(&d->batch[i]);
+        return ret;
+}
+
+static int decode_end(ManifestDecoder *d, WireReader *r, Error *e) {
+        uint32_t trees = wire_get_u32(r);
+        uint64_t entries = wire_get_u64(r);
+        if (r->failed || r->left || trees != d->n_trees || entries != d->n_entries)
+                return bad(e, "counts at the end");
+        if (d->sink->end(d->sink->userdata, e) < 0)
+                return -1;
+        d->state = DONE;
+        return 1;
+}
+
+int manifest_decoder_part(ManifestDecoder *d, const uint8_t *data, size_t len, Error *e) {
+        WireReader r = {.p = data, .left = len};
+        uint8_t part = wire_get_u8(&r);
+        if (r.failed)
+                return bad(e, "empty part");
+        switch (d->state) {
+        case WANT_HEAD:
+                return part == PART_HEAD ? decode_head(d, &r, e) : bad(e, "no head first");
+        case WANT_TREE:
+        case IN_TREE:
+                if (part == PART_TREE)
+                        return decode_tree(d, &r, e);
+                if (part == PART_END)
+                        return decode_end(d, &r, e);
+                if (part == PART_ENTRIES && d->state == IN_TREE)
+                        return decode_entries(d, &r, e);
+                return bad(e, "unexpected part");
+        case DONE:
+        default:
+                return bad(e, "a part after the end");
+        }
+}
+
+/* ---- the whole sequence in one buffer ---- */
+
+static int append_part(void *userdata, const WireBuf *part) {
+        WireBuf *b = userdata;
+        wire_put_bytes(b, part->data, part->len);
+        return b->failed ? -ENOMEM : 0;
+}
+
+void manifest_encode(const Manifest *m, WireBuf *b) {
+        ManifestEncoder enc = {.emit = append_part, .userdata = b};
+        ManifestSink sink = manifest_encoder_sink(&enc);
+        Error e = {};
+        if (manifest_play(m, &sink, &e) < 0)
+                b->failed = true;
+        manifest_encoder_done(&enc);
+}
+
+int manifest_decode(const uint8_t *data, size_t len, Manifest **ret, Error *e) {
+        _cleanup_(manifest_builder_done) ManifestBuilder builder = {};
+        ManifestSink sink = manifest_builder_sink(&builder);
+        _cleanup_manifest_decoder_ ManifestDecoder *d = manifest_decoder_new(&sink);
+        WireReader r = {.p = data, .left = len};
+        int k = 0;
+
+        if (!d)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        while (k == 0) {
+                size_t n = 0;
+                _cleanup_free_ uint8_t *part = wire_get_bytes(&r, &n);
+                if (!part)
+                        return bad(e, "truncated");
+                k = manifest_decoder_part(d, part, n, e);
+        }
+        if (k < 0)
+                return -1;
+        if (r.left)
+                return bad(e, "trailing bytes");
+        *ret = manifest_builder_take(&builder);
         return 0;
 }

@@ -28,6 +28,63 @@ void filesystem_done(Filesystem *f) {
         *f = (Filesystem) {};
 }
 
+static int strdup_opt(char **dst, const char *src) {
+        if (!src)
+                return 0;
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+int entry_copy(Entry *dst, const Entry *src) {
+        *dst = *src;
+        dst->path = dst->target = NULL;
+        dst->xattrs = NULL;
+        dst->n_xattrs = 0;
+        if (strdup_opt(&dst->path, src->path) < 0 || strdup_opt(&dst->target, src->target) < 0)
+                return -ENOMEM;
+        if (src->n_xattrs == 0)
+                return 0;
+        dst->xattrs = calloc(src->n_xattrs, sizeof(Xattr));
+        if (!dst->xattrs)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n_xattrs; i++) {
+                Xattr *x = &dst->xattrs[i];
+                const Xattr *y = &src->xattrs[i];
+                dst->n_xattrs = i + 1;
+                x->name = strdup(y->name);
+                /* Never NULL, even when empty: a value is data. */
+                x->value = malloc(y->len ? y->len : 1);
+                if (!x->name || !x->value)
+                        return -ENOMEM;
+                if (y->len)
+                        memcpy(x->value, y->value, y->len);
+                x->len = y->len;
+        }
+        return 0;
+}
+
+Manifest *manifest_copy_head(const Manifest *m) {
+        _cleanup_manifest_ Manifest *c = manifest_new();
+        if (!c)
+                return NULL;
+        c->inspected = m->inspected;
+        if (strdup_opt(&c->os_product, m->os_product) < 0)
+                return NULL;
+        for (size_t i = 0; i < m->n_filesystems; i++) {
+                const Filesystem *f = &m->filesystems[i];
+                Filesystem *g = manifest_add_filesystem(c);
+                if (!g)
+                        return NULL;
+                g->size = f->size;
+                g->scanned = f->scanned;
+                if (strdup_opt(&g->device, f->device) < 0 || strdup_opt(&g->type, f->type) < 0 ||
+                    strdup_opt(&g->uuid, f->uuid) < 0 || strdup_opt(&g->label, f->label) < 0 ||
+                    strdup_opt(&g->mountpoint, f->mountpoint) < 0 || strdup_opt(&g->error, f->error) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(c);
+}
+
 static void tree_done(Tree *t) {
         for (size_t i = 0; i < t->n_entries; i++)
                 entry_done(&t->entries[i]);

@@ -67,6 +67,11 @@ static inline void manifest_freep(Manifest **m) {
 
 void entry_done(Entry *e);
 void filesystem_done(Filesystem *f);
+/* Deep copies into zeroed structs; -ENOMEM (dst then holds what was
+ * copied, for entry_done()/manifest_free()). */
+int entry_copy(Entry *dst, const Entry *src);
+/* The OS and the filesystems of m, without its trees. */
+Manifest *manifest_copy_head(const Manifest *m);
 
 /* Appends zeroed slots and returns a pointer to the new one. */
 Filesystem *manifest_add_filesystem(Manifest *m);

@@ -150,11 +150,13 @@ static void test_hostile(void) {
         Error e = {};
         Manifest *back = NULL;
 
-        _cleanup_wire_buf_ WireBuf huge = {};
-        wire_put_u32(&huge, 1);          /* version */
-        wire_put_u8(&huge, 0);           /* not inspected */
-        wire_put_u8(&huge, 0);           /* no product */
-        wire_put_u32(&huge, UINT32_MAX); /* filesystems */
+        _cleanup_wire_buf_ WireBuf head = {}, huge = {};
+        wire_put_u8(&head, 1);           /* the head part */
+        wire_put_u32(&head, 2);          /* version */
+        wire_put_u8(&head, 0);           /* not inspected */
+        wire_put_u8(&head, 0);           /* no product */
+        wire_put_u32(&head, UINT32_MAX); /* filesystems */
+        wire_put_bytes(&huge, head.data, head.len);
         CHECK(manifest_decode(huge.data, huge.len, &back, &e) < 0 && strstr(e.message, "filesystem count"));
 
         _cleanup_manifest_ Manifest *m = base_manifest();
@@ -175,6 +177,125 @@ static void test_hostile(void) {
 
         e = (Error) {};
         CHECK(manifest_decode(NULL, 0, &back, &e) < 0 && e.code == ERR_SCAN_FAILED);
+}
+
+/* A sink that counts, and fails on request. */
+typedef struct Counting {
+        size_t heads, trees, batches, entries, ends;
+        size_t fail_at_entries;
+} Counting;
+
+static int c_head(void *u, const Manifest *m _unused_, Error *e _unused_) {
+        ((Counting *) u)->heads++;
+        return 0;
+}
+static int c_tree(void *u, const char *key _unused_, Error *e _unused_) {
+        ((Counting *) u)->trees++;
+        return 0;
+}
+static int c_entries(void *u, const Entry *en _unused_, size_t n, Error *e) {
+        Counting *c = u;
+        c->batches++;
+        c->entries += n;
+        if (c->fail_at_entries && c->entries >= c->fail_at_entries)
+                return error_set(e, ERR_INTERNAL, "the sink is full");
+        return 0;
+}
+static int c_end(void *u, Error *e _unused_) {
+        ((Counting *) u)->ends++;
+        return 0;
+}
+
+static int collect_part(void *userdata, const WireBuf *part) {
+        WireBuf *parts = userdata;
+        wire_put_bytes(parts, part->data, part->len);
+        return 0;
+}
+
+/* A large tree goes as many bounded parts, fed one at a time; the order is
+ * checked across parts, the totals at the end, and a sink's error stops
+ * the stream with that error. */
+static void test_parts(void) {
+        _cleanup_manifest_ Manifest *m = base_manifest();
+        char path[32];
+        for (unsigned i = 0; i < 3000; i++) {
+                snprintf(path, sizeof path, "/srv/f%05u", i);
+                entry_make(&m->trees[0], path, ENTRY_KIND_FILE);
+        }
+        manifest_sort(m);
+        size_t total = m->trees[0].n_entries;
+
+        _cleanup_wire_buf_ WireBuf parts = {};
+        ManifestEncoder enc = {.emit = collect_part, .userdata = &parts};
+        ManifestSink es = manifest_encoder_sink(&enc);
+        Error e = {};
+        CHECK(manifest_play(m, &es, &e) == 0);
+        manifest_encoder_done(&enc);
+
+        Counting c = {};
+        ManifestSink cs = {.head = c_head, .tree = c_tree, .entries = c_entries, .end = c_end, .userdata = &c};
+        ManifestDecoder *d = must(manifest_decoder_new(&cs));
+        WireReader r = {.p = parts.data, .left = parts.len};
+        size_t n_parts = 0, biggest = 0;
+        int k = 0;
+        while (k == 0 && r.left) {
+                size_t n = 0;
+                uint8_t *p = wire_get_bytes(&r, &n);
+                k = p ? manifest_decoder_part(d, p, n, &e) : -1;
+                n_parts++;
+                biggest = n > biggest ? n : biggest;
+                free(p);
+        }
+        manifest_decoder_free(d);
+        CHECK(k == 1 && r.left == 0);
+        CHECK(c.heads == 1 && c.trees == 1 && c.ends == 1 && c.entries == total);
+        CHECK(c.batches == (total + MANIFEST_BATCH_ENTRIES - 1) / MANIFEST_BATCH_ENTRIES);
+        CHECK(n_parts == 3 + c.batches && biggest < MANIFEST_BATCH_BYTES + 4096);
+
+        /* The same parts with two ENTRIES parts swapped: out of order. */
+        WireReader r2 = {.p = parts.data, .left = parts.len};
+        uint8_t *list[16] = {};
+        size_t lens[16], n_list = 0;
+        while (r2.left && n_list < 16) {
+                list[n_list] = wire_get_bytes(&r2, &lens[n_list]);
+                n_list++;
+        }
+        CHECK(n_list == n_parts);
+        c = (Counting) {};
+        d = must(manifest_decoder_new(&cs));
+        e = (Error) {};
+        k = 0;
+        for (size_t i = 0; i < n_list && k == 0; i++) {
+                size_t at = i == 2 ? 3 : i == 3 ? 2 : i;
+                k = manifest_decoder_part(d, list[at], lens[at], &e);
+        }
+        CHECK(k < 0 && e.code == ERR_SCAN_FAILED && strstr(e.message, "out of order"));
+        manifest_decoder_free(d);
+
+        /* Without its END part the stream is not whole; with a wrong count
+         * it is refused. */
+        c = (Counting) {};
+        d = must(manifest_decoder_new(&cs));
+        e = (Error) {};
+        k = 0;
+        for (size_t i = 0; i + 1 < n_list && k == 0; i++)
+                k = manifest_decoder_part(d, list[i], lens[i], &e);
+        CHECK(k == 0 && c.ends == 0);
+        list[n_list - 1][1] ^= 1; /* the tree count */
+        CHECK(manifest_decoder_part(d, list[n_list - 1], lens[n_list - 1], &e) < 0 && strstr(e.message, "counts"));
+        manifest_decoder_free(d);
+
+        /* A sink's own error is what the decoder returns. */
+        c = (Counting) {.fail_at_entries = 2000};
+        d = must(manifest_decoder_new(&cs));
+        e = (Error) {};
+        k = 0;
+        for (size_t i = 0; i < n_list && k == 0; i++)
+                k = manifest_decoder_part(d, list[i], lens[i], &e);
+        CHECK(k < 0 && e.code == ERR_INTERNAL && strstr(e.message, "full"));
+        manifest_decoder_free(d);
+        for (size_t i = 0; i < n_list; i++)
+                free(list[i]);
 }
 
 /* Frames over a socket: what is sent arrives whole; a frame over the
@@ -230,6 +351,7 @@ int main(void) {
         test_truncations();
         test_byte_flips();
         test_hostile();
+        test_parts();
         test_frames();
         return test_report();
 }

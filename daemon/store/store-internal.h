@@ -15,6 +15,7 @@ struct Store {
         uint64_t budget;
         uint64_t retry_usec;    /* no database yet: open it again from then on */
         uint64_t retry_interval; /* STORE_RETRY_USEC; tests shorten it */
+        bool temporary; /* store_open_temporary(): its file goes with it */
 };
 
 /* How often a store that cannot be opened is tried again. */
@@ -52,6 +53,22 @@ const char *store_manifest_invalid(const Manifest *m);
 
 /* A NUL-terminated copy of a column's bytes: 1, or -ENOMEM. */
 int store_copy_blob(const void *data, size_t len, void **ret, size_t *ret_len);
+/* Evicts least recently used manifests, never keep, until the rest fits
+ * the budget; an SQLite code. */
+int store_evict(Store *s, int64_t keep);
+
+/* One entry from the row of q whose columns from col0 are path, fs, kind,
+ * mode, uid, gid, size, atime_ns, mtime_ns, ctime_ns, nlink, ino, dev,
+ * rdev, blocks, blksize, target, sha256, xattrs; each checked. 0, -ENOMEM,
+ * or -EBADMSG with *ret_bad (en then holds what was read: entry_done()). */
+int store_row_entry(sqlite3_stmt *q, int col0, Entry *en, const char **ret_bad);
+
+/* The head of key's manifest (trees without entries; ret_counts: how many
+ * each has) read on reader, a connection to s's file in a read
+ * transaction the caller holds; the bookkeeping (used, hits, misses, a bad
+ * manifest dropped) on s. As store_load_manifest() returns. */
+int store_load_head(Store *s, Store *reader, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret,
+                    uint64_t **ret_counts, int64_t *ret_id, Error *e);
 
 /* Runs a prepared statement once and resets it; an SQLite code. */
 int store_step_once(sqlite3_stmt *q);

@@ -128,72 +128,97 @@ static int load_fail(Loader *l, int r, int rc, const char *bad) {
         return store_error(l->store, rc, "cannot read a manifest", l->e);
 }
 
-static int load_entry(Loader *l, sqlite3_stmt *q, Manifest *m) {
-        enum { C_TREE, C_PATH, C_FS, C_KIND, C_MODE, C_UID, C_GID, C_SIZE, C_ATIME, C_MTIME, C_CTIME, C_NLINK,
-               C_INO, C_DEV, C_RDEV, C_BLOCKS, C_BLKSIZE, C_TARGET, C_SHA256, C_XATTRS };
-        int64_t tree;
-        Entry *en;
+int store_row_entry(sqlite3_stmt *q, int col0, Entry *en, const char **ret_bad) {
+        enum { C_PATH, C_FS, C_KIND, C_MODE, C_UID, C_GID, C_SIZE, C_ATIME, C_MTIME, C_CTIME, C_NLINK, C_INO,
+               C_DEV, C_RDEV, C_BLOCKS, C_BLKSIZE, C_TARGET, C_SHA256, C_XATTRS };
+#define COL(c) (col0 + (c))
         int r;
 
-        for (int c = C_TREE; c <= C_BLKSIZE; c++)
-                if (c != C_PATH && c != C_KIND && !col_is_int(q, c))
-                        return load_fail(l, -EBADMSG, 0, "an entry with a number of the wrong type");
-        tree = sqlite3_column_int64(q, C_TREE);
-        if (tree < 0 || (uint64_t) tree >= m->n_trees)
-                return load_fail(l, -EBADMSG, 0, "an entry in a tree that does not exist");
-        if (!in_u32(sqlite3_column_int64(q, C_FS)) || !in_u32(sqlite3_column_int64(q, C_MODE)) ||
-            !in_u32(sqlite3_column_int64(q, C_UID)) || !in_u32(sqlite3_column_int64(q, C_GID)))
-                return load_fail(l, -EBADMSG, 0, "an entry with a number out of range");
+        for (int c = C_FS; c <= C_BLKSIZE; c++)
+                if (c != C_KIND && !col_is_int(q, COL(c))) {
+                        *ret_bad = "an entry with a number of the wrong type";
+                        return -EBADMSG;
+                }
+        if (!in_u32(sqlite3_column_int64(q, COL(C_FS))) || !in_u32(sqlite3_column_int64(q, COL(C_MODE))) ||
+            !in_u32(sqlite3_column_int64(q, COL(C_UID))) || !in_u32(sqlite3_column_int64(q, COL(C_GID)))) {
+                *ret_bad = "an entry with a number out of range";
+                return -EBADMSG;
+        }
 
         /* Types first: reading a column as another type converts it. */
-        int kind_type = sqlite3_column_type(q, C_KIND), sha_type = sqlite3_column_type(q, C_SHA256),
-            xattrs_type = sqlite3_column_type(q, C_XATTRS);
-        const char *kind = (const char *) sqlite3_column_text(q, C_KIND);
+        int kind_type = sqlite3_column_type(q, COL(C_KIND)), sha_type = sqlite3_column_type(q, COL(C_SHA256)),
+            xattrs_type = sqlite3_column_type(q, COL(C_XATTRS));
+        const char *kind = (const char *) sqlite3_column_text(q, COL(C_KIND));
         EntryKind k = entry_kind_from_string(kind);
-        if (kind_type != SQLITE_TEXT || (k == ENTRY_KIND_UNKNOWN && !streq_ptr(kind, "unknown")))
-                return load_fail(l, -EBADMSG, 0, "an entry of no known kind");
+        if (kind_type != SQLITE_TEXT || (k == ENTRY_KIND_UNKNOWN && !streq_ptr(kind, "unknown"))) {
+                *ret_bad = "an entry of no known kind";
+                return -EBADMSG;
+        }
+        if (sha_type != SQLITE_NULL && (sha_type != SQLITE_BLOB || sqlite3_column_bytes(q, COL(C_SHA256)) != 32)) {
+                *ret_bad = "an entry with a bad SHA-256";
+                return -EBADMSG;
+        }
+        if (xattrs_type != SQLITE_NULL && xattrs_type != SQLITE_BLOB) {
+                *ret_bad = "an entry with bad xattrs";
+                return -EBADMSG;
+        }
 
-        if (sha_type != SQLITE_NULL && (sha_type != SQLITE_BLOB || sqlite3_column_bytes(q, C_SHA256) != 32))
-                return load_fail(l, -EBADMSG, 0, "an entry with a bad SHA-256");
-        if (xattrs_type != SQLITE_NULL && xattrs_type != SQLITE_BLOB)
-                return load_fail(l, -EBADMSG, 0, "an entry with bad xattrs");
-
-        en = tree_add_entry(&m->trees[tree]);
-        if (!en)
-                return load_fail(l, -ENOMEM, 0, NULL);
         *en = (Entry) {
-                .fs = (uint32_t) sqlite3_column_int64(q, C_FS),
+                .fs = (uint32_t) sqlite3_column_int64(q, COL(C_FS)),
                 .kind = k,
-                .mode = (uint32_t) sqlite3_column_int64(q, C_MODE),
-                .uid = (uint32_t) sqlite3_column_int64(q, C_UID),
-                .gid = (uint32_t) sqlite3_column_int64(q, C_GID),
-                .size = (uint64_t) sqlite3_column_int64(q, C_SIZE),
-                .atime_ns = sqlite3_column_int64(q, C_ATIME),
-                .mtime_ns = sqlite3_column_int64(q, C_MTIME),
-                .ctime_ns = sqlite3_column_int64(q, C_CTIME),
-                .nlink = (uint64_t) sqlite3_column_int64(q, C_NLINK),
-                .ino = (uint64_t) sqlite3_column_int64(q, C_INO),
-                .dev = (uint64_t) sqlite3_column_int64(q, C_DEV),
-                .rdev = (uint64_t) sqlite3_column_int64(q, C_RDEV),
-                .blocks = (uint64_t) sqlite3_column_int64(q, C_BLOCKS),
-                .blksize = (uint64_t) sqlite3_column_int64(q, C_BLKSIZE),
+                .mode = (uint32_t) sqlite3_column_int64(q, COL(C_MODE)),
+                .uid = (uint32_t) sqlite3_column_int64(q, COL(C_UID)),
+                .gid = (uint32_t) sqlite3_column_int64(q, COL(C_GID)),
+                .size = (uint64_t) sqlite3_column_int64(q, COL(C_SIZE)),
+                .atime_ns = sqlite3_column_int64(q, COL(C_ATIME)),
+                .mtime_ns = sqlite3_column_int64(q, COL(C_MTIME)),
+                .ctime_ns = sqlite3_column_int64(q, COL(C_CTIME)),
+                .nlink = (uint64_t) sqlite3_column_int64(q, COL(C_NLINK)),
+                .ino = (uint64_t) sqlite3_column_int64(q, COL(C_INO)),
+                .dev = (uint64_t) sqlite3_column_int64(q, COL(C_DEV)),
+                .rdev = (uint64_t) sqlite3_column_int64(q, COL(C_RDEV)),
+                .blocks = (uint64_t) sqlite3_column_int64(q, COL(C_BLOCKS)),
+                .blksize = (uint64_t) sqlite3_column_int64(q, COL(C_BLKSIZE)),
                 .has_sha256 = sha_type == SQLITE_BLOB,
         };
         if (en->has_sha256)
-                memcpy(en->sha256, sqlite3_column_blob(q, C_SHA256), sizeof(en->sha256));
+                memcpy(en->sha256, sqlite3_column_blob(q, COL(C_SHA256)), sizeof(en->sha256));
 
-        r = col_str(q, C_PATH, false, &en->path);
-        if (r < 0)
-                return load_fail(l, r, 0, "an entry with a bad path");
-        r = col_str(q, C_TARGET, true, &en->target);
-        if (r < 0)
-                return load_fail(l, r, 0, "an entry with a bad symlink target");
+        r = col_str(q, COL(C_PATH), false, &en->path);
+        if (r < 0) {
+                *ret_bad = "an entry with a bad path";
+                return r;
+        }
+        r = col_str(q, COL(C_TARGET), true, &en->target);
+        if (r < 0) {
+                *ret_bad = "an entry with a bad symlink target";
+                return r;
+        }
         if (xattrs_type == SQLITE_BLOB) {
-                r = xattrs_parse(sqlite3_column_blob(q, C_XATTRS), (size_t) sqlite3_column_bytes(q, C_XATTRS), en);
-                if (r < 0)
-                        return load_fail(l, r, 0, "an entry with bad xattrs");
+                r = xattrs_parse(sqlite3_column_blob(q, COL(C_XATTRS)), (size_t) sqlite3_column_bytes(q, COL(C_XATTRS)),
+                                 en);
+                if (r < 0) {
+                        *ret_bad = "an entry with bad xattrs";
+                        return r;
+                }
         }
         return 0;
+#undef COL
+}
+
+static int load_entry(Loader *l, sqlite3_stmt *q, Manifest *m) {
+        const char *bad = NULL;
+
+        if (!col_is_int(q, 0))
+                return load_fail(l, -EBADMSG, 0, "an entry with a number of the wrong type");
+        int64_t tree = sqlite3_column_int64(q, 0);
+        if (tree < 0 || (uint64_t) tree >= m->n_trees)
+                return load_fail(l, -EBADMSG, 0, "an entry in a tree that does not exist");
+        Entry *en = tree_add_entry(&m->trees[tree]);
+        if (!en)
+                return load_fail(l, -ENOMEM, 0, NULL);
+        int r = store_row_entry(q, 1, en, &bad);
+        return r < 0 ? load_fail(l, r, 0, bad) : 0;
 }
 
 static int load_filesystem(Loader *l, sqlite3_stmt *q, Manifest *m) {
@@ -237,10 +262,12 @@ static int load_tree(Loader *l, sqlite3_stmt *q, Manifest *m, uint64_t **counts)
         return 0;
 }
 
-/* The rows of one manifest, in the read transaction the caller holds.
- * Returns 1 with the manifest, 0 when there is none, -EBADMSG (l->bad
- * says why) when its rows cannot be one, another error with l->e set. */
-static int load_rows(Loader *l, const uint8_t *key, Manifest **ret) {
+/* The rows of one manifest, in the read transaction the caller holds; its
+ * head only (trees without their entries, and how many each should have in
+ * *ret_counts) with ret_counts. Returns 1 with the manifest, 0 when there
+ * is none, -EBADMSG (l->bad says why) when its rows cannot be one, another
+ * error with l->e set. */
+static int load_rows(Loader *l, const uint8_t *key, Manifest **ret, uint64_t **ret_counts) {
         static const char *const queries[] = {
                 "SELECT idx, device, type, uuid, label, size, mountpoint, scanned, error FROM filesystems "
                 "WHERE manifest_id = ? ORDER BY idx",
@@ -278,7 +305,7 @@ static int load_rows(Loader *l, const uint8_t *key, Manifest **ret) {
         if (r < 0)
                 return load_fail(l, r, 0, "a bad manifest row");
 
-        for (size_t i = 0; i < ELEMENTSOF(queries); i++) {
+        for (size_t i = 0; i < (ret_counts ? 2 : ELEMENTSOF(queries)); i++) {
                 (void) sqlite3_finalize(TAKE_PTR(q));
                 rc = sqlite3_prepare_v2(l->store->db, queries[i], -1, &q, NULL);
                 rc = rc ?: sqlite3_bind_int64(q, 1, l->id);
@@ -292,6 +319,19 @@ static int load_rows(Loader *l, const uint8_t *key, Manifest **ret) {
                 }
                 if (rc != SQLITE_DONE)
                         return load_fail(l, 0, rc, NULL);
+        }
+
+        if (ret_counts) {
+                const char *bad = store_manifest_invalid(m);
+                if (bad)
+                        return load_fail(l, -EBADMSG, 0, bad);
+                for (size_t i = 0; i < m->n_trees; i++)
+                        n_entries -= (int64_t) tree_counts[i];
+                if (n_entries != 0)
+                        return load_fail(l, -EBADMSG, 0, "missing or extra entries");
+                *ret_counts = TAKE_PTR(tree_counts);
+                *ret = TAKE_PTR(m);
+                return 1;
         }
 
         /* A row lost or added behind our back shows in the counts. */
@@ -355,7 +395,7 @@ int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest 
                 if (rc != SQLITE_OK)
                         return store_error(s, rc, "cannot read a manifest", e);
                 snapshot = s->db;
-                r = load_rows(&l, key, &m);
+                r = load_rows(&l, key, &m, NULL);
         }
 
         if (r == -EBADMSG) {
@@ -369,6 +409,32 @@ int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest 
         note_lookup(s, r > 0 ? l.id : 0, r > 0);
         if (r == 0)
                 return 0;
+        *ret = TAKE_PTR(m);
+        return 1;
+}
+
+int store_load_head(Store *s, Store *reader, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret,
+                    uint64_t **ret_counts, int64_t *ret_id, Error *e) {
+        _cleanup_manifest_ Manifest *m = NULL;
+        Loader l = { .store = reader, .e = e };
+        int r = load_rows(&l, key, &m, ret_counts);
+
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        if (r == -EBADMSG) {
+                _cleanup_free_ char *hex = hexmem(key, FINGERPRINT_SIZE);
+                log_error("Manifest store %s: dropping the manifest %s, it has %s.", s->path, strempty(hex), l.bad);
+                if (locked)
+                        note_lookup(s, l.id, false);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        /* The store's bookkeeping, when it can be written. */
+        if (locked)
+                note_lookup(s, r > 0 ? l.id : 0, r > 0);
+        if (r == 0)
+                return 0;
+        *ret_id = l.id;
         *ret = TAKE_PTR(m);
         return 1;
 }

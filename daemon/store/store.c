@@ -463,10 +463,42 @@ int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
         return r < 0 ? 1 : 0;
 }
 
+int store_open_temporary(Store **ret, Error *e) {
+        const char *dir = getenv("TMPDIR");
+        _cleanup_free_ char *path = NULL;
+        Store *s = NULL;
+
+        if (!dir || dir[0] != '/')
+                dir = "/var/tmp";
+        if (asprintf(&path, "%s/virt-diffd-scan-XXXXXX", dir) < 0)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        int fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+                return error_set(e, ERR_INTERNAL, "cannot create a temporary manifest store in %s: %m", dir);
+        (void) close(fd);
+        if (store_open(path, UINT64_MAX, &s, e) < 0) {
+                (void) unlink(path);
+                return -1;
+        }
+        s->temporary = true;
+        /* Nothing here outlives the process: no need to survive a crash. */
+        (void) sqlite3_exec(s->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+        *ret = s;
+        return 0;
+}
+
 Store *store_close(Store *s) {
         if (!s)
                 return NULL;
         (void) sqlite3_close(s->db);
+        if (s->temporary) {
+                _cleanup_free_ char *wal = NULL, *shm = NULL;
+                (void) unlink(s->path);
+                if (asprintf(&wal, "%s-wal", s->path) >= 0)
+                        (void) unlink(wal);
+                if (asprintf(&shm, "%s-shm", s->path) >= 0)
+                        (void) unlink(shm);
+        }
         (void) pthread_mutex_destroy(&s->lock);
         free(s->path);
         free(s);

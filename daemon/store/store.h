@@ -10,7 +10,7 @@
 
 #include "common/errors.h"
 #include "common/names.h"
-#include "manifest/manifest.h"
+#include "manifest/manifest-stream.h"
 #include "packages/packages.h"
 #include "source/disk-key.h"
 #include "source/image-key.h"
@@ -43,6 +43,12 @@ int store_save_stat(Store *s, const char *path, const FileStat *st, const uint8_
 /* The stat records as disk_identify() takes them; s may be NULL (no memo). */
 KeyMemo store_key_memo(Store *s);
 
+/* A store of our schema in a private file of its own (under $TMPDIR, else
+ * /var/tmp), removed when it is closed: where a scan streams its manifest
+ * when there is no cache, and before the cache takes it (one path). No
+ * budget: nothing is evicted. */
+int store_open_temporary(Store **ret, Error *e);
+
 /* Returns 1 and the manifest when cached (and marks it used), 0 when not. */
 int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret, Error *e);
 /* One disk of a side: its path when scanned and its own content key. */
@@ -55,6 +61,45 @@ typedef struct StoreDisk {
  * evicts least recently used manifests beyond the byte budget. */
 int store_save_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], const StoreDisk *disks, size_t n_disks,
                         const Manifest *m, Error *e);
+
+/* A manifest saved as it streams (manifest/manifest-stream.h): head,
+ * trees, batches of entries, end, each checked as store-load.c checks what
+ * it reads (out of order, an unknown filesystem or kind...: InvalidArgs).
+ * One transaction from store_writer_new() to the sink's end, which commits
+ * (replacing a manifest of that key, then evicting beyond the budget); a
+ * writer freed before its end rolls back. The store is held throughout:
+ * write into a store of one's own (store_open_temporary()), then import. */
+typedef struct StoreWriter StoreWriter;
+int store_writer_new(Store *s, const uint8_t key[FINGERPRINT_SIZE], const StoreDisk *disks, size_t n_disks,
+                     StoreWriter **ret, Error *e);
+ManifestSink store_writer_sink(StoreWriter *w);
+StoreWriter *store_writer_free(StoreWriter *w);
+static inline void store_writer_freep(StoreWriter **w) {
+        store_writer_free(*w);
+}
+#define _cleanup_store_writer_ _cleanup_(store_writer_freep)
+
+/* A stored manifest as a ManifestSource: its head in memory, each tree's
+ * entries read in path order as the cursor goes, on a connection of its own
+ * holding one snapshot until freed (so another job's eviction cannot take
+ * it away). Returns 1 and the source (the manifest marked used), 0 when
+ * there is none (a damaged head is dropped, as by store_load_manifest()).
+ * A damaged row met later fails the cursor (Internal). */
+typedef struct StoreSource StoreSource;
+int store_source_open(Store *s, const uint8_t key[FINGERPRINT_SIZE], StoreSource **ret, Error *e);
+ManifestSource store_source(StoreSource *src);
+const Manifest *store_source_head(const StoreSource *src);
+/* Ends the snapshot and closes the connection, keeping the head: a
+ * cursor opened after fails. */
+void store_source_release(StoreSource *src);
+StoreSource *store_source_free(StoreSource *src);
+static inline void store_source_freep(StoreSource **src) {
+        store_source_free(*src);
+}
+
+/* The manifest of key in the temporary store from copied into s (a cache),
+ * replacing one of that key, then evicting beyond the budget. */
+int store_import_manifest(Store *s, Store *from, const uint8_t key[FINGERPRINT_SIZE], Error *e);
 
 /* A side's package set (packages/packages.h), saved after its manifest
  * (which must be there: -ENOENT otherwise) and replaced with it. Load

@@ -89,6 +89,60 @@ static void test_big(void) {
         store_close(s);
 }
 
+/* A scan streams into a temporary store of its own, then the cache takes
+ * it by SQL; an unfinished stream leaves nothing; the file goes on close. */
+static void test_temporary_import(void) {
+        _cleanup_free_ char *path = tmp_path("import.sqlite");
+        _cleanup_manifest_ Manifest *m = manifest_full(), *old = manifest_big(50, 3), *got = NULL;
+        uint8_t key[FINGERPRINT_SIZE], dk[FINGERPRINT_SIZE];
+        StoreDisk disk = { "/images/a.img", dk };
+        Store *tmp = NULL, *cache = open_store(path, 1ULL << 30);
+        Error e = {};
+
+        CHECK(setenv("TMPDIR", tmpdir, 1) == 0);
+        unsigned before = count_files("virt-diffd-scan-");
+        CHECK(cache && store_open_temporary(&tmp, &e) == 0 && tmp);
+        if (!cache || !tmp)
+                return;
+        CHECK(count_files("virt-diffd-scan-") > before);
+        key_make(key, 5);
+        key_make(dk, 6);
+
+        /* Head, a tree, some entries, then dropped: rolled back. */
+        StoreWriter *w = NULL;
+        CHECK(store_writer_new(tmp, key, &disk, 1, &w, &e) == 0 && w);
+        if (w) {
+                ManifestSink sink = store_writer_sink(w);
+                _cleanup_manifest_ Manifest *head = manifest_copy_head(m);
+                CHECK(head && sink.head(sink.userdata, head, &e) == 0);
+                CHECK(sink.tree(sink.userdata, m->trees[0].key, &e) == 0);
+                CHECK(sink.entries(sink.userdata, m->trees[0].entries, 2, &e) == 0);
+                /* Out of order within the stream: refused. */
+                CHECK(sink.entries(sink.userdata, m->trees[0].entries, 1, &e) < 0 && e.code == ERR_INVALID_ARGS);
+                store_writer_free(w);
+        }
+        e = (Error){};
+        CHECK(store_load_manifest(tmp, key, &got, &e) == 0 && !got);
+
+        CHECK(store_save_manifest(tmp, key, &disk, 1, m, &e) == 0);
+        CHECK(save(cache, 5, old, "/images/old.img", 6) == 0);
+        CHECK(store_import_manifest(cache, tmp, key, &e) == 0);
+        CHECK(store_load_manifest(cache, key, &got, &e) == 1 && got && manifest_equal(m, got));
+        CHECK(store_import_manifest(tmp, cache, key, &e) < 0 && e.code == ERR_INVALID_ARGS);
+        e = (Error){};
+        /* A key the temporary store does not hold. */
+        key_make(key, 77);
+        CHECK(store_import_manifest(cache, tmp, key, &e) < 0);
+
+        StoreStats st = {};
+        CHECK(store_stats(cache, &st) == 0 && st.manifests == 1 && st.entries == manifest_count(m));
+        store_stats_done(&st);
+        store_close(tmp);
+        CHECK(count_files("virt-diffd-scan-") == before);
+        store_close(cache);
+        CHECK(unsetenv("TMPDIR") == 0);
+}
+
 static void test_replace(void) {
         _cleanup_free_ char *path = tmp_path("replace.sqlite");
         _cleanup_manifest_ Manifest *a = manifest_big(100, 1), *b = manifest_full(), *got = NULL;
@@ -369,6 +423,7 @@ int main(void) {
         test_round_trip();
         test_big();
         test_replace();
+        test_temporary_import();
         test_lru();
         test_purge();
         test_stat_records();

@@ -3,7 +3,7 @@
  * common/wire.h. Bump WORKER_PROTOCOL on any change. */
 #pragma once
 
-#define WORKER_PROTOCOL 5
+#define WORKER_PROTOCOL 6
 #define WORKER_FD 3
 #define WORKER_COMM "diffd-worker" /* its name in ps and /proc/PID/comm */
 #define WORKER_REQUEST_MAX (1U << 20)
@@ -15,7 +15,7 @@ enum {
         WK_ERROR,      /* u32 ErrorCode, str message */
         WK_PROGRESS,   /* u8 kind (0 phase, 1 files, 2 bytes), u64 a, u64 b */
         WK_DATA,       /* bytes */
-        WK_MANIFEST,   /* manifest-wire.h */
+        WK_MANIFEST,   /* one part of manifest-wire.h: the answer to WK_SCAN is parts up to END */
         WK_PACKAGES,   /* packages-wire.h: before WK_MANIFEST when the scan asked for it */
         /* daemon -> worker */
         WK_LAUNCH = 0x40, /* u8 tcg, u8 trace, u32 n, n * (str overlay, u32 blocksize or 0) */

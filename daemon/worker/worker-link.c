@@ -36,15 +36,25 @@ void worker_reply_data(WorkerLink *l, const void *data, size_t len) {
         worker_send(l, WK_DATA, &b);
 }
 
+static int send_part(void *userdata, const WireBuf *part) {
+        WorkerLink *l = userdata;
+        worker_send(l, WK_MANIFEST, part);
+        return l->send_error;
+}
+
+ManifestSink worker_manifest_sink(WorkerLink *l, ManifestEncoder *enc) {
+        *enc = (ManifestEncoder){.emit = send_part, .userdata = l};
+        return manifest_encoder_sink(enc);
+}
+
 void worker_reply_manifest(WorkerLink *l, const Manifest *m) {
-        _cleanup_wire_buf_ WireBuf b = {};
-        manifest_encode(m, &b);
-        if (b.failed) {
-                Error e = {};
-                error_set(&e, ERR_INTERNAL, "out of memory encoding the manifest");
-                return worker_reply_error(l, &e);
-        }
-        worker_send(l, WK_MANIFEST, &b);
+        ManifestEncoder enc;
+        ManifestSink sink = worker_manifest_sink(l, &enc);
+        Error e = {};
+        /* A failure after some parts went: the error ends the answer. */
+        if (manifest_play(m, &sink, &e) < 0 && l->send_error == 0)
+                worker_reply_error(l, &e);
+        manifest_encoder_done(&enc);
 }
 
 static void send_progress(WorkerLink *l, uint8_t kind, uint64_t a, uint64_t b) {

@@ -6,7 +6,7 @@
 #include "common/errors.h"
 #include "common/progress.h"
 #include "common/wire.h"
-#include "manifest/manifest.h"
+#include "manifest/manifest-wire.h"
 
 typedef struct WorkerLink {
         int fd;
@@ -20,7 +20,11 @@ void worker_reply_error(WorkerLink *l, const Error *e);
 /* An error about the request itself ("bad read request"). */
 void worker_reply_bad_request(WorkerLink *l, const char *what);
 void worker_reply_data(WorkerLink *l, const void *data, size_t len);
+/* A manifest as WK_MANIFEST parts: the whole of one, or a sink that sends
+ * each part as it is made (enc is its state; manifest_encoder_done() after).
+ * A failure on the way is answered with WK_ERROR. */
 void worker_reply_manifest(WorkerLink *l, const Manifest *m);
+ManifestSink worker_manifest_sink(WorkerLink *l, ManifestEncoder *enc);
 /* Progress as WK_PROGRESS frames; cancelled once the daemon hung up. */
 ProgressSink worker_progress_sink(WorkerLink *l);
 
