@@ -98,6 +98,13 @@ run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct --packages "
 assert_rc 2 "$TEST_TMPDIR/err"
 assert_contains "$TEST_TMPDIR/err" "it does not read package databases"
 [ "$(launches)" = "$before" ] || fail "--engine=direct --packages launched an appliance"
+# A qcow2 side scanned on the job's second thread: its qemu-nbd (started
+# for the direct engine) dies with that thread, and the diffs read later
+# must not be left on it.
+run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct -u "$FIXTURES/kinds-b.img" "$FIXTURES/kinds-a.qcow2"
+assert_rc 1 "$TEST_TMPDIR/err"
+assert_contains "$TEST_TMPDIR/out" "+AAAAAAAA"
+[ "$(launches)" = "$before" ] || fail "--engine=direct -u on a qcow2 launched an appliance"
 # Disks of 4096-byte sectors are the appliance's.
 run_virt_diff "$TEST_TMPDIR/out" "$TEST_TMPDIR/err" --engine=direct --blocksize=4096 "$FIXTURES/4k-a.img" "$FIXTURES/4k-b.img"
 assert_rc 2 "$TEST_TMPDIR/err"
@@ -110,4 +117,4 @@ out=$(busctl --user call org.virtdiff.VirtDiff1 /org/virtdiff/VirtDiff1 org.virt
         Compare 'aa{sv}aa{sv}a{sv}' 1 1 path s "$A" 1 1 path s "$B" 1 engine s quick 2>&1) &&
         fail "Compare with engine=quick was accepted: $out"
 [[ $out == *"not auto, direct or appliance"* ]] || fail "Compare with engine=quick: $out"
-pass "--engine=direct fails on XFS, with --packages and on 4096-byte sectors, one line and no launch; bad engine names refused"
+pass "--engine=direct: -u on a qcow2 second side; fails on XFS, with --packages and on 4096-byte sectors, one line and no launch; bad engine names refused"

@@ -24,12 +24,16 @@ cp "$UPSTREAM_SCRIPT" "$ROOT/diff/test-virt-diff.sh"
 ln -s "$FIXTURES/fedora.img" "$ROOT/test-data/phony-guests/fedora.img"
 
 # What their scripts use of tests/functions.sh (older ones run
-# $TEST_FUNCTIONS instead): where the built tree is, and the two skips.
+# $TEST_FUNCTIONS instead): where the built tree is, and the skips.
 cat >"$ROOT/tests/functions.sh" <<EOF
 abs_top_builddir=$ROOT
 skip_if_skipped() {
         local v="SKIP_\$(basename "\${1:-\$0}" | tr a-z.- A-Z__)"
         if [ -n "\${!v}" ]; then echo "\$(basename "\$0"): skipped: \$v is set"; exit 77; fi
+}
+skip_if_backend() {
+        [ "\${LIBGUESTFS_BACKEND:-direct}" != "\$1" ] ||
+                { echo "\$(basename "\$0"): skipped: backend \$1"; exit 77; }
 }
 skip_unless_phony_guest() {
         [ -s "\$abs_top_builddir/test-data/phony-guests/\$1" ] ||

@@ -80,6 +80,19 @@ static bool give_to_appliance(Job *j, JobSide *s, const Error *e) {
         return true;
 }
 
+/* The scan's thread ends after it: the servers it started for the direct
+ * engine alone go now, and with them the worker reading through them (the
+ * content stage starts both again from the job's own thread). Otherwise
+ * an appliance taking the side would read its overlay's backing from a
+ * server that dies with this thread. */
+static void drop_scan_servers(JobSide *s) {
+        publish(s, NULL);
+        if (!s->direct)
+                (void) nbd_stop_disks_for_direct(s->disks, s->n_disks);
+        else if (nbd_stop_disks_for_direct(s->disks, s->n_disks))
+                s->direct = appliance_free(s->direct);
+}
+
 bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
         Error e = {0};
         if (!job_wants_direct(j))
@@ -105,11 +118,11 @@ bool job_scan_direct(Job *j, JobSide *s, const ProgressSink *sink) {
                  * cancel's and the hang watch's way while it waits. */
                 if (!content_options_wanted(&j->content))
                         job_drop_direct(s);
-                else
-                        publish(s, NULL);
+                drop_scan_servers(s);
                 return true;
         }
         job_drop_direct(s);
+        drop_scan_servers(s);
         return !give_to_appliance(j, s, &e);
 }
 

@@ -231,6 +231,16 @@ void nbd_stop_disks(Disk *disks, size_t n) {
                 disks[i].nbd = nbd_server_free(disks[i].nbd);
 }
 
+bool nbd_stop_disks_for_direct(Disk *disks, size_t n) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                if (disks[i].nbd && !disk_needs_nbd(&disks[i])) {
+                        disks[i].nbd = nbd_server_free(disks[i].nbd);
+                        any = true;
+                }
+        return any;
+}
+
 char *nbd_backing_json(const Disk *d) {
         const NbdServer *s = d->nbd;
         json_object *top = json_object_new_object(), *file = json_object_new_object(),

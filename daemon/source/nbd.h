@@ -24,6 +24,12 @@ int nbd_serve_disks(Disk *disks, size_t n, const ProgressSink *progress, Error *
 bool nbd_direct_reads_in_place(const Disk *d);
 int nbd_serve_disks_for_direct(Disk *disks, size_t n, const ProgressSink *progress, Error *e);
 void nbd_stop_disks(Disk *disks, size_t n);
+/* Stops the servers only the direct engine needed (a qcow2 file, say; not
+ * a snapshot's or a passed fd's, which the appliance reads through too).
+ * Returns whether there were any. A qemu-nbd dies with the thread that
+ * started it (PR_SET_PDEATHSIG): a scan's thread that ends must not leave
+ * an appliance's overlay or a later read on such a server. */
+bool nbd_stop_disks_for_direct(Disk *disks, size_t n);
 NbdServer *nbd_server_free(NbdServer *s);
 
 /* The backing description of the appliance's overlay (overlay.c) for a
