@@ -60,6 +60,29 @@ static int xattrs_serialise(const Entry *en, Buf *b) {
         return r;
 }
 
+/* One entry as the comparer and the result writers rely on, after prev
+ * (NULL for a tree's first) on a manifest of n_filesystems. */
+static const char *entry_invalid(const Entry *en, const char *prev, size_t n_filesystems) {
+        if (!en->path)
+                return "an entry without a path";
+        if (prev && path_compare(prev, en->path) >= 0)
+                return "entries out of order";
+        if (en->fs >= n_filesystems)
+                return "an entry on a filesystem not listed";
+        if ((unsigned) en->kind >= _ENTRY_KIND_MAX)
+                return "an entry of no known kind";
+        if (en->n_xattrs > 0 && !en->xattrs)
+                return "an entry with missing xattrs";
+        for (size_t k = 0; k < en->n_xattrs; k++) {
+                const Xattr *x = &en->xattrs[k];
+                if (!x->name || !x->name[0] || (x->len > 0 && !x->value))
+                        return "an xattr without a name or value";
+                if (k > 0 && strcmp(en->xattrs[k - 1].name, x->name) >= 0)
+                        return "xattrs out of order";
+        }
+        return NULL;
+}
+
 /* What the comparer and the result writers rely on; checked before saving
  * and after loading, so that the store only ever holds what loads. */
 const char *store_manifest_invalid(const Manifest *m) {
@@ -75,25 +98,10 @@ const char *store_manifest_invalid(const Manifest *m) {
                 if (i > 0 && strcmp(m->trees[i - 1].key, t->key) >= 0)
                         return "trees out of order";
                 for (size_t j = 0; j < t->n_entries; j++) {
-                        const Entry *en = &t->entries[j];
-
-                        if (!en->path)
-                                return "an entry without a path";
-                        if (j > 0 && path_compare(t->entries[j - 1].path, en->path) >= 0)
-                                return "entries out of order";
-                        if (en->fs >= m->n_filesystems)
-                                return "an entry on a filesystem not listed";
-                        if ((unsigned) en->kind >= _ENTRY_KIND_MAX)
-                                return "an entry of no known kind";
-                        if (en->n_xattrs > 0 && !en->xattrs)
-                                return "an entry with missing xattrs";
-                        for (size_t k = 0; k < en->n_xattrs; k++) {
-                                const Xattr *x = &en->xattrs[k];
-                                if (!x->name || !x->name[0] || (x->len > 0 && !x->value))
-                                        return "an xattr without a name or value";
-                                if (k > 0 && strcmp(en->xattrs[k - 1].name, x->name) >= 0)
-                                        return "xattrs out of order";
-                        }
+                        const char *why = entry_invalid(&t->entries[j], j > 0 ? t->entries[j - 1].path : NULL,
+                                                        m->n_filesystems);
+                        if (why)
+                                return why;
                 }
         }
         return NULL;
@@ -159,28 +167,6 @@ struct StoreWriter {
         Buf xattrs;
         bool headed, ended;
 };
-
-/* What store_manifest_invalid() checks, one entry at a time. */
-static const char *entry_invalid(const StoreWriter *w, const char *prev, const Entry *en) {
-        if (!en->path)
-                return "an entry without a path";
-        if (prev && path_compare(prev, en->path) >= 0)
-                return "entries out of order";
-        if (en->fs >= w->n_filesystems)
-                return "an entry on a filesystem not listed";
-        if ((unsigned) en->kind >= _ENTRY_KIND_MAX)
-                return "an entry of no known kind";
-        if (en->n_xattrs > 0 && !en->xattrs)
-                return "an entry with missing xattrs";
-        for (size_t k = 0; k < en->n_xattrs; k++) {
-                const Xattr *x = &en->xattrs[k];
-                if (!x->name || !x->name[0] || (x->len > 0 && !x->value))
-                        return "an xattr without a name or value";
-                if (k > 0 && strcmp(en->xattrs[k - 1].name, x->name) >= 0)
-                        return "xattrs out of order";
-        }
-        return NULL;
-}
 
 static int save_entry(StoreWriter *w, const Entry *en) {
         sqlite3_stmt *q = w->entry;
@@ -362,7 +348,7 @@ static int writer_entries(void *userdata, const Entry *entries, size_t n, Error 
         if (w->tree_idx < 0)
                 return refuse("entries outside a tree", e);
         for (size_t i = 0; i < n; i++) {
-                const char *bad = entry_invalid(w, i ? entries[i - 1].path : w->last_path, &entries[i]);
+                const char *bad = entry_invalid(&entries[i], i ? entries[i - 1].path : w->last_path, w->n_filesystems);
                 if (bad)
                         return refuse(bad, e);
                 int rc = save_entry(w, &entries[i]);
