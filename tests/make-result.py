@@ -77,8 +77,10 @@ def filesystem(device, label=b"root", mountpoint=b"/", size=1 << 30, uuid="1111"
 def side(path, key, os_name="Debian GNU/Linux 12", cached=False):
     img = {"format": "qcow2", "virtual_size": 1 << 30}
     img.update(name_fields("path", path))
-    return {"images": [img], "key": key, "cached": cached, "inspected": os_name is not None,
-            "os": os_name, "crash_consistent": False}
+    # A side not from the cache was read by the direct engine (no reason
+    # for the appliance to say).
+    return {"images": [img], "key": key, "cached": cached, "engine": None if cached else "direct",
+            "direct_refused": None, "inspected": os_name is not None, "os": os_name, "crash_consistent": False}
 
 
 def summary(changes, fss):
