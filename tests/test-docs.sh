@@ -79,3 +79,11 @@ done < <(sed -nE 's/^#define (MAX_[A-Z_]+) ([0-9]+)$/\1 \2/p' "$SRC/common/input
 n=$(grep -c '^#define MAX_' "$SRC/common/input-limits.h")
 [ "$n" -ge 9 ] || fail "only $n limits found in input-limits.h"
 echo "ok - the $n limits of common/input-limits.h are in virt-diffd(8)"
+
+# The D-Bus interface file is XML that parses (a "--" in one of its
+# comments, an option's name say, makes it ill-formed; test-introspect then
+# fails only after a daemon is up).
+for xml in "$SRC"/dbus/*.xml; do
+        xmllint --noout "$xml" || fail "$xml is not well-formed XML"
+done
+echo "ok - the D-Bus interface files are well-formed XML"
