@@ -142,18 +142,37 @@ static char *failed_file(const char *err) {
         return q ? strndup(p, (size_t) (q - p)) : NULL;
 }
 
+/* Whether qemu's name for a failed file is the image itself: its path, or
+ * a json: description whose first file is it (the top layer, as the
+ * layers are spelled out when qemu reads them through open files). */
+static bool names_image(const char *file, const char *path) {
+        if (strcmp(file, path) == 0)
+                return true;
+        if (strncmp(file, "json:", 5) != 0)
+                return false;
+        const char *f = strstr(file, "\"filename\":\"");
+        if (!f)
+                return false;
+        f += strlen("\"filename\":\"");
+        size_t n = strlen(path);
+        return strncmp(f, path, n) == 0 && f[n] == '"';
+}
+
 static int classify_qemu_img_error(Disk *d, char *raw, Error *e) {
         _cleanup_free_ char *named = name_layers(d, raw);
         char *err = named ? named : raw;
         _cleanup_free_ char *file = failed_file(err);
 
-        if (strstr(err, "lock"))
+        /* qemu's own words for a lock another process holds ("Failed to
+         * get "write" lock", "Is another process using the image"), not
+         * any "lock" (a "block", a "file.locking" option in a json: name). */
+        if ((strstr(err, "Failed to get") && strstr(err, " lock")) || strstr(err, "Is another process using the image"))
                 return error_set(e, ERR_IMAGE_LOCKED,
                                  "%s: image is in use by a running virtual machine (write lock held)",
                                  d->path);
         /* A failure on a file other than the one we opened is its backing
          * chain's. */
-        if ((file && strcmp(file, d->path) != 0) || strstr(err, "backing"))
+        if (file ? !names_image(file, d->path) : strstr(err, "backing") != NULL)
                 return error_set(e, ERR_MISSING_BACKING_FILE, "%s: cannot open its backing file%s%s: %s",
                                  d->path, file ? " " : "", strempty(file), qemu_img_message(err));
         if (strstr(err, "too short") || strstr(err, "truncated") || strstr(err, "end of file"))
