@@ -66,8 +66,20 @@ killed=$(daemon_pid)
 workers=$(pgrep -P "$killed" -x diffd-worker | tr '\n' ' ')
 kill -KILL "$killed"
 assert_no_qemu 10
+# As the soak counts them: gone (or a zombie nobody has reaped yet) within
+# 10 s of the daemon's death, the time it takes a worker to see the hang-up
+# and take its qemu and directory with it.
+worker_alive() { # PID
+        local state
+        state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+        [[ $state != Z* ]]
+}
 for w in $workers; do
-        kill -0 "$w" 2>/dev/null && fail "worker $w outlived its daemon"
+        for ((i = 0; i < 100; i++)); do
+                worker_alive "$w" || break
+                sleep 0.1
+        done
+        ! worker_alive "$w" || fail "worker $w outlived its daemon by 10 s"
 done
 pass "daemon killed with SIGKILL mid-launch: its workers ($workers) and qemu went with it"
 "$CTL" wait "$job3" >/dev/null 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
