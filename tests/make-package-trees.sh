@@ -119,10 +119,17 @@ make_dpkg() {
         # dpkg on the host knows amd64; the guest's own arch file.
         echo amd64 >"$a/var/lib/dpkg/arch"
         dpkg_root "$a" -i "$WORK"/deb/{vd-base_1.0-1,vd-old_1.0-1,vd-down_2.0-1,vd-epoch_2.0-1,vd-tilde_1.0~rc1-1,vd-same_1.0-1}.deb
+        # dpkg stamps its database with the time it runs. Both sides made in
+        # the same second (a fast machine) would show no time change where a
+        # slower one does: the first install's database is given T1, and
+        # what the second side's runs of dpkg write, T2.
+        find "$a/var/lib/dpkg" -exec touch -h -d "@$T1" {} +
 
         cp -a "$a" "$b"
+        touch "$WORK/dpkg-b.stamp"
         dpkg_root "$b" -i "$WORK"/deb/{vd-base_1.1-1,vd-down_1.9-1,vd-epoch_1:1.0-1,vd-tilde_1.0-1,vd-new_1.0-1}.deb
         dpkg_root "$b" --purge vd-old
+        find "$b/var/lib/dpkg" -newer "$WORK/dpkg-b.stamp" -exec touch -h -d "@$T2" {} +
         edit_b "$b"
 }
 
