@@ -9,12 +9,18 @@
 #   its state still known;
 # - job ids are never given twice across restarts, a job the daemon never
 #   listed is NoSuchJob, and ListJobs shows the kept jobs;
+# - a job listed while the store could not be written (a read-only bind
+#   mount), then lost to a kill, is JobLost too: its record waited in the
+#   runtime directory, and the store takes it once it can;
 # - the store's jobs survive its integrity check.
 source "$(dirname "$0")/lib.sh"
 requires dbus-daemon busctl mke2fs sqlite3
 requires_jsonschema
 ensure_fixtures
 DAEMON_ARGS="--pool-size=0 --no-direct"
+# Where the daemon keeps the job records its store refuses.
+export XDG_RUNTIME_DIR=$TEST_TMPDIR/run
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
 start_bus
 CTL=$BUILDDIR/virt-diffctl
 STORE=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite
@@ -107,6 +113,46 @@ pass "ids never given twice ($job4 after $job3), an unknown job is NoSuchJob, Li
 held=$(find "/proc/$(daemon_pid)/fd" -lname "$(realpath "$A")*" 2>/dev/null | wc -l)
 [ "$held" = 0 ] || fail "the daemon still holds $held open files of $A after its jobs ended"
 pass "the kept jobs hold none of their images open"
+
+# ---- a job listed while the store could not be written, lost to a kill ----
+# Its record waits in the runtime directory; the next daemon answers
+# JobLost for it, not NoSuchJob, and gives it to the store once it can.
+CACHE_DIR=$XDG_CACHE_HOME/virt-diffd
+if [ "$(id -u)" = 0 ] && mount --bind "$CACHE_DIR" "$CACHE_DIR" 2>/dev/null; then
+        cleanup_fn umount -l "$CACHE_DIR"
+        mount -o remount,bind,ro "$CACHE_DIR" || fail "cannot make $CACHE_DIR read-only"
+        # A daemon that starts now cannot open it (one that had it open
+        # before may still write through its open files).
+        restart_daemon
+        mke2fs -q -t ext4 -d "$TEST_TMPDIR/tree" "$TEST_TMPDIR/d.img" 32M
+        job5=$("$VIRT_DIFF" --detach "$TEST_TMPDIR/d.img" "$A") || fail "diff --detach (store read-only) failed"
+        id5=$(job_number "$job5")
+        [ "$id5" -gt 1000000000 ] || fail "job $id5, listed while the store refused its row, has a store's id"
+        aside=$XDG_RUNTIME_DIR/virt-diffd/jobs/$id5
+        [ -f "$aside" ] || fail "job $id5's record is not kept in $aside"
+        for ((i = 0; i < 600; i++)); do
+                [ -n "$(test_qemu_pids)" ] && break
+                sleep 0.1
+        done
+        killed=$(daemon_pid)
+        kill -KILL "$killed"
+        assert_no_qemu 10
+        "$CTL" wait "$id5" >/dev/null 2>"$TEST_TMPDIR/err" && rc=0 || rc=$?
+        [ $rc = 2 ] || fail "wait on the lost job $id5 (store read-only): exit status $rc"
+        assert_contains "$TEST_TMPDIR/err" "was running when its virt-diffd (pid $killed) ended before its manifest store"
+        err=$(busctl_error call org.virtdiff.VirtDiff1 "$job5" org.virtdiff.VirtDiff1.Job Wait)
+        [[ $err == org.virtdiff.VirtDiff1.Error.JobLost:* ]] || fail "Wait on $job5 (store read-only): $err"
+        umount "$CACHE_DIR" || fail "cannot unmount $CACHE_DIR"
+        restart_daemon
+        err=$(busctl_error call org.virtdiff.VirtDiff1 "$job5" org.virtdiff.VirtDiff1.Job Wait)
+        [[ $err == org.virtdiff.VirtDiff1.Error.JobLost:* ]] || fail "Wait on $job5 (store writable again): $err"
+        [ "$(sqlite3 "$STORE" "SELECT error FROM jobs WHERE id = $id5")" = JobLost ] ||
+                fail "the store did not take job $id5's record when it could"
+        [ ! -e "$aside" ] || fail "$aside is still there once the store holds the job"
+        pass "job $id5, listed while the store was read-only, then killed with its daemon: JobLost, from the runtime directory then from the store"
+else
+        note "not root or no bind mount here: the read-only store case is not checked"
+fi
 
 # ---- the store ----
 restart_daemon

@@ -481,9 +481,11 @@ int manager_connect(Manager *m) {
         } else if (r < 0)
                 return r;
 
+        _cleanup_free_ char *def = NULL, *records_dir = NULL;
+        const char *path = NULL;
         if (!m->no_cache) {
-                _cleanup_free_ char *def = m->store_path ? NULL : store_default_path(m->mode == BUS_MODE_SYSTEM);
-                const char *path = m->store_path ? m->store_path : def;
+                def = m->store_path ? NULL : store_default_path(m->mode == BUS_MODE_SYSTEM);
+                path = m->store_path ? m->store_path : def;
                 Error e = {0};
                 /* Without its cache the daemon still works, only slower. */
                 int k = path ? store_open(path, m->cache_budget, &m->store, &e) : -1;
@@ -504,8 +506,14 @@ int manager_connect(Manager *m) {
         r = manager_pool_setup(m);
         if (r < 0)
                 return r;
+        /* Job records the store refuses wait beside the varlink socket. */
+        const char *run = m->mode == BUS_MODE_SYSTEM ? "/run" : getenv("XDG_RUNTIME_DIR");
+        if (m->mode != BUS_MODE_PEER && path && run && run[0] == '/' &&
+            asprintf(&records_dir, "%s/virt-diffd/jobs", run) < 0)
+                records_dir = NULL;
         JobTableOptions jo = {.limits = m->limits, .retain_usec = m->retain_usec, .pool = m->pool,
                               .store = m->store, .persist = m->mode != BUS_MODE_PEER,
+                              .records_dir = records_dir, .store_path = path,
                               .no_direct = m->no_direct, .counts_changed = on_job_counts, .userdata = m};
         r = job_table_new(m->event, &jo, &m->jobs);
         if (r < 0)

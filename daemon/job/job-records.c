@@ -169,6 +169,20 @@ static Job *job_from_row(const JobContext *ctx, const StoreJob *row) {
         return TAKE_PTR(j);
 }
 
+/* A row its dead daemon left running, ended as lost. */
+static void mark_lost(StoreJob *row, const char *why) {
+        char message[320];
+        int pid = 0;
+        (void) sscanf(row->daemon, "%*s %d", &pid);
+        snprintf(message, sizeof message, "job %" PRIu64 " was running when its virt-diffd (pid %d) ended%s; run it again",
+                 row->id, pid, why);
+        row->state = JOB_STATE_FAILED;
+        row->error = ERR_JOB_LOST;
+        free(row->error_message);
+        row->error_message = strdup(message);
+        row->finished_usec = now_usec_realtime();
+}
+
 /* A row as a restored Job: an ended one as it is, one that a dead daemon
  * left running as lost (and the store says so from now on). NULL: a job a
  * live daemon runs (or no memory: *ret_oom). */
@@ -177,17 +191,7 @@ static Job *restore_row(Store *s, const JobContext *ctx, uint64_t keep_usec, Sto
         if (row->state == JOB_STATE_RUNNING && daemon_alive(row->daemon))
                 return NULL;
         if (row->state == JOB_STATE_RUNNING) {
-                char message[256];
-                int pid = 0;
-                (void) sscanf(row->daemon, "%*s %d", &pid);
-                snprintf(message, sizeof message,
-                         "job %" PRIu64 " was running when its virt-diffd (pid %d) ended unexpectedly; run it again",
-                         row->id, pid);
-                row->state = JOB_STATE_FAILED;
-                row->error = ERR_JOB_LOST;
-                free(row->error_message);
-                row->error_message = strdup(message);
-                row->finished_usec = now_usec_realtime();
+                mark_lost(row, " unexpectedly");
                 int r = store_job_end(s, row, NULL, 0, keep_usec);
                 if (r < 0)
                         log_error("Cannot mark job %" PRIu64 " lost in the manifest store: %s", row->id, strerror(-r));
@@ -226,6 +230,36 @@ int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job
         *ret = jobs;
         *ret_n = n;
         return 0;
+}
+
+void job_record_row(const char *daemon, Job *j, StoreJob *ret, Error *e) {
+        *ret = row_of(daemon, j);
+        if (job_unfinished(j))
+                return;
+        *e = job_get_error(j);
+        ret->state = j->published.state;
+        ret->differences = j->published.differences != 0;
+        ret->error = e->code;
+        ret->error_message = e->code != ERR_OK ? e->message : NULL;
+        ret->finished_usec = j->finished_usec ?: now_usec_realtime();
+}
+
+Job *job_records_restore_pending(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row,
+                                 bool *ret_stored) {
+        *ret_stored = false;
+        if (row->state == JOB_STATE_RUNNING && daemon_alive(row->daemon))
+                return NULL;
+        if (row->state == JOB_STATE_RUNNING)
+                mark_lost(row, " before its manifest store could take the job's record");
+        /* The store may take it now: then it holds the job from here on. */
+        uint64_t id;
+        int r = s ? store_job_add(s, row, &id) : -ENOENT;
+        if (r >= 0 || r == -EEXIST)
+                *ret_stored = store_job_end(s, row, NULL, 0, keep_usec) >= 0;
+        Job *j = job_from_row(ctx, row);
+        if (j && !*ret_stored)
+                j->recorded = JOB_RECORD_NONE;
+        return j;
 }
 
 Job *job_records_restore_one(Store *s, const JobContext *ctx, uint64_t keep_usec, uint64_t id) {

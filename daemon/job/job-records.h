@@ -40,6 +40,17 @@ int job_records_restore(Store *s, const JobContext *ctx, uint64_t keep_usec, Job
  * its daemon is gone (one that was stopping when this one started, say). */
 Job *job_records_restore_one(Store *s, const JobContext *ctx, uint64_t keep_usec, uint64_t id);
 
+/* What the store should hold of j now, as a row (its end, once it ended;
+ * e holds the error message the row points to). */
+void job_record_row(const char *daemon, Job *j, StoreJob *ret, Error *e);
+
+/* A row the store refused, kept aside (job-pending.h), as a restored Job:
+ * one its dead daemon left running is lost. The store is given the row
+ * (*ret_stored when it took it). NULL: a job a live daemon runs, or no
+ * memory. */
+Job *job_records_restore_pending(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row,
+                                 bool *ret_stored);
+
 /* A restored job's result from the store into j->result_fd; JobLost (-1,
  * e set) when it was not kept. */
 int job_record_load_result(Job *j, Error *e);

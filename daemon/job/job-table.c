@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 
 #include "common/log.h"
+#include "job/job-pending.h"
 #include "job/job-records.h"
 
 #define WATCH_INTERVAL_USEC 1000000ULL
@@ -22,6 +23,8 @@ struct JobTable {
         bool persist;
         bool restore_pending; /* the store could not be read at start */
         char *daemon_name;    /* in the store's job rows */
+        char *records_dir;    /* the rows the store refused, meanwhile (job-pending.h) */
+        char *store_path;
         void (*counts_changed)(void *userdata);
         void *userdata;
 
@@ -126,6 +129,34 @@ static void retain(JobTable *t, Job *j) {
 
 static int restore_jobs(JobTable *t);
 
+/* What the store lacks of j is kept in the runtime directory meanwhile, and
+ * removed once the store holds it all. */
+static void keep_aside(JobTable *t, Job *j) {
+        if (!t->records_dir || !t->daemon_name || !j->listed)
+                return;
+        bool held = j->recorded == JOB_RECORD_END || (job_unfinished(j) && j->recorded == JOB_RECORD_ROW);
+        if (held) {
+                if (j->kept_aside)
+                        job_pending_remove(t->records_dir, j->id);
+                j->kept_aside = false;
+                return;
+        }
+        StoreJob row;
+        Error e = {0};
+        job_record_row(t->daemon_name, j, &row, &e);
+        int r = job_pending_write(t->records_dir, t->store_path, &row);
+        if (r < 0)
+                log_error("Cannot keep job %" PRIu64 "'s record in %s either: %s", j->id, t->records_dir,
+                          strerror(-r));
+        j->kept_aside = r >= 0;
+}
+
+static bool sync_record(JobTable *t, Job *j, bool quiet) {
+        bool all = job_record_sync(t->ctx.store, t->daemon_name, j, t->retain_usec, quiet);
+        keep_aside(t, j);
+        return all;
+}
+
 /* Records the store refused (read-only, full, locked) are written again
  * every few seconds until it takes them all, and the jobs kept from before
  * the restart are read once it can be read: nothing a client may ask about
@@ -136,7 +167,7 @@ static int on_record_retry(sd_event_source *s, uint64_t usec, void *userdata) {
                 t->restore_pending = false;
         bool all = !t->restore_pending;
         for (size_t i = 0; i < t->n_jobs; i++)
-                all &= job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, true);
+                all &= sync_record(t, t->jobs[i], true);
         if (all)
                 log_info("The manifest store took the job records it refused before.");
         (void) sd_event_source_set_time(s, usec + RECORD_RETRY_USEC);
@@ -166,7 +197,7 @@ static void job_finished(JobTable *t, Job *j) {
         else
                 log_info("Job %" PRIu64 " succeeded: %s.", j->id,
                          j->published.differences ? "differences found" : "no differences");
-        if (t->persist && !job_record_sync(t->ctx.store, t->daemon_name, j, t->retain_usec, false))
+        if (t->persist && !sync_record(t, j, false))
                 arm_record_retry(t);
         NOTIFY(t, finished, j);
         /* Kept for --keep-jobs: its files need not be (a daemon with a
@@ -207,6 +238,8 @@ static bool dispatch(JobTable *t, Job *j) {
                 }
                 j->id = new_id(t, j);
                 j->listed = true;
+                if (t->persist)
+                        keep_aside(t, j);
                 log_info("Job %" PRIu64 " started.", j->id);
                 NOTIFY(t, validated, j);
         }
@@ -294,11 +327,48 @@ static int adopt_restored(JobTable *t, Job *j) {
         return 0;
 }
 
+/* A job whose record its daemon kept aside (the store refused it), as a
+ * restored job; the store is given it when it can take it. */
+static Job *restore_aside(JobTable *t, uint64_t id) {
+        StoreJob row;
+        bool stored = false;
+        if (!t->records_dir || !t->daemon_name || job_pending_read(t->records_dir, t->store_path, id, &row) <= 0)
+                return NULL;
+        Job *j = job_records_restore_pending(t->ctx.store, &t->ctx, t->retain_usec, &row, &stored);
+        store_job_done(&row);
+        if (j && stored)
+                job_pending_remove(t->records_dir, id);
+        else if (j) {
+                j->kept_aside = true;
+                arm_record_retry(t);
+        }
+        return j;
+}
+
+/* The jobs kept aside by earlier daemons: before the store's, so that an
+ * end the store refused comes before its row that says "running". */
+static int restore_aside_all(JobTable *t) {
+        _cleanup_free_ uint64_t *ids = NULL;
+        size_t n = 0;
+        int r = job_pending_list(t->records_dir, t->store_path, t->retain_usec, &ids, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (listed_job(t, ids[i]))
+                        continue;
+                Job *j = restore_aside(t, ids[i]);
+                if (j)
+                        r = adopt_restored(t, j);
+        }
+        return r;
+}
+
 /* The jobs the store kept from earlier daemons. */
 static int restore_jobs(JobTable *t) {
         Job **restored = NULL;
         size_t n = 0;
-        int r = job_records_restore(t->ctx.store, &t->ctx, t->retain_usec, &restored, &n);
+        int r = restore_aside_all(t);
+        if (r < 0)
+                log_error("Cannot read the job records kept in %s: %s", t->records_dir, strerror(-r));
+        r = job_records_restore(t->ctx.store, &t->ctx, t->retain_usec, &restored, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
@@ -328,6 +398,9 @@ int job_table_new(sd_event *event, const JobTableOptions *o, JobTable **ret) {
         t->userdata = o->userdata;
         t->ctx = (JobContext){.pool = o->pool, .store = o->store, .no_direct = o->no_direct, .wake = table_wake,
                               .userdata = t};
+        if (o->persist && o->store && o->records_dir && o->store_path &&
+            (!(t->records_dir = strdup(o->records_dir)) || !(t->store_path = strdup(o->store_path))))
+                return -ENOMEM;
 
         int r = scheduler_new(&o->limits, &t->scheduler);
         if (r < 0)
@@ -390,6 +463,8 @@ JobTable *job_table_free(JobTable *t) {
                 (void) close(t->wake_fd);
         sd_event_unref(t->event);
         free(t->daemon_name);
+        free(t->records_dir);
+        free(t->store_path);
         free(t);
         return NULL;
 }
@@ -443,8 +518,9 @@ Job *job_table_find(JobTable *t, uint64_t id) {
                 return found;
         /* Not ours: a job of a daemon that was still stopping when this one
          * started may be in the store by now. */
-        Job *j = t->persist && t->daemon_name ? job_records_restore_one(t->ctx.store, &t->ctx, t->retain_usec, id)
-                                              : NULL;
+        Job *j = t->persist && t->daemon_name ? restore_aside(t, id) : NULL;
+        if (!j && t->persist && t->daemon_name)
+                j = job_records_restore_one(t->ctx.store, &t->ctx, t->retain_usec, id);
         if (!j || adopt_restored(t, j) < 0)
                 return NULL;
         log_info("Job %" PRIu64 " read back from the manifest store.", id);
@@ -457,7 +533,7 @@ void job_table_stop(JobTable *t) {
                 if (job_unfinished(t->jobs[i]))
                         job_record_lost(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec);
                 else
-                        (void) job_record_sync(t->ctx.store, t->daemon_name, t->jobs[i], t->retain_usec, false);
+                        (void) sync_record(t, t->jobs[i], false);
         }
         job_table_cancel_all(t);
 }

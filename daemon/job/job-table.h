@@ -36,6 +36,10 @@ typedef struct JobTableOptions {
         bool persist;
         Pool *pool;
         Store *store;         /* NULL: no cache */
+        /* Where job records the store refuses wait for it (job-pending.h):
+         * a directory that outlives the daemon, and the store's path. */
+        const char *records_dir;
+        const char *store_path;
         bool no_direct;       /* every side in an appliance (--no-direct) */
         /* Called when the jobs' counts may have changed: one submitted,
          * admitted, finished or gone (job_table_busy(), scheduler_counts()). */

@@ -133,6 +133,7 @@ typedef struct Job {
         bool validated_handled, finished_handled;
         uint64_t finished_usec; /* CLOCK_REALTIME, once finished_handled */
         uint8_t recorded;       /* what the store holds of it (job-records.h) */
+        bool kept_aside;        /* what the store lacks is in the runtime directory (job-pending.h) */
         bool listed;        /* valid, with an id: visible to every front-end */
         uint64_t admit_seq; /* order of admission, 0 while queued */
         void *frontend[JOB_MAX_FRONTENDS];

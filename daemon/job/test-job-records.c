@@ -8,6 +8,7 @@
 
 #include "common/test-util.h"
 #include "compare/result.h"
+#include "job/job-pending.h"
 #include "job/job-records.h"
 
 static char tmpdir[] = "/tmp/test-job-records-XXXXXX";
@@ -129,6 +130,60 @@ int main(void) {
         CHECK(store_job_load_result(s, late->id, &doc, &doc_len) == 1 && doc_len == 2);
         free(doc);
         job_free(late);
+
+        /* Kept aside while the store refused them (job-pending.c): read
+         * back only for this store; a dead daemon's running one is lost,
+         * given to the store, and no longer needed aside. */
+        _cleanup_free_ char *run = must(path_join(tmpdir, "run"));
+        _cleanup_free_ char *aside = must(path_join(run, "virt-diffd/jobs"));
+        CHECK(mkdir(run, 0700) == 0);
+        uint64_t clock_id = now_usec_realtime() / 1000 + 7;
+        StoreJob row = {.id = clock_id, .daemon = dead, .owner = (char *) ":1.42", .owner_uid = 1000,
+                        .detached = true, .created_usec = now_usec_realtime(), .state = JOB_STATE_RUNNING,
+                        .error_message = (char *) "two\nlines"};
+        CHECK(job_pending_write(aside, path, &row) == 0);
+        row.id = clock_id + 1;
+        CHECK(job_pending_write(aside, "/another/store.sqlite", &row) == 0);
+        StoreJob back;
+        CHECK(job_pending_read(aside, path, clock_id, &back) == 1);
+        CHECK(back.id == clock_id && streq_ptr(back.daemon, dead) && streq_ptr(back.owner, ":1.42") &&
+              back.owner_uid == 1000 && back.detached && back.state == JOB_STATE_RUNNING &&
+              streq_ptr(back.error_message, "two lines"));
+        CHECK(job_pending_read(aside, path, clock_id + 1, &back) == 0);
+        CHECK(job_pending_read(aside, path, clock_id + 2, &back) == 0);
+        uint64_t *ids = NULL;
+        CHECK(job_pending_list(aside, path, keep, &ids, &n) == 0 && n == 1 && ids[0] == clock_id);
+        free(ids);
+        /* Garbage in the directory is no record, and goes. */
+        _cleanup_free_ char *junk = must(path_join(aside, "99"));
+        FILE *f = fopen(junk, "w");
+        CHECK(f && fputs("state=1\n", f) >= 0 && fclose(f) == 0);
+        CHECK(job_pending_read(aside, path, 99, &back) < 0);
+        CHECK(job_pending_list(aside, path, keep, &ids, &n) == 0 && n == 1 && access(junk, F_OK) < 0);
+        free(ids);
+
+        CHECK(job_pending_read(aside, path, clock_id, &back) == 1);
+        bool stored = false;
+        j = job_records_restore_pending(s, &ctx, keep, &back, &stored);
+        store_job_done(&back);
+        CHECK(j && stored && j->published.state == JOB_STATE_FAILED && job_get_error(j).code == ERR_JOB_LOST &&
+              strstr(job_get_error(j).message, "before its manifest store could take") && j->detached);
+        job_free(j);
+        j = job_records_restore_one(s, &ctx, keep, clock_id);
+        CHECK(j && job_get_error(j).code == ERR_JOB_LOST);
+        job_free(j);
+        job_pending_remove(aside, clock_id);
+        CHECK(job_pending_list(aside, path, keep, &ids, &n) == 0 && n == 0);
+        free(ids);
+        /* One of this daemon's, running: its own, nobody restores it. */
+        row.id = clock_id + 3;
+        row.daemon = me;
+        CHECK(job_pending_write(aside, path, &row) == 0 && job_pending_read(aside, path, row.id, &back) == 1);
+        CHECK(!job_records_restore_pending(s, &ctx, keep, &back, &stored));
+        store_job_done(&back);
+        /* Expired: older than keep. */
+        CHECK(job_pending_list(aside, path, 0, &ids, &n) == 0 && n == 0);
+        free(ids);
 
         store_close(s);
         if (n_failed == 0)
