@@ -140,14 +140,28 @@ int follow_get_result(Follow *f, json_object **ret, sd_bus_error *err) {
         return 0;
 }
 
+/* The daemon went away before answering, or its successor was not there
+ * yet: the bus could not start it (the one stopping still held its
+ * name, say). Only wait JOB calls again on the latter. */
+static bool daemon_went(const Follow *f, const sd_bus_error *e) {
+        if (!e || f->conn.peer)
+                return false;
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) || sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED))
+                return true;
+        return f->stop_only && e->name &&
+               (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.TimedOut") ||
+                strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0);
+}
+
 static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err _unused_) {
         Follow *f = userdata;
         sd_bus_error err = SD_BUS_ERROR_NULL;
 
         progress_stop(f);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        if (e && !f->conn.peer && (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) ||
-                                   sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED))) {
+        if (daemon_went(f, e)) {
                 /* Stopped or killed under us: what became of the job is
                  * for its successor to say. */
                 f->daemon_gone = true;
@@ -238,13 +252,16 @@ static int follow_job(Follow *f) {
         return sd_event_loop(f->event);
 }
 
-#define WAIT_RETRIES 5
+/* How long wait JOB goes on calling a daemon that restarts (one killed
+ * mid-job, one activated while the last still stops, and so on). */
+#define WAIT_RETRY_USEC (120ULL * 1000000ULL)
 
 /* Follows f's job to its end, lets the command print its result, and
  * releases what f holds. A daemon that goes away under "wait JOB" is
  * followed by the one the bus starts next, which knows the job from its
  * store; under a diff, the job went with it. */
 static int follow_to_end(Follow *f, ConnectMode mode) {
+        uint64_t give_up = now_usec_monotonic() + WAIT_RETRY_USEC;
         for (unsigned attempt = 0;; attempt++) {
                 f->daemon_gone = false;
                 int r = follow_job(f);
@@ -256,12 +273,13 @@ static int follow_to_end(Follow *f, ConnectMode mode) {
                 f->event = sd_event_unref(f->event);
                 if (!f->daemon_gone)
                         break;
-                if (!f->stop_only || attempt >= WAIT_RETRIES) {
+                if (!f->stop_only || now_usec_monotonic() >= give_up) {
                         say_lost(f);
                         break;
                 }
                 connection_close(&f->conn);
-                (void) usleep(200 * 1000);
+                /* 0.2 s, then longer, up to 2 s between calls. */
+                (void) usleep((useconds_t) (attempt < 10 ? 200000 * (attempt + 1) : 2000000));
                 if (connection_open_or_say(&f->conn, mode == CONNECT_AUTO ? CONNECT_SESSION : mode, true, f->prog) < 0)
                         break;
         }
