@@ -6,7 +6,8 @@
  *                        (inspect.h): anything it cannot read for certain
  *                        fails with ERR_DIRECT_UNSUPPORTED, and the caller
  *                        takes the appliance instead;
- *   direct_side_scan()   walks and hashes every tree (walk.h);
+ *   direct_side_scan_stream()  walks and hashes every tree (walk.h) into a
+ *                        manifest sink, as it goes;
  *   direct_side_mount()  and direct_side_read() answer the content stage's
  *                        requests the way the appliance does: mount a
  *                        filesystem read-only at a path, read a file.
@@ -19,13 +20,17 @@
 #include "common/progress.h"
 #include "direct/file-content.h"
 #include "direct/image-reader.h"
-#include "manifest/manifest.h"
+#include "manifest/manifest-stream.h"
 
 typedef struct DirectSide DirectSide;
 
 /* Takes the readers (n of them, in the side's disk order) on success and on
  * failure. */
 int direct_side_open(ImageReader **disks, size_t n, DirectSide **ret, Error *e);
+/* The manifest into sink as the walk makes it: the head, then each tree's
+ * entries in batches (the side never holds a whole tree). */
+int direct_side_scan_stream(DirectSide *s, const ProgressSink *progress, const ManifestSink *sink, Error *e);
+/* The same, whole, in memory (the tests, the fuzz target). */
 int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret, Error *e);
 /* Refuses (ERR_DIRECT_UNSUPPORTED) regular files over max bytes instead of
  * hashing them; 0, the default, is the kernel's limit. The fuzz target

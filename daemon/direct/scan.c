@@ -4,6 +4,7 @@
 #include "direct/inspect.h"
 #include "direct/volumes.h"
 #include "direct/walk.h"
+#include "manifest/manifest-stream.h"
 
 #define READ_BUFFER (1U << 20)
 
@@ -136,9 +137,9 @@ static int compare_mount_length_desc(const void *x, const void *y) {
         return la < lb ? 1 : la > lb ? -1 : strcmp(a->mountpoint, b->mountpoint);
 }
 
-/* The scanner's scan_os(): the OS's filesystems mounted shortest mount
- * point first, then one walk of "/". */
-static int scan_os(DirectSide *s, const ProgressSink *progress, Manifest *m, Error *e) {
+/* As the scanner's scan_os(): the OS's filesystems mounted shortest mount
+ * point first (then one walk of "/"). */
+static int mount_os(DirectSide *s, Manifest *m, Error *e) {
         Inspection *in = &s->inspection;
         m->inspected = true;
         m->os_product = strdup(in->product);
@@ -169,34 +170,20 @@ static int scan_os(DirectSide *s, const ProgressSink *progress, Manifest *m, Err
                 return error_set(e, ERR_INSPECTION_FAILED, "cannot mount the OS's root filesystem %s",
                                  s->volumes.v[in->root].device);
 
-        Tree *t = manifest_add_tree(m, "/");
-        if (!t)
-                return error_set(e, ERR_INTERNAL, "out of memory");
-        int r = walk_tree(s->mounts, s->n_mounts, s->max_file_size, t, progress, e);
-        direct_side_umount_all(s);
-        return r;
-}
-
-static int scan_standalone(DirectSide *s, const ProgressSink *progress, Manifest *m, Error *e) {
-        for (size_t i = 0; i < m->n_filesystems; i++) {
-                Filesystem *f = &m->filesystems[i];
-                if (f->mountpoint || strcmp(f->type, "swap") == 0)
-                        continue;
-                if (progress_cancelled(progress))
-                        return error_set(e, ERR_CANCELLED, "cancelled");
-                Tree *t = manifest_add_tree(m, f->device);
-                if (!t)
-                        return error_set(e, ERR_INTERNAL, "out of memory");
-                m->filesystems[i].scanned = true;
-                WalkMount root = {.path = "/", .fs = s->fs[i], .fs_index = (uint32_t) i,
-                                  .st_dev = s->volumes.v[i].st_dev};
-                if (walk_tree(&root, 1, s->max_file_size, t, progress, e) < 0)
-                        return -1;
-        }
         return 0;
 }
 
-int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret, Error *e) {
+static int emit_entries(void *userdata, const Entry *entries, size_t n, Error *e) {
+        const ManifestSink *sink = userdata;
+        return sink->entries(sink->userdata, entries, n, e);
+}
+
+static int by_device(const void *x, const void *y, void *userdata) {
+        const Manifest *m = userdata;
+        return strcmp(m->filesystems[*(const size_t *) x].device, m->filesystems[*(const size_t *) y].device);
+}
+
+int direct_side_scan_stream(DirectSide *s, const ProgressSink *progress, const ManifestSink *sink, Error *e) {
         _cleanup_manifest_ Manifest *m = manifest_new();
         if (!m)
                 return error_set(e, ERR_INTERNAL, "out of memory");
@@ -206,11 +193,20 @@ int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret
                 return -1;
         if (m->n_filesystems == 0)
                 return error_set(e, ERR_NOTHING_MOUNTABLE, "no filesystems found");
-        if (s->inspection.found && scan_os(s, progress, m, e) < 0)
+        bool os = s->inspection.found;
+        if (os && mount_os(s, m, e) < 0)
                 return -1;
-        if (scan_standalone(s, progress, m, e) < 0)
-                return -1;
-        if (m->n_trees == 0) {
+        /* Every other filesystem is a tree of its own, by device. */
+        _cleanup_free_ size_t *alone = calloc(m->n_filesystems, sizeof(size_t));
+        size_t n_alone = 0;
+        if (!alone)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        for (size_t i = 0; i < m->n_filesystems; i++)
+                if (!m->filesystems[i].mountpoint && strcmp(m->filesystems[i].type, "swap") != 0) {
+                        m->filesystems[i].scanned = true;
+                        alone[n_alone++] = i;
+                }
+        if (!os && n_alone == 0) {
                 char list[512] = "";
                 for (size_t i = 0; i < m->n_filesystems; i++) {
                         size_t l = strlen(list);
@@ -219,9 +215,43 @@ int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret
                 }
                 return error_set(e, ERR_NOTHING_MOUNTABLE, "no filesystem could be mounted: %s", list);
         }
-        manifest_sort(m);
-        *ret = TAKE_PTR(m);
-        return 0;
+        /* Trees in key order: "/" before every device. */
+        qsort_r(alone, n_alone, sizeof(size_t), by_device, m);
+        if (sink->head(sink->userdata, m, e) < 0)
+                return -1;
+        if (os) {
+                int r = sink->tree(sink->userdata, "/", e);
+                if (r >= 0)
+                        r = walk_tree(s->mounts, s->n_mounts, s->max_file_size, emit_entries, (void *) sink,
+                                      progress, e);
+                direct_side_umount_all(s);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < n_alone; k++) {
+                size_t i = alone[k];
+                if (progress_cancelled(progress))
+                        return error_set(e, ERR_CANCELLED, "cancelled");
+                WalkMount root = {.path = "/", .fs = s->fs[i], .fs_index = (uint32_t) i,
+                                  .st_dev = s->volumes.v[i].st_dev};
+                if (sink->tree(sink->userdata, m->filesystems[i].device, e) < 0 ||
+                    walk_tree(&root, 1, s->max_file_size, emit_entries, (void *) sink, progress, e) < 0)
+                        return -1;
+        }
+        return sink->end(sink->userdata, e);
+}
+
+int direct_side_scan(DirectSide *s, const ProgressSink *progress, Manifest **ret, Error *e) {
+        ManifestBuilder b = {};
+        ManifestSink sink = manifest_builder_sink(&b);
+        int r = direct_side_scan_stream(s, progress, &sink, e);
+        if (r >= 0) {
+                *ret = manifest_builder_take(&b);
+                if (!*ret)
+                        r = error_set(e, ERR_INTERNAL, "the scan's manifest did not end");
+        }
+        manifest_builder_done(&b);
+        return r;
 }
 
 static ssize_t volume_index(const DirectSide *s, const char *device) {

@@ -10,6 +10,7 @@
 
 #include "direct/test-direct-util.h"
 #include "direct/volumes.h"
+#include "direct/walk.h"
 
 #define T0 1700000000
 
@@ -246,6 +247,65 @@ static void test_os(void) {
         CHECK(direct_side_read(s, "/nothing", td_collect, &(TdBuffer) {buf, &len, sizeof buf}, &e) < 0);
 }
 
+/* What a streamed scan handed its sink. */
+typedef struct Seen {
+        size_t trees, batches, entries, biggest;
+        char *last; /* the last path, to check the order across batches */
+        bool out_of_order, ended;
+} Seen;
+
+static int seen_head(void *userdata, const Manifest *head, Error *e) {
+        return head->n_trees == 0 ? 0 : -1;
+}
+
+static int seen_tree(void *userdata, const char *key, Error *e) {
+        Seen *s = userdata;
+        s->trees++;
+        free(s->last);
+        s->last = NULL;
+        return 0;
+}
+
+static int seen_entries(void *userdata, const Entry *entries, size_t n, Error *e) {
+        Seen *s = userdata;
+        s->batches++;
+        s->entries += n;
+        if (n > s->biggest)
+                s->biggest = n;
+        for (size_t i = 0; i < n; i++) {
+                if (s->last && path_compare(s->last, entries[i].path) >= 0)
+                        s->out_of_order = true;
+                free(s->last);
+                s->last = must(strdup(entries[i].path));
+        }
+        return 0;
+}
+
+static int seen_end(void *userdata, Error *e) {
+        ((Seen *) userdata)->ended = true;
+        return 0;
+}
+
+/* A tree of 5,000 entries streams in batches of at most WALK_BATCH, in
+ * path order across batches (names whose order differs from their paths':
+ * "a" < "a.b" < "a0" but "/a/..." sorts before "/a.b"). */
+static void test_stream(void) {
+        CHECK(td_sh("mkdir -p many && cd many && for d in a a.b a0 b; do mkdir $d; "
+                    "for i in $(seq 1 1240); do : >$d/f$i; done; done && cd .. && "
+                    "truncate -s 64M many.img && mke2fs -q -F -t ext4 -N 8192 -d many many.img") == 0);
+        _cleanup_direct_side_ DirectSide *side = NULL;
+        Error e = {};
+        Seen seen = {};
+        ManifestSink sink = {.head = seen_head, .tree = seen_tree, .entries = seen_entries, .end = seen_end,
+                             .userdata = &seen};
+        CHECK(td_open(&side, &e, 1, "many.img") == 0);
+        CHECK(side && direct_side_scan_stream(side, NULL, &sink, &e) == 0);
+        /* 4 x 1,240 files, their 4 directories, lost+found and the root. */
+        CHECK(seen.ended && seen.trees == 1 && seen.entries == 4 * 1240 + 6);
+        CHECK(seen.batches >= 5 && seen.biggest == WALK_BATCH && !seen.out_of_order);
+        free(seen.last);
+}
+
 int main(void) {
         td_tmpdir();
         build_tree();
@@ -256,5 +316,6 @@ int main(void) {
         test_against_host("ext2.img", "-t ext2 -b 1024 -I 128");
         test_refused();
         test_os();
+        test_stream();
         return test_report();
 }

@@ -8,7 +8,7 @@
  * fields (inode-stat.h), the extended attributes (xattrs.h; none for the
  * tree's root, which the scanner stats but never lists), the target of a
  * symbolic link, and the SHA-256 of every regular file's content. Entries
- * come out sorted by path_compare(). */
+ * come out sorted by path_compare(), as they are made. */
 #pragma once
 
 #include <ext2fs/ext2fs.h>
@@ -24,11 +24,20 @@ typedef struct WalkMount {
         uint64_t st_dev;
 } WalkMount;
 
+/* Entries as the walk makes them, in path order, at most WALK_BATCH at a
+ * time; borrowed for the call (the walk frees them after). A negative
+ * return (e set) stops the walk. */
+#define WALK_BATCH 1024
+typedef int (*WalkEmit)(void *userdata, const Entry *entries, size_t n, Error *e);
+
 /* mounts[0] is at "/"; paths of the others resolve, in the tree composed so
- * far, to a directory (the caller checks with walk_lookup()). A regular
+ * far, to a directory (the caller checks with walk_lookup()). Depth first,
+ * each directory's children sorted by name, every regular file hashed as
+ * it comes: what it holds is one batch, the directories on the way down and
+ * the hashes of inodes with several names, never the whole tree. A regular
  * file larger than max_file_size (0: the kernel's limit, see
  * inode_max_file_size()) is refused rather than hashed. */
-int walk_tree(const WalkMount *mounts, size_t n_mounts, uint64_t max_file_size, Tree *t,
+int walk_tree(const WalkMount *mounts, size_t n_mounts, uint64_t max_file_size, WalkEmit emit, void *userdata,
               const ProgressSink *progress, Error *e);
 
 /* Looks a path up in the composed tree without following symbolic links:

@@ -68,9 +68,10 @@ static void do_open(DirectWorker *w, WireReader *r) {
         worker_reply_ok(&w->link, (uint32_t) w->sandbox_flags);
 }
 
+/* The manifest goes to the daemon part by part as the walk makes it: the
+ * worker never holds a whole one. */
 static void do_scan(DirectWorker *w, WireReader *r) {
-        ProgressSink sink = worker_progress_sink(&w->link);
-        _cleanup_manifest_ Manifest *m = NULL;
+        ProgressSink progress = worker_progress_sink(&w->link);
         Error e = {};
         /* Package databases are the appliance's (the job never asks). */
         uint8_t flags = r->left ? wire_get_u8(r) : 0;
@@ -78,9 +79,12 @@ static void do_scan(DirectWorker *w, WireReader *r) {
                 error_set(&e, ERR_DIRECT_UNSUPPORTED, "the direct engine does not read package databases");
                 return reply_error(w, &e);
         }
-        if (direct_side_scan(w->side, &sink, &m, &e) < 0)
-                return reply_error(w, &e);
-        worker_reply_manifest(&w->link, m);
+        ManifestEncoder enc;
+        ManifestSink sink = worker_manifest_sink(&w->link, &enc);
+        /* A failure after some parts went: the error ends the answer. */
+        if (direct_side_scan_stream(w->side, &progress, &sink, &e) < 0 && w->link.send_error == 0)
+                reply_error(w, &e);
+        manifest_encoder_done(&enc);
 }
 
 static void umount_all(DirectWorker *w) {
