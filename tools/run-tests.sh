@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 tools/build.sh
 status=0
-meson test -C build --print-errorlogs --no-suite soak --no-suite slow "$@" || status=$?
+meson test -C build --print-errorlogs --no-suite slow "$@" || status=$?
 cp build/meson-logs/testlog.json build/testlog-main.json
 
 for variant in asan ndebug; do

@@ -16,6 +16,15 @@ KILL_GRACE = 10
 TMP_PREFIXES = ("virt-diffd", "libguestfs")
 
 
+def send(pid, sig):
+    """True when the signal reached pid (False: it had ended)."""
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 class Faults:
     def __init__(self, env, figures, rng):
         self.env = env
@@ -74,17 +83,18 @@ class Faults:
         if not qemu:
             return
         time.sleep(min(delay, 2))
+        # The qemu (or its worker) may have ended meanwhile: the job went on
+        # without the fault, which then did not land (and is tried again).
         if kind == "worker-segv":
             worker = procs.ppid_of(qemu)
-            if worker and procs.comm_of(worker) == "diffd-worker":
-                os.kill(worker, signal.SIGSEGV)
+            if worker and procs.comm_of(worker) == "diffd-worker" and send(worker, signal.SIGSEGV):
                 self.fig.fault(kind)
         elif kind == "qemu-kill":
-            os.kill(qemu, signal.SIGKILL)
-            self.fig.fault(kind)
+            if send(qemu, signal.SIGKILL):
+                self.fig.fault(kind)
         elif kind == "qemu-stop":
-            os.kill(qemu, signal.SIGSTOP)
-            self.fig.fault(kind)
+            if send(qemu, signal.SIGSTOP):
+                self.fig.fault(kind)
 
     # ---- the whole daemon ----
 
