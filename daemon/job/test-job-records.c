@@ -149,6 +149,7 @@ int main(void) {
         CHECK(back.id == clock_id && streq_ptr(back.daemon, dead) && streq_ptr(back.owner, ":1.42") &&
               back.owner_uid == 1000 && back.detached && back.state == JOB_STATE_RUNNING &&
               streq_ptr(back.error_message, "two lines"));
+        store_job_done(&back);
         CHECK(job_pending_read(aside, path, clock_id + 1, &back) == 0);
         CHECK(job_pending_read(aside, path, clock_id + 2, &back) == 0);
         uint64_t *ids = NULL;

@@ -204,7 +204,8 @@ int package_set_finish(PackageSet *ps) {
                         return -EINVAL;
                 ps->files[i].package = new_index[ps->files[i].package];
         }
-        qsort(ps->files, ps->n_files, sizeof(OwnedFile), compare_files);
+        if (ps->n_files > 1)
+                qsort(ps->files, ps->n_files, sizeof(OwnedFile), compare_files);
         dedup_files(ps);
         return 0;
 }

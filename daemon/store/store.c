@@ -260,7 +260,10 @@ static int store_connect(Store *s, const char **ret_reason, Error *e) {
                 return store_errno(rc) ?: -EIO;
         }
         (void) sqlite3_extended_result_codes(s->db, 1);
-        (void) sqlite3_busy_timeout(s->db, 5000);
+        /* Another process's write (a daemon sharing the file importing a
+         * million-entry manifest in one transaction) may hold the file for
+         * seconds on a loaded machine: wait for it rather than fail. */
+        (void) sqlite3_busy_timeout(s->db, 30000);
         /* SQLite opens a file it may not write read-only, silently: a
          * store that takes nothing, and holds the file. Not now, then. */
         if (sqlite3_db_readonly(s->db, "main") == 1) {
