@@ -24,6 +24,77 @@ static void put(FILE *f, const char *key, const char *value) {
         fputc('\n', f);
 }
 
+static char *result_path_of(const char *dir, uint64_t id) {
+        char *p;
+        return asprintf(&p, "%s/%" PRIu64 ".result", dir, id) < 0 ? NULL : p;
+}
+
+int job_pending_write_result(const char *dir, uint64_t id, int fd) {
+        _cleanup_free_ char *path = dir ? result_path_of(dir, id) : NULL, *tmp = NULL;
+        if (!path || asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+        /* Written once: a result does not change. */
+        if (access(path, F_OK) == 0)
+                return 0;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size < 0 || (uint64_t) st.st_size > STORE_RESULT_MAX)
+                return -EFBIG;
+        _cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (out < 0)
+                return -errno;
+        char buf[65536];
+        off_t at = 0;
+        int r = 0;
+        while (r == 0 && at < st.st_size) {
+                ssize_t n = pread(fd, buf, sizeof buf, at);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : -EIO;
+                        break;
+                }
+                for (ssize_t done = 0; r == 0 && done < n;) {
+                        ssize_t w = write(out, buf + done, (size_t) (n - done));
+                        if (w < 0 && errno != EINTR)
+                                r = -errno;
+                        else if (w > 0)
+                                done += w;
+                }
+                at += n;
+        }
+        if (r == 0 && close(TAKE_FD(out)) < 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int job_pending_read_result(const char *dir, uint64_t id, void **ret, size_t *ret_len) {
+        _cleanup_free_ char *path = dir ? result_path_of(dir, id) : NULL;
+        if (!path)
+                return dir ? -ENOMEM : 0;
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        struct stat st;
+        if (fstat(fileno(f), &st) < 0)
+                return -errno;
+        if (st.st_size < 0 || (uint64_t) st.st_size > STORE_RESULT_MAX)
+                return -EFBIG;
+        _cleanup_free_ char *data = malloc((size_t) st.st_size + 1);
+        if (!data)
+                return -ENOMEM;
+        if (fread(data, 1, (size_t) st.st_size, f) != (size_t) st.st_size)
+                return -EIO;
+        *ret = TAKE_PTR(data);
+        *ret_len = (size_t) st.st_size;
+        return 1;
+}
+
 int job_pending_write(const char *dir, const char *store_path, const StoreJob *row) {
         if (!dir || !store_path || !row || !row->daemon || row->id == 0)
                 return -EINVAL;
@@ -171,9 +242,11 @@ int job_pending_read(const char *dir, const char *store_path, uint64_t id, Store
 }
 
 void job_pending_remove(const char *dir, uint64_t id) {
-        _cleanup_free_ char *path = dir ? path_of(dir, id) : NULL;
+        _cleanup_free_ char *path = dir ? path_of(dir, id) : NULL, *result = dir ? result_path_of(dir, id) : NULL;
         if (path && unlink(path) < 0 && errno != ENOENT)
                 log_debug("Cannot remove %s: %s", path, strerror(errno));
+        if (result)
+                (void) unlink(result);
 }
 
 static int cmp_id(const void *a, const void *b) {
@@ -209,7 +282,7 @@ int job_pending_list(const char *dir, const char *store_path, uint64_t keep_usec
                 if (k < 0) {
                         if (k != -ESTALE)
                                 log_info("Removing %s/%s, not a job record: %s", dir, de->d_name, strerror(-k));
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
+                        job_pending_remove(dir, id);
                         continue;
                 }
                 if (k == 0)

@@ -13,6 +13,11 @@
 int job_pending_write(const char *dir, const char *store_path, const StoreJob *row);
 /* 1 and the row kept for id (freed with store_job_done()), 0 when none. */
 int job_pending_read(const char *dir, const char *store_path, uint64_t id, StoreJob *ret);
+/* A detached job's result beside its record, DIR/ID.result: copied from
+ * fd once; read back whole (1), or 0 when there is none. */
+int job_pending_write_result(const char *dir, uint64_t id, int fd);
+int job_pending_read_result(const char *dir, uint64_t id, void **ret, size_t *ret_len);
+/* The record and its result. */
 void job_pending_remove(const char *dir, uint64_t id);
 /* The ids kept for this store, in rising order; files older than keep_usec
  * (or unreadable) are removed on the way. */

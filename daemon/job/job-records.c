@@ -245,7 +245,7 @@ void job_record_row(const char *daemon, Job *j, StoreJob *ret, Error *e) {
 }
 
 Job *job_records_restore_pending(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row,
-                                 bool *ret_stored) {
+                                 const void *result, size_t len, bool *ret_stored) {
         *ret_stored = false;
         if (row->state == JOB_STATE_RUNNING && daemon_alive(row->daemon))
                 return NULL;
@@ -255,10 +255,15 @@ Job *job_records_restore_pending(Store *s, const JobContext *ctx, uint64_t keep_
         uint64_t id;
         int r = s ? store_job_add(s, row, &id) : -ENOENT;
         if (r >= 0 || r == -EEXIST)
-                *ret_stored = store_job_end(s, row, NULL, 0, keep_usec) >= 0;
+                *ret_stored = store_job_end(s, row, result, len, keep_usec) >= 0;
         Job *j = job_from_row(ctx, row);
         if (j && !*ret_stored)
                 j->recorded = JOB_RECORD_NONE;
+        Error e = {0};
+        /* Its result, kept aside too, readable at once (the store may
+         * still refuse it). */
+        if (j && result && result_seal(result, len, &j->result_fd, &e) < 0)
+                log_error("Cannot restore the result of job %" PRIu64 ": %s", j->id, e.message);
         return j;
 }
 
@@ -279,6 +284,11 @@ int job_record_load_result(Job *j, Error *e) {
         if (r < 0)
                 return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 " from the store: %s",
                                  j->id, strerror(-r));
+        if (r == 0 && j->detached)
+                return error_set(e, ERR_JOB_LOST,
+                                 "the result of job %" PRIu64 " was not kept when virt-diffd restarted (its "
+                                 "manifest store could not take it, or it was larger than the store keeps)",
+                                 j->id);
         if (r == 0)
                 return error_set(e, ERR_JOB_LOST,
                                  "the result of job %" PRIu64 " was not kept when virt-diffd restarted (only "

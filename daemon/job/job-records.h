@@ -45,11 +45,11 @@ Job *job_records_restore_one(Store *s, const JobContext *ctx, uint64_t keep_usec
 void job_record_row(const char *daemon, Job *j, StoreJob *ret, Error *e);
 
 /* A row the store refused, kept aside (job-pending.h), as a restored Job:
- * one its dead daemon left running is lost. The store is given the row
- * (*ret_stored when it took it). NULL: a job a live daemon runs, or no
- * memory. */
+ * one its dead daemon left running is lost. The store is given the row and
+ * the result kept with it, if any (*ret_stored when it took them); the job
+ * holds that result. NULL: a job a live daemon runs, or no memory. */
 Job *job_records_restore_pending(Store *s, const JobContext *ctx, uint64_t keep_usec, StoreJob *row,
-                                 bool *ret_stored);
+                                 const void *result, size_t len, bool *ret_stored);
 
 /* A restored job's result from the store into j->result_fd; JobLost (-1,
  * e set) when it was not kept. */

@@ -145,10 +145,13 @@ static void keep_aside(JobTable *t, Job *j) {
         Error e = {0};
         job_record_row(t->daemon_name, j, &row, &e);
         int r = job_pending_write(t->records_dir, t->store_path, &row);
+        /* A detached job's result is what its client will come for. */
+        if (r >= 0 && row.state == JOB_STATE_SUCCEEDED && j->detached && j->result_fd >= 0)
+                r = job_pending_write_result(t->records_dir, j->id, j->result_fd);
         if (r < 0)
                 log_error("Cannot keep job %" PRIu64 "'s record in %s either: %s", j->id, t->records_dir,
                           strerror(-r));
-        j->kept_aside = r >= 0;
+        j->kept_aside = true;
 }
 
 static bool sync_record(JobTable *t, Job *j, bool quiet) {
@@ -334,7 +337,11 @@ static Job *restore_aside(JobTable *t, uint64_t id) {
         bool stored = false;
         if (!t->records_dir || !t->daemon_name || job_pending_read(t->records_dir, t->store_path, id, &row) <= 0)
                 return NULL;
-        Job *j = job_records_restore_pending(t->ctx.store, &t->ctx, t->retain_usec, &row, &stored);
+        _cleanup_free_ void *result = NULL;
+        size_t len = 0;
+        if (job_pending_read_result(t->records_dir, id, &result, &len) < 0)
+                log_error("Cannot read the result of job %" PRIu64 " kept in %s", id, t->records_dir);
+        Job *j = job_records_restore_pending(t->ctx.store, &t->ctx, t->retain_usec, &row, result, len, &stored);
         store_job_done(&row);
         if (j && stored)
                 job_pending_remove(t->records_dir, id);

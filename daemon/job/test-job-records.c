@@ -165,7 +165,7 @@ int main(void) {
 
         CHECK(job_pending_read(aside, path, clock_id, &back) == 1);
         bool stored = false;
-        j = job_records_restore_pending(s, &ctx, keep, &back, &stored);
+        j = job_records_restore_pending(s, &ctx, keep, &back, NULL, 0, &stored);
         store_job_done(&back);
         CHECK(j && stored && j->published.state == JOB_STATE_FAILED && job_get_error(j).code == ERR_JOB_LOST &&
               strstr(job_get_error(j).message, "before its manifest store could take") && j->detached);
@@ -180,8 +180,39 @@ int main(void) {
         row.id = clock_id + 3;
         row.daemon = me;
         CHECK(job_pending_write(aside, path, &row) == 0 && job_pending_read(aside, path, row.id, &back) == 1);
-        CHECK(!job_records_restore_pending(s, &ctx, keep, &back, &stored));
+        CHECK(!job_records_restore_pending(s, &ctx, keep, &back, NULL, 0, &stored));
         store_job_done(&back);
+        /* A detached job that succeeded while the store refused it: its
+         * result waits beside its record, comes back with it, and goes to
+         * the store with it. */
+        row.id = clock_id + 4;
+        row.daemon = dead;
+        row.state = JOB_STATE_SUCCEEDED;
+        row.error_message = NULL;
+        int rfd = -1;
+        CHECK(result_seal("{\"kept\": 1}", 11, &rfd, &e) == 0);
+        CHECK(job_pending_write(aside, path, &row) == 0 && job_pending_write_result(aside, row.id, rfd) == 0);
+        if (rfd >= 0)
+                close(rfd);
+        void *kept = NULL;
+        size_t kept_len = 0;
+        CHECK(job_pending_read(aside, path, row.id, &back) == 1 &&
+              job_pending_read_result(aside, row.id, &kept, &kept_len) == 1 && kept_len == 11);
+        j = job_records_restore_pending(s, &ctx, keep, &back, kept, kept_len, &stored);
+        store_job_done(&back);
+        free(kept);
+        CHECK(j && stored && j->published.state == JOB_STATE_SUCCEEDED && j->result_fd >= 0);
+        char got[32] = "";
+        CHECK(j && j->result_fd >= 0 && pread(j->result_fd, got, sizeof got - 1, 0) == 11 &&
+              strcmp(got, "{\"kept\": 1}") == 0);
+        job_free(j);
+        kept = NULL;
+        CHECK(store_job_load_result(s, row.id, &kept, &kept_len) == 1 && kept_len == 11);
+        free(kept);
+        job_pending_remove(aside, row.id);
+        _cleanup_free_ char *result_file = NULL;
+        CHECK(asprintf(&result_file, "%s/%" PRIu64 ".result", aside, row.id) > 0 && access(result_file, F_OK) < 0);
+
         /* Expired: older than keep. */
         CHECK(job_pending_list(aside, path, 0, &ids, &n) == 0 && n == 0);
         free(ids);
