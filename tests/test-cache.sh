@@ -1,9 +1,11 @@
 #!/bin/bash
 # The manifest cache: a repeated diff starts no appliance; touching an image
 # reuses its manifest; a changed byte, or a changed backing file, changes
-# the key and the result; a corrupt database is set aside, not deleted.
+# the key and the result; a damaged row met while comparing drops that
+# manifest and scans its side again; a corrupt database is set aside, not
+# deleted.
 source "$(dirname "$0")/lib.sh"
-requires dbus-daemon busctl debugfs
+requires dbus-daemon busctl debugfs sqlite3
 ensure_fixtures
 start_bus
 
@@ -97,6 +99,25 @@ assert_contains "$TEST_TMPDIR/verify" "ok"
 assert_contains "$TEST_TMPDIR/purge" "1 manifest removed"
 diff_launching 1 "$TEST_TMPDIR/7.json" "$A" "$B"
 pass "cache stats, list, verify; purge IMAGE forgets that image only"
+
+# A damaged row in a cached manifest, which its head's checks cannot see:
+# met while comparing, the manifest is dropped and A scanned again, with
+# the same changes.
+db=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite
+key_a=$(json_get "$TEST_TMPDIR/7.json" 'd["a"]["key"]')
+sqlite3 "$db" "UPDATE entries SET kind = 'bogus' WHERE (manifest_id, tree_idx, seq) = (SELECT e.manifest_id,
+               e.tree_idx, e.seq FROM entries e JOIN manifests m ON m.id = e.manifest_id
+               WHERE lower(hex(m.key)) = lower('$key_a') ORDER BY e.tree_idx DESC, e.seq DESC LIMIT 1)" ||
+        fail "cannot damage a row of A's manifest"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM entries WHERE kind = 'bogus'")" = 1 ] || fail "no row of A's manifest damaged"
+diff_launching 1 "$TEST_TMPDIR/9.json" "$A" "$B"
+[ "$(json_get "$TEST_TMPDIR/9.json" 'd["a"]["cached"], d["b"]["cached"]')" = "False True" ] ||
+        fail "the damaged side was not scanned again (or B was)"
+[ "$(changes_of "$TEST_TMPDIR/7.json")" = "$(changes_of "$TEST_TMPDIR/9.json")" ] ||
+        fail "the changes after the rescan differ"
+daemon_log | grep -q "dropping the manifest .*an entry of no known kind" || fail "the daemon did not say it dropped A's manifest"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM entries WHERE kind = 'bogus'")" = 0 ] || fail "the damaged row is still cached"
+pass "a damaged row met mid-comparison: the manifest dropped, A scanned again (one launch), the same changes"
 
 # A corrupt database is set aside and a fresh one made.
 restart_daemon

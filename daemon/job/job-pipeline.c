@@ -34,7 +34,7 @@ static int job_sides(const Job *j) {
 
 /* Neither in the store nor given as a manifest: an appliance reads it. */
 static bool side_needs_scan(const JobSide *s) {
-        return !s->cached && !s->from_manifest && s->n_disks > 0;
+        return !s->cached && !s->scanned && !s->from_manifest && s->n_disks > 0;
 }
 
 static int validate_sides(Job *j, Error *e) {
@@ -431,6 +431,57 @@ static void release_sides(Job *j) {
         }
 }
 
+/* What the job does with its sides' manifests: compares them and writes
+ * the result, or exports one. */
+static int use_sides(Job *j, Error *e) {
+        if (open_scanned_sides(j, e) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+                return -1;
+        }
+        if (j->kind == JOB_KIND_EXPORT_MANIFEST)
+                return job_write_manifest(j, e);
+        return compare_and_write(j, e);
+}
+
+/* Scans the sides that need it, then uses them: 0, or -1 and e. */
+static int scan_and_use(Job *j, Error *e) {
+        serve_sides(j);
+        scan_sides(j);
+        job_keys_drop(j);
+        remember_sides(j);
+        if (side_error(j, e) < 0) {
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
+                return -1;
+        }
+        return use_sides(j, e);
+}
+
+/* A cached manifest found damaged as it was read (a row, which the checks
+ * of its head cannot see) is dropped from the cache, and its side scanned
+ * again; a side scanned already is not. True when there is such a side. */
+static bool rescan_damaged(Job *j) {
+        bool any = false;
+        for (int s = 0; s < 2; s++) {
+                JobSide *side = &j->sides[s];
+                if (!side->cached || !store_source_damaged(side->source))
+                        continue;
+                store_source_drop(side->source, j->ctx->store);
+                side->source = store_source_free(side->source);
+                package_set_free(side->packages);
+                side->packages = NULL;
+                side->cached = false;
+                any = true;
+        }
+        for (int s = 0; any && s < 2; s++)
+                if (j->sides[s].source && !j->sides[s].cached)
+                        j->sides[s].scanned = true;
+        if (any)
+                log_info("Job %" PRIu64 ": a cached manifest was damaged; scanning its side again.", j->id);
+        return any;
+}
+
 void *job_pipeline_run(void *userdata) {
         Job *j = userdata;
         Error e = {0};
@@ -445,24 +496,10 @@ void *job_pipeline_run(void *userdata) {
                 job_finish(j, &e);
                 return NULL;
         }
-        serve_sides(j);
-        scan_sides(j);
-        job_keys_drop(j);
-        remember_sides(j);
-        if (side_error(j, &e) < 0) {
-                for (int s = 0; s < 2; s++)
-                        side_drop_appliance(j, &j->sides[s], j->sides[s].error.code == ERR_OK);
-                release_sides(j);
-                job_finish(j, &e);
-                return NULL;
+        if (scan_and_use(j, &e) < 0 && rescan_damaged(j)) {
+                e = (Error){0};
+                (void) scan_and_use(j, &e);
         }
-        if (open_scanned_sides(j, &e) < 0) {
-                for (int s = 0; s < 2; s++)
-                        side_drop_appliance(j, &j->sides[s], true);
-        } else if (j->kind == JOB_KIND_EXPORT_MANIFEST)
-                (void) job_write_manifest(j, &e);
-        else
-                (void) compare_and_write(j, &e);
         release_sides(j);
         job_finish(j, &e);
         return NULL;

@@ -56,6 +56,7 @@ typedef struct JobSide {
         uint8_t (*disk_keys)[FINGERPRINT_SIZE];
         uint8_t key[FINGERPRINT_SIZE]; /* the side's content key */
         bool cached;                   /* manifest came from the store */
+        bool scanned;                  /* scanned already (not again when the other side is) */
         PackageSet *packages;          /* when asked for: from the scan or the store */
         /* A side given as an exported manifest (a file the caller passed)
          * instead of disks: read and checked when the job validates. */

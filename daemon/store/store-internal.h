@@ -67,6 +67,9 @@ int store_row_entry(sqlite3_stmt *q, int col0, Entry *en, const char **ret_bad);
  * each has) read on reader, a connection to s's file in a read
  * transaction the caller holds; the bookkeeping (used, hits, misses, a bad
  * manifest dropped) on s. As store_load_manifest() returns. */
+/* Drops the manifest of row id from s as a damaged one (why, logged with
+ * its key's hex), counted as a miss. */
+void store_drop_damaged(Store *s, int64_t id, const char *hex, const char *why);
 int store_load_head(Store *s, Store *reader, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret,
                     uint64_t **ret_counts, int64_t *ret_id, Error *e);
 

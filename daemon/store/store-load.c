@@ -413,6 +413,13 @@ int store_load_manifest(Store *s, const uint8_t key[FINGERPRINT_SIZE], Manifest 
         return 1;
 }
 
+void store_drop_damaged(Store *s, int64_t id, const char *hex, const char *why) {
+        _cleanup_store_unlock_ Store *locked = store_lock(s);
+        log_error("Manifest store %s: dropping the manifest %s, it has %s.", s->path, strempty(hex), why);
+        if (locked)
+                note_lookup(s, id, false);
+}
+
 int store_load_head(Store *s, Store *reader, const uint8_t key[FINGERPRINT_SIZE], Manifest **ret,
                     uint64_t **ret_counts, int64_t *ret_id, Error *e) {
         _cleanup_manifest_ Manifest *m = NULL;

@@ -16,6 +16,7 @@ struct StoreSource {
         uint64_t *counts;
         int64_t id;
         char *hex; /* the key, for messages */
+        const char *damage; /* what a cursor found wrong in a row, or NULL */
 };
 
 typedef struct StoreCursor {
@@ -29,6 +30,7 @@ typedef struct StoreCursor {
 } StoreCursor;
 
 static int damaged(StoreSource *src, const char *why, Error *e) {
+        src->damage = why;
         return error_set(e, ERR_INTERNAL, "the stored manifest %s in %s is damaged: %s", strempty(src->hex),
                          src->reader.path, why);
 }
@@ -111,6 +113,15 @@ void store_source_release(StoreSource *src) {
         store_rollbackp(&src->reader.db);
         (void) sqlite3_close(src->reader.db);
         src->reader.db = NULL;
+}
+
+bool store_source_damaged(const StoreSource *src) {
+        return src && src->damage;
+}
+
+void store_source_drop(StoreSource *src, Store *s) {
+        if (src && src->damage && s)
+                store_drop_damaged(s, src->id, src->hex, src->damage);
 }
 
 StoreSource *store_source_free(StoreSource *src) {

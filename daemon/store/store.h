@@ -92,6 +92,11 @@ const Manifest *store_source_head(const StoreSource *src);
 /* Ends the snapshot and closes the connection, keeping the head: a
  * cursor opened after fails. */
 void store_source_release(StoreSource *src);
+/* True once a cursor met a damaged row; store_source_drop() then removes
+ * that manifest from s, the store it came from (a miss, logged), so that
+ * its side is scanned again. */
+bool store_source_damaged(const StoreSource *src);
+void store_source_drop(StoreSource *src, Store *s);
 StoreSource *store_source_free(StoreSource *src);
 static inline void store_source_freep(StoreSource **src) {
         store_source_free(*src);
