@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "appliance/appliance.h"
+#include "common/run-dir.h"
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/subprocess.h"
@@ -323,8 +324,12 @@ static int diff_one(const char *dir, const Change *c, const void *da, size_t la,
 }
 
 static int diff_all(Run *run, Error *e) {
-        const char *base = getenv("TMPDIR");
-        _cleanup_free_ char *dir = path_join(base && base[0] ? base : "/tmp", "virt-diffd-diff-XXXXXX");
+        /* Under the daemon's own directory: a daemon killed in the middle
+         * leaves it to the next one's sweep (run-dir.h). */
+        const char *base = run_dir();
+        if (!base)
+                return error_set(e, ERR_INTERNAL, "cannot make a temporary directory: %m");
+        _cleanup_free_ char *dir = path_join(base, "diff-XXXXXX");
         int k = 0;
 
         if (!dir || !mkdtemp(dir))

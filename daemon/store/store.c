@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include "common/run-dir.h"
 #include "common/log.h"
 #include "store-sql.h"
 #include "store/store-internal.h"
@@ -467,12 +468,15 @@ int store_open(const char *path, uint64_t budget_bytes, Store **ret, Error *e) {
 }
 
 int store_open_temporary(Store **ret, Error *e) {
-        const char *dir = getenv("TMPDIR");
+        /* Under the daemon's own directory, beside the appliances'
+         * overlays: a daemon killed mid-scan leaves it to the next one's
+         * sweep (run-dir.h). */
+        const char *dir = run_dir();
         _cleanup_free_ char *path = NULL;
         Store *s = NULL;
 
-        if (!dir || dir[0] != '/')
-                dir = "/var/tmp";
+        if (!dir)
+                return error_set(e, ERR_INTERNAL, "cannot create a temporary manifest store: %m");
         if (asprintf(&path, "%s/virt-diffd-scan-XXXXXX", dir) < 0)
                 return error_set(e, ERR_INTERNAL, "out of memory");
         int fd = mkostemp(path, O_CLOEXEC);

@@ -115,8 +115,14 @@ class Runner:
         return p.returncode, out, "\n".join(err_lines), p
 
     def error_name(self, job):
-        r = self.env.busctl("get-property", "org.virtdiff.VirtDiff1", f"/org/virtdiff/VirtDiff1/job/{job}",
-                            "org.virtdiff.VirtDiff1.Job", "ErrorName")
+        # A daemon restarting (the next one activated, reading its store)
+        # cannot answer for a moment: asked again, not taken for no error.
+        for _ in range(20):
+            r = self.env.busctl("get-property", "org.virtdiff.VirtDiff1", f"/org/virtdiff/VirtDiff1/job/{job}",
+                                "org.virtdiff.VirtDiff1.Job", "ErrorName")
+            if r.returncode == 0 or "NoSuchJob" in r.stderr or "UnknownObject" in r.stderr:
+                break
+            time.sleep(1)
         m = re.search(r'"' + re.escape(VD_ERR) + r'(\w+)"', r.stdout)
         return m.group(1) if m else None
 
