@@ -228,6 +228,25 @@ def holder_of(path, comm_prefix, under=None):
     return None
 
 
+def holders_under(directory):
+    """'PID COMM PATH' of each process with a file open under directory."""
+    real = os.path.realpath(directory) + "/"
+    out = []
+    for pid in pids():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(real):
+                out.append(f"{pid} {comm_of(pid)} {target}")
+    return out
+
+
 def status_kb(pid, field):
     s = read(f"/proc/{pid}/status") or ""
     for line in s.splitlines():

@@ -160,12 +160,25 @@ class Faults:
             else:
                 time.sleep(seconds)
         finally:
-            if as_root and subprocess.run(["umount", d]).returncode != 0:
-                # A process still holds a file there: detach the mount now.
-                self.fig.anomaly(f"the read-only mount over {d} was busy at its end")
-                subprocess.run(["umount", "-l", d], check=True)
+            if as_root:
+                self.end_read_only(d)
             else:
                 os.chmod(d, 0o700)
+
+    def end_read_only(self, d):
+        """Unmounts the read-only bind mount. A job that opened a cached
+        manifest through it holds the file until it ends (its other side
+        may be scanning in an appliance): a mount still busy 5 minutes
+        later is an anomaly (with who holds it)."""
+        end = time.monotonic() + 300
+        while subprocess.run(["umount", d], stderr=subprocess.DEVNULL).returncode != 0:
+            if time.monotonic() >= end:
+                holders = procs.holders_under(d)
+                self.fig.anomaly(f"the read-only mount over {d} was still busy 5 minutes after its end: "
+                                 f"{', '.join(holders) or 'no process holds a file there'}")
+                subprocess.run(["umount", "-l", d], check=True)
+                return
+            time.sleep(1)
 
     def wait_busy(self, timeout):
         """Until some appliance runs under the daemon (so that a kill lands
