@@ -207,44 +207,34 @@ def wait_gone(pid_list, seconds):
     return left
 
 
+def open_files(pid):
+    """What pid's file descriptors point to (none once it is gone)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return
+    for fd in fds:
+        try:
+            yield os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+
+
 def holder_of(path, comm_prefix, under=None):
     """A process (of that comm, under a pid) holding path open."""
     real = os.path.realpath(path)
     scope = descendants(under) if under else {p: comm_of(p) for p in pids()}
     for pid, comm in scope.items():
-        if not comm or not comm.startswith(comm_prefix):
-            continue
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target in (real, real + " (deleted)"):
-                return pid
+        if comm and comm.startswith(comm_prefix) and \
+                any(t in (real, real + " (deleted)") for t in open_files(pid)):
+            return pid
     return None
 
 
 def holders_under(directory):
     """'PID COMM PATH' of each process with a file open under directory."""
     real = os.path.realpath(directory) + "/"
-    out = []
-    for pid in pids():
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith(real):
-                out.append(f"{pid} {comm_of(pid)} {target}")
-    return out
+    return [f"{pid} {comm_of(pid)} {t}" for pid in pids() for t in open_files(pid) if t.startswith(real)]
 
 
 def status_kb(pid, field):
