@@ -1,7 +1,7 @@
 /* The Job objects on the bus, one per listed job of the job table
  * (whichever front-end started it): properties published from the job's
  * reports at most ten times a second to its owner, a unicast Completed
- * signal, Wait(), Cancel() and GetResult(). */
+ * signal, Wait(), Cancel(), GetResult() and OpenChanges(). */
 #include "bus/manager.h"
 #include "bus/polkit.h"
 #include "common/log.h"
@@ -309,6 +309,15 @@ static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(msg, "h", fd);
 }
 
+static int method_open_changes(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
+        Job *j = ((BusJob *) userdata)->job;
+        Error e = {0};
+        _cleanup_close_ int fd = job_open_changes(j, &e);
+        if (fd < 0)
+                return manager_set_error(err, &e, -EIO);
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
 static int property_get(sd_bus *bus _unused_, const char *path _unused_, const char *interface _unused_,
                         const char *property, sd_bus_message *reply, void *userdata,
                         sd_bus_error *err _unused_) {
@@ -354,6 +363,8 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", state, "b", differences),
                                 method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetResult", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", json), method_get_result,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenChanges", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", changes), method_open_changes,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("Completed",
                                 SD_BUS_ARGS("u", state, "b", differences, "s", error_name, "s", error_message),

@@ -26,6 +26,9 @@ bool diff_result_differs(const DiffResult *r) {
                 return false;
         if (r->n_changes > 0)
                 return true;
+        for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++)
+                if (r->counts[k] > 0)
+                        return true;
         for (size_t i = 0; i < r->n_filesystems; i++)
                 if (r->filesystems[i].change != FS_UNCHANGED)
                         return true;
@@ -142,6 +145,13 @@ static bool entry_compare(const Entry *a, const Entry *b, const CompareOptions *
 
 /* A change keeps copies of its entries: the cursors' move on. */
 static int diff_result_add_change(DiffResult *r, size_t *cap, const Change *c) {
+        if (r->sink) {
+                int k = r->sink->change(r->sink->userdata, r, c);
+                if (k < 0)
+                        return k;
+                r->counts[c->change]++;
+                return 0;
+        }
         if (r->n_changes >= *cap) {
                 size_t ncap = *cap ? *cap * 2 : 64;
                 Change *p = reallocarray(r->changes, ncap, sizeof(Change));
@@ -393,6 +403,11 @@ static int diff_filesystems(DiffResult *r, const Manifest *a, const Manifest *b)
 
 int compare_sources(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, DiffResult **ret,
                     Error *e) {
+        return compare_sources_to(a, b, opts, NULL, ret, e);
+}
+
+int compare_sources_to(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, const ChangeSink *sink,
+                       DiffResult **ret, Error *e) {
         static const CompareOptions defaults = {};
         _cleanup_diff_result_ DiffResult *r = NULL;
         int k;
@@ -409,8 +424,15 @@ int compare_sources(ManifestSource *a, ManifestSource *b, const CompareOptions *
         k = diff_filesystems(r, a->head, b->head);
         if (k < 0)
                 return k;
+        if (sink) {
+                k = sink->filesystems(sink->userdata, r);
+                if (k < 0)
+                        return k;
+                r->sink = sink;
+        }
 
         k = diff_all_trees(r, a, b, opts ?: &defaults, e);
+        r->sink = NULL;
         if (k < 0)
                 return k;
 

@@ -37,8 +37,11 @@ typedef struct Change {
         const Entry *a, *b;  /* NULL on the side where it is absent; owned by the result */
 } Change;
 
+typedef struct ChangeSink ChangeSink;
+
 typedef struct DiffResult {
         const Manifest *a, *b; /* the sides' heads (filesystems); borrowed, must outlive the result */
+        const ChangeSink *sink; /* set while compare_sources_to() streams: changes go there */
         FsChange *filesystems;
         size_t n_filesystems;
         Change *changes; /* in tree order, then path order */
@@ -47,11 +50,24 @@ typedef struct DiffResult {
         size_t fs_counts[_FS_CHANGE_KIND_MAX];
 } DiffResult;
 
+/* Where compare_sources_to() sends what it finds as it finds it, rather
+ * than keeping it in the result: the filesystems once, before any change,
+ * then each change, whose entries live only for the call. Either returns
+ * a negative errno to stop the comparison. The result then has its
+ * filesystems and counts but no changes. */
+struct ChangeSink {
+        int (*filesystems)(void *userdata, const DiffResult *r);
+        int (*change)(void *userdata, const DiffResult *r, const Change *c);
+        void *userdata;
+};
+
 /* Negative errno: -EINVAL for trees or entries out of order, -EIO when a
  * cursor failed (e says why), -ENOMEM. The sources' heads must outlive the
  * result (Change.tree points into them). */
 int compare_sources(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, DiffResult **ret,
                     Error *e);
+int compare_sources_to(ManifestSource *a, ManifestSource *b, const CompareOptions *opts, const ChangeSink *sink,
+                       DiffResult **ret, Error *e);
 int compare_manifests(const Manifest *a, const Manifest *b, const CompareOptions *opts, DiffResult **ret);
 /* Frees a change's entries (a result's change taken out of it). */
 void change_done(Change *c);

@@ -56,7 +56,7 @@ static const char *entry_device(const Manifest *m, const Entry *e) {
         return m->filesystems[e->fs].device;
 }
 
-static json_object *change_to_json(const DiffResult *r, const Change *c) {
+json_object *diff_change_to_json(const DiffResult *r, const Change *c) {
         _cleanup_json_ json_object *o = json_object_new_object();
         const Entry *e = c->b ?: c->a;
         const char *device = c->b ? entry_device(r->b, c->b) : entry_device(r->a, c->a);
@@ -106,7 +106,7 @@ json_object *diff_result_to_json(const DiffResult *r) {
                 if (json_append(fss, fs_change_to_json(&r->filesystems[i])) < 0)
                         return NULL;
         for (size_t i = 0; i < r->n_changes; i++)
-                if (json_append(changes, change_to_json(r, &r->changes[i])) < 0)
+                if (json_append(changes, diff_change_to_json(r, &r->changes[i])) < 0)
                         return NULL;
 
         if (json_add(o, "filesystems", TAKE_PTR(fss)) < 0 ||

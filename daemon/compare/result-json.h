@@ -12,6 +12,9 @@
  * the caller adds the sides' descriptions. NULL on allocation failure. */
 json_object *diff_result_to_json(const DiffResult *r);
 
+/* One change as the document's "changes" array holds it. */
+json_object *diff_change_to_json(const DiffResult *r, const Change *c);
+
 /* Adds what the content stage found to the changes of a result made by
  * diff_result_to_json(): "diff" (or "binary", or "diff_omitted") on a
  * change, "checksum" on its old and new stat, and the result's

@@ -67,7 +67,7 @@ static json_object *images_to_json(const ResultSide *s) {
         return imgs;
 }
 
-static json_object *side_to_json(const ResultSide *s) {
+json_object *result_side_to_json(const ResultSide *s) {
         json_object *o;
         if (s->from_manifest)
                 o = manifest_side_to_json(s);
@@ -122,7 +122,7 @@ static int seal_json(json_object *root, int *ret_fd, Error *e) {
 }
 
 /* What json-c writes of a value, flags as seal_json()'s. */
-static int put_json(FILE *f, json_object *o) {
+int result_put_json(FILE *f, json_object *o) {
         size_t len = 4;
         const char *s = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
                                                               &len)
@@ -133,7 +133,7 @@ static int put_json(FILE *f, json_object *o) {
 /* Changes serialised a chunk at a time, their notes with them. */
 #define CHANGES_CHUNK 1024
 
-static int put_changes(FILE *f, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes) {
+static int put_held(FILE *f, const DiffResult *r, const ContentNote *notes, const PackageNotes *package_notes) {
         if (fputc('[', f) == EOF)
                 return -EIO;
         for (size_t off = 0; off < r->n_changes; off += CHANGES_CHUNK) {
@@ -149,16 +149,15 @@ static int put_changes(FILE *f, const DiffResult *r, const ContentNote *notes, c
                         return -ENOMEM;
                 for (size_t i = 0; i < view.n_changes; i++)
                         if (((off + i) > 0 && fputc(',', f) == EOF) ||
-                            put_json(f, json_object_array_get_idx(changes, i)) < 0)
+                            result_put_json(f, json_object_array_get_idx(changes, i)) < 0)
                                 return -ENOMEM;
         }
         return fputc(']', f) == EOF ? -EIO : 0;
 }
 
-/* root's members in order, its changes in chunks from r: the document is
- * never whole in memory. */
-static int put_document(FILE *f, json_object *root, const DiffResult *r, const ContentNote *notes,
-                        const PackageNotes *package_notes) {
+/* root's members in order, its changes put by put_changes: the document
+ * is never whole in memory. */
+static int put_document(FILE *f, json_object *root, ResultChangesFn put_changes, void *userdata) {
         bool first = true;
         if (fputc('{', f) == EOF)
                 return -EIO;
@@ -167,15 +166,15 @@ static int put_document(FILE *f, json_object *root, const DiffResult *r, const C
                 if (fprintf(f, "%s\"%s\":", first ? "" : ",", key) < 0)
                         return -EIO;
                 first = false;
-                int k = strcmp(key, "changes") == 0 ? put_changes(f, r, notes, package_notes) : put_json(f, value);
+                int k = strcmp(key, "changes") == 0 ? put_changes(f, userdata) : result_put_json(f, value);
                 if (k < 0)
                         return k;
         }
         return fputc('}', f) == EOF ? -EIO : 0;
 }
 
-int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
-                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e) {
+json_object *result_root(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                         const PackageNotes *package_notes, const ResultSide sides[2]) {
         /* Everything but the changes, whose place stays empty. */
         DiffResult head = *r;
         head.n_changes = 0;
@@ -185,11 +184,14 @@ int result_write(const DiffResult *r, const ContentNote *notes, const char *chec
             json_add(summary, "differences", json_object_new_boolean(diff_result_differs(r))) < 0 ||
             (notes && content_notes_to_json(root, notes, 0, checksum) < 0) ||
             (package_notes && package_notes_rest_to_json(root, package_notes) < 0))
-                return error_set(e, ERR_INTERNAL, "out of memory");
+                return NULL;
         json_object_object_add(root, "version", json_object_new_int(1));
-        json_object_object_add(root, "a", side_to_json(&sides[0]));
-        json_object_object_add(root, "b", side_to_json(&sides[1]));
+        json_object_object_add(root, "a", result_side_to_json(&sides[0]));
+        json_object_object_add(root, "b", result_side_to_json(&sides[1]));
+        return TAKE_PTR(root);
+}
 
+int result_write_document(json_object *root, ResultChangesFn put_changes, void *userdata, int *ret_fd, Error *e) {
         _cleanup_close_ int fd = memfd_create("virt-diffd-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return error_set(e, ERR_INTERNAL, "memfd_create: %m");
@@ -200,7 +202,7 @@ int result_write(const DiffResult *r, const ContentNote *notes, const char *chec
                         (void) close(copy);
                 return error_set(e, ERR_INTERNAL, "cannot write the result: %m");
         }
-        int k = put_document(f, root, r, notes, package_notes);
+        int k = put_document(f, root, put_changes, userdata);
         if (fclose(f) != 0 && k == 0)
                 k = -errno;
         if (k == -ENOMEM)
@@ -211,6 +213,26 @@ int result_write(const DiffResult *r, const ContentNote *notes, const char *chec
                 return error_set(e, ERR_INTERNAL, "cannot seal the result: %m");
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+typedef struct HeldChanges {
+        const DiffResult *r;
+        const ContentNote *notes;
+        const PackageNotes *package_notes;
+} HeldChanges;
+
+static int put_held_changes(FILE *f, void *userdata) {
+        const HeldChanges *h = userdata;
+        return put_held(f, h->r, h->notes, h->package_notes);
+}
+
+int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                 const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e) {
+        _cleanup_json_ json_object *root = result_root(r, notes, checksum, package_notes, sides);
+        if (!root)
+                return error_set(e, ERR_INTERNAL, "out of memory");
+        HeldChanges h = {r, notes, package_notes};
+        return result_write_document(root, put_held_changes, &h, ret_fd, e);
 }
 
 int result_write_manifest(const ResultSide *side, int *ret_fd, Error *e) {

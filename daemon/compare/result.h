@@ -4,6 +4,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "common/errors.h"
 #include "compare/comparer.h"
@@ -33,6 +34,23 @@ typedef struct ResultSide {
  * package_notes NULL when packages were not asked for. */
 int result_write(const DiffResult *r, const ContentNote *notes, const char *checksum,
                  const PackageNotes *package_notes, const ResultSide sides[2], int *ret_fd, Error *e);
+
+/* ---- the pieces result_write() is made of, for the change stream
+ * (result-stream.h), which writes the same document ---- */
+
+/* The document without its changes: "changes" is there, empty, for
+ * result_write_document() to fill. NULL when out of memory. */
+json_object *result_root(const DiffResult *r, const ContentNote *notes, const char *checksum,
+                         const PackageNotes *package_notes, const ResultSide sides[2]);
+/* A side as the document's "a" and "b" describe it. */
+json_object *result_side_to_json(const ResultSide *s);
+/* Writes a value as the document holds it: compact, '/' unescaped. */
+int result_put_json(FILE *f, json_object *o);
+/* Puts the "changes" array (brackets included); a negative errno. */
+typedef int (*ResultChangesFn)(FILE *f, void *userdata);
+/* root's members in their order into a new sealed memfd, the changes
+ * from put_changes in their place. */
+int result_write_document(json_object *root, ResultChangesFn put_changes, void *userdata, int *ret_fd, Error *e);
 
 /* One side's manifest as an exported manifest document
  * (schemas/manifest.schema.json), sealed the same way. */

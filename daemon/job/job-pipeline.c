@@ -390,6 +390,39 @@ static int write_result(Job *j, const DiffResult *r, const ContentNote *notes, c
 
 /* ---- the pipeline ---- */
 
+static int comparison_error(int k, const Error *ce, Error *e) {
+        if (ce->code != ERR_OK)
+                return error_set(e, ce->code, "comparison failed: %s", ce->message);
+        return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
+}
+
+/* The changes go to the job's stream as they are found, and the result is
+ * written from it: the daemon never holds them. */
+static int compare_streamed(Job *j, ManifestSource src[2], DiffResult **ret, Error *e) {
+        pthread_mutex_lock(&j->lock);
+        ResultStream *stream = j->stream;
+        int k = stream ? 0 : result_stream_new(&j->stream, e);
+        stream = j->stream;
+        pthread_mutex_unlock(&j->lock);
+        if (k < 0)
+                return -1;
+        ResultSide sides[2] = {job_result_side(&j->sides[0]), job_result_side(&j->sides[1])};
+        ChangeSink sink = result_stream_sink(stream, sides);
+        Error ce = {0};
+        k = compare_sources_to(&src[0], &src[1], &j->compare, &sink, ret, &ce);
+        if (k < 0)
+                return comparison_error(k, &ce, e);
+        int fd = -1;
+        job_set_phase(j, -1, PHASE_WRITE);
+        if (result_stream_finish(stream, *ret, &fd, e) < 0)
+                return -1;
+        pthread_mutex_lock(&j->lock);
+        j->result_fd = fd;
+        j->status.differences = diff_result_differs(*ret);
+        pthread_mutex_unlock(&j->lock);
+        return 0;
+}
+
 static int compare_and_write(Job *j, Error *e) {
         job_set_phase(j, -1, PHASE_COMPARE);
         _cleanup_diff_result_ DiffResult *r = NULL;
@@ -397,14 +430,18 @@ static int compare_and_write(Job *j, Error *e) {
         for (int s = 0; s < 2; s++)
                 src[s] = j->sides[s].source ? store_source(j->sides[s].source)
                                             : manifest_memory_source(j->sides[s].manifest);
+        if (job_streams_changes(j)) {
+                int k = compare_streamed(j, src, &r, e);
+                for (int s = 0; s < 2; s++)
+                        side_drop_appliance(j, &j->sides[s], true);
+                return k;
+        }
         Error ce = {0};
         int k = compare_sources(&src[0], &src[1], &j->compare, &r, &ce);
         if (k < 0) {
                 for (int s = 0; s < 2; s++)
                         side_drop_appliance(j, &j->sides[s], true);
-                if (ce.code != ERR_OK)
-                        return error_set(e, ce.code, "comparison failed: %s", ce.message);
-                return error_set(e, ERR_INTERNAL, "comparison failed: %s", strerror(-k));
+                return comparison_error(k, &ce, e);
         }
         /* Before the content stage: --cause leaves fewer files to read. */
         _cleanup_package_notes_ PackageNotes *pn = NULL;

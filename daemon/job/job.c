@@ -60,6 +60,7 @@ Job *job_free(Job *j) {
         pthread_cond_destroy(&j->keys_cond);
         if (j->result_fd >= 0)
                 (void) close(j->result_fd);
+        result_stream_free(j->stream);
         pthread_mutex_destroy(&j->lock);
         pthread_cond_destroy(&j->admit_cond);
         free(j->error_name);
@@ -88,6 +89,10 @@ void job_release_inputs(Job *j) {
                         (void) close(side->manifest_fd);
                 side->manifest_fd = -1;
         }
+        /* Readers hold their own fds on it. */
+        pthread_mutex_lock(&j->lock);
+        j->stream = result_stream_free(j->stream);
+        pthread_mutex_unlock(&j->lock);
 }
 
 int job_add_disk(Job *j, int side, const char *path, const char *format) {
@@ -219,5 +224,28 @@ int job_open_result(Job *j, Error *e) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 ": %m", j->id);
+        return fd;
+}
+
+bool job_streams_changes(const Job *j) {
+        return j->kind == JOB_KIND_COMPARE && !j->restored && !package_options_wanted(&j->packages) &&
+               !content_options_wanted(&j->content);
+}
+
+int job_open_changes(Job *j, Error *e) {
+        if (!job_streams_changes(j))
+                return error_set(e, ERR_INVALID_ARGS,
+                                 "job %" PRIu64 " has no change stream: its result is written whole at its end", j->id);
+        pthread_mutex_lock(&j->lock);
+        int fd = -1;
+        if (!j->stream && j->finished)
+                error_set(e, ERR_INVALID_ARGS, "job %" PRIu64 " has ended: its result has the changes", j->id);
+        else if (j->stream || result_stream_new(&j->stream, e) >= 0) {
+                fd = result_stream_open(j->stream);
+                if (fd < 0)
+                        error_set(e, ERR_INTERNAL, "cannot open the change stream of job %" PRIu64 ": %s", j->id,
+                                  strerror(-fd));
+        }
+        pthread_mutex_unlock(&j->lock);
         return fd;
 }

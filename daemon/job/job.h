@@ -24,6 +24,7 @@
 #include "compare/comparer.h"
 #include "compare/content-diff.h"
 #include "compare/package-notes.h"
+#include "compare/result-stream.h"
 #include "source/caller-access.h"
 #include "source/disk.h"
 #include "source/image-key.h"
@@ -125,6 +126,9 @@ typedef struct Job {
         pthread_cond_t admit_cond;
         Error error;
         int result_fd;
+        /* The changes as the comparison finds them (compare/result-stream.h):
+         * made by the first of the pipeline and job_open_changes(). */
+        ResultStream *stream;
         uint64_t phase_start_usec;
         JobStatus phase_base; /* the counters when the phase began */
 
@@ -187,6 +191,15 @@ Error job_get_error(Job *j);
  * its own, or for a restored job the one the store kept. A result that
  * was not kept across a restart is a JobLost error (-1, e set). */
 int job_open_result(Job *j, Error *e);
+
+/* A new read-only fd on the job's change stream, from its head line, for
+ * a client to print from while the job runs; -1 and e for a job that has
+ * none: one whose result needs its content or package stage (-u,
+ * --packages, ...), an export, one read back after a restart, or one
+ * that ended and let its stream go. */
+int job_open_changes(Job *j, Error *e);
+/* Whether the job's comparison goes through a change stream. */
+bool job_streams_changes(const Job *j);
 
 /* Kills the qemu of a side that has been stopped for 5 s or has used no
  * CPU for 60 s in the middle of the job: only that job fails, with
