@@ -275,13 +275,17 @@ def diff(a, b):
     return t, {(c["path"], c["change"]) for c in result["changes"]}, result
 
 
-def client_rss_run(a, b):
-    """The same diff, its client's peak RSS from wait4()."""
+def client_rss_run(a, b, fmt="--json"):
+    """The same diff, its client's peak RSS from wait4(); and, for a
+    format printed while the job runs, when its first change came out."""
     t0 = time.monotonic()
-    with open(os.devnull, "wb") as null:
-        p = subprocess.Popen([os.path.join(BUILD, "virt-diff"), "--session", "--json", a, b], stdout=null)
-        _, status, usage = os.wait4(p.pid, 0)
-    return time.monotonic() - t0, usage.ru_maxrss * 1024
+    first = None
+    p = subprocess.Popen([os.path.join(BUILD, "virt-diff"), "--session", fmt, a, b], stdout=subprocess.PIPE)
+    for line in p.stdout:
+        if first is None and line.startswith(b'{"change"'):
+            first = time.monotonic() - t0
+    _, status, usage = os.wait4(p.pid, 0)
+    return time.monotonic() - t0, usage.ru_maxrss * 1024, first
 
 
 def bench_pair(work, name, d):
@@ -305,8 +309,11 @@ def bench_pair(work, name, d):
         dm = Daemon(work, args)
         t, got, _ = diff(a, b)
         check(got, how)
-        _, client = client_rss_run(a, b) if how == "cached" else (None, None)
-        row[how] = {"time": t, "daemon": dm.stop(), "worker": dm.worker_peak, "client": client}
+        _, client, _ = client_rss_run(a, b) if how == "cached" else (None, None, None)
+        # NDJSON prints each change as the daemon finds it.
+        total, nd_client, first = client_rss_run(a, b, "--output=ndjson") if how == "cached" else (None, None, None)
+        row[how] = {"time": t, "daemon": dm.stop(), "worker": dm.worker_peak, "client": client,
+                    "ndjson": (first, total, nd_client)}
         log(f"  {name} {how}: {t:.2f} s, daemon {row[how]['daemon'] >> 20} MB, "
             f"workers {row[how]['worker'] >> 20} MB")
     return row
@@ -328,6 +335,13 @@ def report(rows):
     out += ["", "Every run's change set equals the oracle computed from the two trees. nocache: --no-cache; "
             "cold: an empty cache; cached: a new daemon, both manifests in the cache. The client's RSS is "
             "measured on a second cached run."]
+    out += ["", "| pair | --output=ndjson, cached: first change printed | whole run | client peak RSS |",
+            "| --- | ---: | ---: | ---: |"]
+    for r in rows:
+        first, total, client = r["cached"]["ndjson"]
+        out.append(f"| {r['name']} | {'-' if first is None else f'{first:.2f} s'} | {total:.2f} s | {mb(client)} |")
+    out += ["", "The first change printed while the comparison runs (the client reads the job's change stream) "
+            "against the whole run, and the client's peak RSS printing NDJSON this way."]
     return "\n".join(out) + "\n"
 
 

@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/names.h"
+#include "change-stream.h"
 #include "follow.h"
 #include "side.h"
 #include "key-args.h"
@@ -219,7 +220,73 @@ int diff_print_result(const char *prog, const DiffArgs *a, json_object *root, in
         return 0;
 }
 
+/* ---- printing while the job runs ---- */
+
+static void prepare_head(json_object *head, void *userdata) {
+        name_passed_images(head, userdata);
+        name_manifest_sides(head, userdata);
+}
+
+/* The job's change stream, opened as following starts; no stream (a job
+ * that writes its result whole at its end, an older daemon) is no error:
+ * the result prints at the end. */
+static void open_changes(Follow *f, ChangeStream *cs) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int fd;
+        if (sd_bus_call_method(f->conn.bus, f->conn.destination, f->job_path, VD_JOB_INTERFACE, "OpenChanges", NULL,
+                               &reply, NULL) < 0 ||
+            sd_bus_message_read(reply, "h", &fd) < 0)
+                return;
+        cs->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static void on_running(Follow *f, bool first) {
+        const DiffArgs *a = f->userdata;
+        ChangeStream *cs = f->command_data;
+        if (first && cs->fd < 0)
+                open_changes(f, cs);
+        if (cs->failed || !change_stream_pending(cs))
+                return;
+        if (cs->printing || !cs->decided)
+                follow_clear_progress(f);
+        int r = change_stream_read(cs, stdout, &a->output);
+        if (r < 0)
+                cs->failed = r; /* said at the end */
+}
+
+/* The rest of the stream once the job has succeeded: its end, the exit
+ * status. 1 when it printed everything, 0 when the result is to print
+ * whole, or a negative errno. */
+static int finish_changes(Follow *f, ChangeStream *cs) {
+        const DiffArgs *a = f->userdata;
+        int r = cs->failed ?: change_stream_read(cs, stdout, &a->output);
+        if (r < 0 && !cs->printing)
+                return 0;
+        if (!cs->printing)
+                return 0;
+        if (r == -EBADMSG || (r >= 0 && !cs->ended)) {
+                fprintf(stderr, "%s: the job's change stream is damaged or ended early\n", f->prog);
+                return -EBADMSG;
+        }
+        if (r >= 0)
+                r = output_stream_end(stdout, cs->head, &a->output);
+        if (r < 0)
+                return r;
+        json_object *summary = NULL, *differs = NULL;
+        bool differ = json_object_object_get_ex(cs->head, "summary", &summary) &&
+                      json_object_object_get_ex(summary, "differences", &differs) && json_object_get_boolean(differs);
+        bool unread = diff_report_unread_filesystems(f->prog, cs->head);
+        f->exit_status = unread ? 2 : differ ? 1 : 0;
+        return 1;
+}
+
 static int print_result(Follow *f, sd_bus_error *err) {
+        ChangeStream *cs = f->command_data;
+        if (cs) {
+                int r = finish_changes(f, cs);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
         json_object *root = NULL;
         int r = follow_get_result(f, &root, err);
         if (r < 0)
@@ -227,6 +294,12 @@ static int print_result(Follow *f, sd_bus_error *err) {
         r = diff_print_result(f->prog, f->userdata, root, &f->exit_status);
         json_object_put(root);
         return r;
+}
+
+/* The formats that print a change at a time, when nothing else needs the
+ * whole result (--packages-csv). */
+static bool stream_wanted(const DiffArgs *a) {
+        return output_streams(&a->output) && !a->packages_csv;
 }
 
 /* No session bus: the user's daemon may still listen on varlink. */
@@ -238,18 +311,28 @@ static int try_varlink(Follow *f) {
 static int diff_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_diff_varlink(prog, args, NULL);
+        ChangeStream cs = {.fd = -1, .prepare = prepare_head, .userdata = (void *) args, .prog = prog};
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .fds_passed = args->pass_fds,
-                    .no_bus = try_varlink,
+                    .no_bus = try_varlink, .running = stream_wanted(args) ? on_running : NULL,
+                    .command_data = stream_wanted(args) ? &cs : NULL,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
-        return follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare", build_compare);
+        int status = follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare",
+                                   build_compare);
+        change_stream_done(&cs);
+        return status;
 }
 
 static int wait_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_wait_varlink(prog, args);
+        ChangeStream cs = {.fd = -1, .prepare = prepare_head, .userdata = (void *) args, .prog = prog};
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .stop_only = true,
+                    .running = stream_wanted(args) ? on_running : NULL,
+                    .command_data = stream_wanted(args) ? &cs : NULL,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
-        return follow_existing(&f, args->connect, args->job);
+        int status = follow_existing(&f, args->connect, args->job);
+        change_stream_done(&cs);
+        return status;
 }
 
 int follow_diff(const char *prog, const DiffArgs *args) {

@@ -23,6 +23,19 @@ static void progress_clear(Follow *f) {
         progress_term_clear(&f->term);
 }
 
+void follow_clear_progress(Follow *f) {
+        progress_clear(f);
+}
+
+#define RUNNING_USEC (100ULL * 1000ULL)
+
+static int on_running(sd_event_source *s, uint64_t usec, void *userdata) {
+        Follow *f = userdata;
+        f->running(f, false);
+        (void) sd_event_source_set_time(s, usec + RUNNING_USEC);
+        return 0;
+}
+
 static int on_redraw(sd_event_source *s, uint64_t usec, void *userdata) {
         Follow *f = userdata;
         if (!f->cancelling)
@@ -241,6 +254,14 @@ static int follow_job(Follow *f) {
         (void) sd_bus_match_signal(f->conn.bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                    "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, f);
 
+        if (f->running) {
+                f->running(f, true);
+                r = sd_event_add_time_relative(f->event, &f->running_timer, CLOCK_MONOTONIC, RUNNING_USEC, 0,
+                                               on_running, f);
+                if (r >= 0)
+                        (void) sd_event_source_set_enabled(f->running_timer, SD_EVENT_ON);
+        }
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         r = sd_bus_message_new_method_call(f->conn.bus, &m, f->conn.destination, f->job_path, VD_JOB_INTERFACE,
                                            "Wait");
@@ -270,6 +291,7 @@ static int follow_to_end(Follow *f, ConnectMode mode) {
                         f->exit_status = 2;
                 }
                 progress_stop(f);
+                f->running_timer = sd_event_source_disable_unref(f->running_timer);
                 f->event = sd_event_unref(f->event);
                 if (!f->daemon_gone)
                         break;

@@ -30,12 +30,18 @@ struct Follow {
         /* CONNECT_AUTO with no session bus at all: another way to the
          * daemon before a private one (an exit status, or < 0 to go on). */
         int (*no_bus)(Follow *f);
+        /* While the job runs: called once as following starts (first),
+         * then ten times a second; the command may print what the job has
+         * found so far, after follow_clear_progress(). */
+        void (*running)(Follow *f, bool first);
+        void *command_data; /* the command's, for running and done */
         int exit_status;
 
         /* Private to follow.c. */
         Connection conn;
         sd_event *event;
         sd_event_source *timer;
+        sd_event_source *running_timer;
         char *job_path;
         bool cancelling;
         bool daemon_gone; /* the daemon went away before answering Wait */
@@ -54,6 +60,10 @@ int follow_existing(Follow *f, ConnectMode mode, const char *job);
 
 /* The finished job's result document, parsed. */
 int follow_get_result(Follow *f, json_object **ret, sd_bus_error *err);
+
+/* Takes the progress line off the terminal before printing; it comes back
+ * at its next redraw. */
+void follow_clear_progress(Follow *f);
 
 /* "PROG: message" for a daemon's error or an errno. */
 void follow_print_error(const char *prog, const sd_bus_error *e, int r);

@@ -7,6 +7,7 @@
 #   in the same run, counted through AppliancesLaunched, and a side the
 #   direct engine refuses (a journal to replay) goes to an appliance, the
 #   result saying so; both give the same changes as the direct engine;
+# - the change stream (Job.OpenChanges) holds what GetResult holds;
 # - --engine=direct fails where the direct engine cannot read a side, and
 #   with --packages (package databases are read by appliances only).
 # Two appliance launches in all.
@@ -35,6 +36,11 @@ os_md5 "$TEST_TMPDIR/md5" "scanned, direct"
 [ "$(launches)" = "$before" ] || fail "the direct engine launched $(($(launches) - before)) appliances"
 assert_no_qemu
 pass "the OS pair through the direct engine: every golden output, -u contents and md5 checksums, no appliance"
+
+# ---- the change stream: what the client prints from as the job runs ----
+out=$("$PYTHON" "$SRCDIR/tests/changes-check.py" "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img") ||
+        fail "Job.OpenChanges: $out"
+pass "Job.OpenChanges on kinds-a/kinds-b: head, $(echo "$out" | cut -d' ' -f2) changes and end as GetResult has them; none for -u"
 
 # ---- auto: direct for ext4, an appliance for XFS, in one run ----
 before=$(launches)

@@ -59,11 +59,10 @@ static void csv_owners(FILE *f, json_object *c, bool last) {
         csv_field(f, strempty(buf), len, last);
 }
 
-int output_csv(FILE *f, json_object *result, const OutputOptions *o) {
+int output_csv_head(FILE *f, json_object *result, const OutputOptions *o) {
         /* --packages and --explain add the cause and owner columns. */
         bool causes = o->packages || o->explain;
         json_object *fss = json_get(result, "filesystems", json_type_array);
-        json_object *changes = json_get(result, "changes", json_type_array);
         char num[32];
 
         fputs(causes ? "scope,change,kind,path,tree,filesystem,size,fields,target,cause,owner\n"
@@ -89,31 +88,42 @@ int output_csv(FILE *f, json_object *result, const OutputOptions *o) {
                         csv_string(f, "", true);
                 }
         }
-        for (size_t i = 0; i < json_array_length(changes); i++) {
-                json_object *c = json_object_array_get_idx(changes, i), *side = present_side(c);
-                const char *change = json_get_string(c, "change"), *kind = json_get_string(c, "kind");
-                char kinds[64];
-                if (change && strcmp(change, "type") == 0) {
-                        snprintf(kinds, sizeof kinds, "%s->%s",
-                                 json_get_string(json_get(c, "old", json_type_object), "kind"), kind);
-                        kind = kinds;
-                }
-                csv_string(f, "entry", false);
-                csv_string(f, change, false);
-                csv_string(f, kind, false);
-                csv_bytes(f, c, "path", false);
-                csv_string(f, json_get_string(c, "tree"), false);
-                csv_string(f, json_get_string(c, "filesystem"), false);
-                snprintf(num, sizeof num, "%" PRIi64, json_object_get_int64(json_get(c, "size", json_type_int)));
-                csv_string(f, num, false);
-                csv_fields(f, json_get(c, "fields", json_type_array));
-                csv_bytes(f, json_get(side, "target", json_type_string) ? side : NULL, "target", !causes);
-                if (causes) {
-                        csv_string(f, strempty(json_get_string(c, "cause")), false);
-                        csv_owners(f, c, true);
-                }
+        return ferror(f) ? -EIO : 0;
+}
+
+int output_csv_change(FILE *f, json_object *c, const OutputOptions *o) {
+        bool causes = o->packages || o->explain;
+        json_object *side = present_side(c);
+        const char *change = json_get_string(c, "change"), *kind = json_get_string(c, "kind");
+        char kinds[64], num[32];
+        if (change && strcmp(change, "type") == 0) {
+                snprintf(kinds, sizeof kinds, "%s->%s", json_get_string(json_get(c, "old", json_type_object), "kind"),
+                         kind);
+                kind = kinds;
+        }
+        csv_string(f, "entry", false);
+        csv_string(f, change, false);
+        csv_string(f, kind, false);
+        csv_bytes(f, c, "path", false);
+        csv_string(f, json_get_string(c, "tree"), false);
+        csv_string(f, json_get_string(c, "filesystem"), false);
+        snprintf(num, sizeof num, "%" PRIi64, json_object_get_int64(json_get(c, "size", json_type_int)));
+        csv_string(f, num, false);
+        csv_fields(f, json_get(c, "fields", json_type_array));
+        csv_bytes(f, json_get(side, "target", json_type_string) ? side : NULL, "target", !causes);
+        if (causes) {
+                csv_string(f, strempty(json_get_string(c, "cause")), false);
+                csv_owners(f, c, true);
         }
         return ferror(f) ? -EIO : 0;
+}
+
+int output_csv(FILE *f, json_object *result, const OutputOptions *o) {
+        json_object *changes = json_get(result, "changes", json_type_array);
+        int k = output_csv_head(f, result, o);
+        for (size_t i = 0; k >= 0 && i < json_array_length(changes); i++)
+                k = output_csv_change(f, json_object_array_get_idx(changes, i), o);
+        return k;
 }
 
 int output_packages_csv(FILE *f, json_object *result) {
@@ -144,10 +154,9 @@ static int ndjson_line(FILE *f, const char *record, json_object *value) {
         return 0;
 }
 
-int output_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_) {
+int output_ndjson_head(FILE *f, json_object *result, const OutputOptions *o _unused_) {
         static const char *const sides[] = {"a", "b"};
         json_object *fss = json_get(result, "filesystems", json_type_array);
-        json_object *changes = json_get(result, "changes", json_type_array);
         int k = 0;
 
         for (size_t i = 0; k >= 0 && i < ELEMENTSOF(sides); i++)
@@ -157,13 +166,31 @@ int output_ndjson(FILE *f, json_object *result, const OutputOptions *o _unused_)
                 k = ndjson_line(f, "package", json_object_array_get_idx(packages, i));
         for (size_t i = 0; k >= 0 && i < json_array_length(fss); i++)
                 k = ndjson_line(f, "filesystem", json_object_array_get_idx(fss, i));
-        for (size_t i = 0; k >= 0 && i < json_array_length(changes); i++)
-                k = ndjson_line(f, "change", json_object_array_get_idx(changes, i));
-        if (k >= 0)
-                k = ndjson_line(f, "summary", json_get(result, "summary", json_type_object));
         if (k < 0)
                 return k;
         return ferror(f) ? -EIO : 0;
+}
+
+int output_ndjson_change(FILE *f, json_object *c, const OutputOptions *o _unused_) {
+        int k = ndjson_line(f, "change", c);
+        if (k < 0)
+                return k;
+        return ferror(f) ? -EIO : 0;
+}
+
+int output_ndjson_end(FILE *f, json_object *result, const OutputOptions *o _unused_) {
+        int k = ndjson_line(f, "summary", json_get(result, "summary", json_type_object));
+        if (k < 0)
+                return k;
+        return ferror(f) ? -EIO : 0;
+}
+
+int output_ndjson(FILE *f, json_object *result, const OutputOptions *o) {
+        json_object *changes = json_get(result, "changes", json_type_array);
+        int k = output_ndjson_head(f, result, o);
+        for (size_t i = 0; k >= 0 && i < json_array_length(changes); i++)
+                k = output_ndjson_change(f, json_object_array_get_idx(changes, i), o);
+        return k < 0 ? k : output_ndjson_end(f, result, o);
 }
 
 int output_summary(FILE *f, json_object *result, const OutputOptions *o _unused_) {

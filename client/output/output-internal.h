@@ -74,6 +74,18 @@ int output_virt_diff(FILE *f, json_object *result, const OutputOptions *o);
 int output_markdown(FILE *f, json_object *result, const OutputOptions *o);
 int output_html(FILE *f, json_object *result, const OutputOptions *o);
 
+/* The writers that print a change at a time, in pieces: what comes
+ * before the changes (from a result or a change stream's head), one
+ * change, and what comes after them (from the whole result, or the head
+ * with the stream's end). The whole-result writers above are made of them. */
+int output_text_head(FILE *f, json_object *result, const OutputOptions *o);
+int output_text_change(FILE *f, json_object *c, bool with_tree, const OutputOptions *o);
+int output_csv_head(FILE *f, json_object *result, const OutputOptions *o);
+int output_csv_change(FILE *f, json_object *c, const OutputOptions *o);
+int output_ndjson_head(FILE *f, json_object *result, const OutputOptions *o);
+int output_ndjson_change(FILE *f, json_object *c, const OutputOptions *o);
+int output_ndjson_end(FILE *f, json_object *result, const OutputOptions *o);
+
 /* ---- what the reports share (output-report.c) ---- */
 
 /* o's KEY (exact bytes) through escape_bytes(): valid UTF-8 for display. */

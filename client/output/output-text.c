@@ -268,10 +268,10 @@ bool output_several_trees(json_object *changes) {
         return false;
 }
 
-int output_text(FILE *f, json_object *result, const OutputOptions *o) {
+/* What comes before the changes: the sides with -l, the package section,
+ * the filesystems. */
+int output_text_head(FILE *f, json_object *result, const OutputOptions *o) {
         json_object *fss = json_get(result, "filesystems", json_type_array);
-        json_object *changes = json_get(result, "changes", json_type_array);
-        bool with_tree = output_several_trees(changes);
         int k;
 
         if (o->long_listing)
@@ -288,6 +288,20 @@ int output_text(FILE *f, json_object *result, const OutputOptions *o) {
                 if (k < 0)
                         return k;
         }
+        return 0;
+}
+
+int output_text_change(FILE *f, json_object *c, bool with_tree, const OutputOptions *o) {
+        return change_write(f, c, with_tree, o);
+}
+
+int output_text(FILE *f, json_object *result, const OutputOptions *o) {
+        json_object *changes = json_get(result, "changes", json_type_array);
+        bool with_tree = output_several_trees(changes);
+        int k = output_text_head(f, result, o);
+
+        if (k < 0)
+                return k;
         if (o->explain)
                 return output_explain_text(f, result, o, change_write);
         for (size_t i = 0; i < json_array_length(changes); i++) {

@@ -64,6 +64,22 @@ int output_write_view(FILE *f, json_object *result, const OutputOptions *o, bool
  * when valid UTF-8, else a lossy one and KEY_base64 with the exact bytes. */
 int output_json_set_bytes(json_object *o, const char *key, const char *s);
 
+/* Printing while the job runs, from the daemon's change stream (D-Bus
+ * Job.OpenChanges: a head, the changes, an end): the same bytes
+ * output_write() prints of the whole result, for text, CSV, NDJSON and
+ * the summary without -t, --html, --packages, --explain or -u.
+ * output_streams() says whether o's output can be printed so at all,
+ * output_stream_fits() whether it can for this head (text cannot when
+ * several trees were compared: it names them only if changes come from
+ * more than one). Then output_stream_head() once, output_stream_change()
+ * for each change and output_stream_end() with the head and the end's
+ * members (the summary) together. */
+bool output_streams(const OutputOptions *o);
+bool output_stream_fits(json_object *head, const OutputOptions *o);
+int output_stream_head(FILE *f, json_object *head, const OutputOptions *o);
+int output_stream_change(FILE *f, json_object *change, const OutputOptions *o);
+int output_stream_end(FILE *f, json_object *result, const OutputOptions *o);
+
 /* output_write() into a new file at path, which replaces an older one only
  * once it is whole. */
 int output_write_file(const char *path, json_object *result, const OutputOptions *o);
