@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "compare/test-compare-util.h"
+#include <sqlite3.h>
+
 #include "store/store.h"
 
 static char tmpdir[] = "/tmp/test-compare-store-XXXXXX";
@@ -116,10 +118,63 @@ static void test_kinds(void) {
         store_close(s);
 }
 
+/* The cursors read ahead in a thread of their own: a damaged row in the
+ * middle of a large tree is still found and named when the comparer
+ * reaches it, after the rows before it; and a cursor let go of halfway
+ * stops its reader. */
+static void test_read_ahead(void) {
+        _cleanup_manifest_ Manifest *a = NULL, *b = NULL;
+        make_pair(5000, &a, &b);
+        Store *s = save_both("ahead.sqlite", a, b);
+        if (!s)
+                return;
+        uint8_t ka[FINGERPRINT_SIZE] = {'a'}, kb[FINGERPRINT_SIZE] = {'b'};
+        StoreSource *sa = NULL, *sb = NULL;
+        Error e = {};
+
+        /* Halfway, then let go. */
+        CHECK(store_source_open(s, ka, &sa, &e) == 1);
+        ManifestSource x = store_source(sa);
+        EntryCursor *c = NULL;
+        CHECK(sa && manifest_source_open_tree(&x, 0, &c, &e) == 0);
+        const Entry *en = NULL;
+        for (int i = 0; c && i < 1500; i++)
+                CHECK(entry_cursor_next(c, &en, &e) == 1 && en && en->path);
+        entry_cursor_free(c);
+        store_source_free(sa);
+        sa = NULL;
+
+        /* A row of a's first tree made unreadable, far into it. */
+        _cleanup_free_ char *path = must(path_join(tmpdir, "ahead.sqlite"));
+        sqlite3 *db = NULL;
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                           "UPDATE entries SET kind = 'bogus' WHERE (manifest_id, tree_idx, seq) = "
+                           "(SELECT manifest_id, tree_idx, seq FROM entries WHERE tree_idx = 0 "
+                           "ORDER BY manifest_id, seq LIMIT 1 OFFSET 3000)",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(sqlite3_changes(db) == 1);
+        sqlite3_close(db);
+        CHECK(store_source_open(s, ka, &sa, &e) == 1 && store_source_open(s, kb, &sb, &e) == 1);
+        if (sa && sb) {
+                x = store_source(sa);
+                ManifestSource y = store_source(sb);
+                DiffResult *r = NULL;
+                e = (Error){};
+                CHECK(compare_sources(&x, &y, NULL, &r, &e) < 0 && !r);
+                CHECK(store_source_damaged(sa) && !store_source_damaged(sb));
+                CHECK(strstr(e.message, "is damaged: an entry of no known kind") != NULL);
+        }
+        store_source_free(sa);
+        store_source_free(sb);
+        store_close(s);
+}
+
 int main(void) {
         if (!mkdtemp(tmpdir))
                 return 1;
         test_kinds();
+        test_read_ahead();
         _cleanup_free_ char *cmd = NULL;
         if (asprintf(&cmd, "rm -rf '%s'", tmpdir) > 0)
                 (void) system(cmd);
