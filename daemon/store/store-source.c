@@ -174,8 +174,10 @@ static int cursor_next(EntryCursor *c, const Entry **ret, Error *e) {
         if (sc->last_taken)
                 return reader_status(sc, e);
         pthread_mutex_lock(&sc->lock);
-        if (sc->cur)
+        /* Given back, unless the reader has not taken the last one yet. */
+        if (sc->cur && !sc->spare)
                 sc->spare = TAKE_PTR(sc->cur);
+        free(TAKE_PTR(sc->cur));
         pthread_cond_broadcast(&sc->cond);
         while (!sc->full)
                 pthread_cond_wait(&sc->cond, &sc->lock);
