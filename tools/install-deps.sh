@@ -20,7 +20,7 @@ packages=(
     librpm-dev libarchive-dev rpm db5.3-util sqlite3
     chromium cmark-gfm libarchive-tools mtree-netbsd
     libext2fs-dev comerr-dev libblkid-dev libmount-dev libnbd-dev libseccomp-dev
-    xfsprogs dosfstools
+    xfsprogs dosfstools time
 )
 
 missing=()
