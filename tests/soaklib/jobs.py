@@ -151,6 +151,11 @@ class Runner:
             good, why = self.judge_result(kind, out)
             return Outcome("succeeded", good, why, job)
         name = self.error_name(job)
+        # A job that succeeded but whose result went with its daemon (not
+        # detached) ended well: its ErrorName is empty, and wait's error
+        # is GetResult's JobLost, said in words.
+        if name is None and "was not kept when virt-diffd restarted" in err:
+            name = "JobLost"
         if name == "JobLost":
             return Outcome("lost", restarted(), "" if restarted() else f"JobLost without a restart: {err}", job,
                            name)
