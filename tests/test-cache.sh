@@ -124,6 +124,29 @@ daemon_log | grep -q "dropping the manifest .*an entry of no known kind" || fail
 [ "$(sqlite3 "$db" "SELECT count(*) FROM entries WHERE kind = 'bogus'")" = 0 ] || fail "the damaged row is still cached"
 pass "a damaged row met mid-comparison: the manifest dropped, A scanned again (one launch), the same changes"
 
+# The same as text, which prints while the job runs: what was printed
+# before the damage was met is followed by the whole list again, said on
+# stderr, so the output ends with exactly what a clean run prints.
+damage_a_last_row() {
+        sqlite3 "$db" "UPDATE entries SET kind = 'bogus' WHERE (manifest_id, tree_idx, seq) = (SELECT e.manifest_id,
+                       e.tree_idx, e.seq FROM entries e JOIN manifests m ON m.id = e.manifest_id
+                       WHERE lower(hex(m.key)) = lower('$key_a') ORDER BY e.tree_idx DESC, e.seq DESC LIMIT 1)"
+}
+damage_a_last_row || fail "cannot damage a row of A's manifest again"
+run_virt_diff "$TEST_TMPDIR/9.txt" "$TEST_TMPDIR/9.err" "$A" "$B"
+assert_rc 1 "$TEST_TMPDIR/9.err"
+run_virt_diff "$TEST_TMPDIR/10.txt" "$TEST_TMPDIR/err" "$A" "$B"
+assert_rc 1 "$TEST_TMPDIR/err"
+[ -s "$TEST_TMPDIR/10.txt" ] || fail "a clean text run printed nothing"
+[ "$(tail -c "$(stat -c %s "$TEST_TMPDIR/10.txt")" "$TEST_TMPDIR/9.txt")" = "$(cat "$TEST_TMPDIR/10.txt")" ] ||
+        fail "text over a damaged row does not end with the clean run's output"
+if [ "$(stat -c %s "$TEST_TMPDIR/9.txt")" -gt "$(stat -c %s "$TEST_TMPDIR/10.txt")" ]; then
+        grep -q "the changes are listed again from the start" "$TEST_TMPDIR/9.err" ||
+                fail "text printed twice without saying why"
+        note "$(wc -l <"$TEST_TMPDIR/9.txt") lines printed, the last $(wc -l <"$TEST_TMPDIR/10.txt") the whole list"
+fi
+pass "text over a damaged row: the rescan's list printed whole after what came before, said on stderr"
+
 # A corrupt database is set aside and a fresh one made.
 restart_daemon
 db=$XDG_CACHE_HOME/virt-diffd/manifests.sqlite
