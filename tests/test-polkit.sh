@@ -251,6 +251,12 @@ ROOT_JOB=$(busctl --system call "${MANAGER[@]}" $(compare_words "$A" "$B") | awk
 [[ $ROOT_JOB == /org/virtdiff/VirtDiff1/job/* ]] || fail "root's detached job: $ROOT_JOB"
 NOBODY_JOB=$(as_nobody "$VIRT_DIFF" --system --pass-fds --detach "$A" "$B" </dev/null)
 [[ $NOBODY_JOB == /org/virtdiff/VirtDiff1/job/* ]] || fail "nobody's detached job: $NOBODY_JOB"
+# Someone else's result is not to read: its names, owners and hashes.
+for method in GetResult OpenChanges; do
+        out=$(bus_error nobody call org.virtdiff.VirtDiff1 "$ROOT_JOB" org.virtdiff.VirtDiff1.Job $method)
+        [[ $out == "org.virtdiff.VirtDiff1.Error.AccessDenied: "*"belongs to another user"* ]] ||
+                fail "nobody reads root's job with $method: $out"
+done
 out=$(bus_error nobody call org.virtdiff.VirtDiff1 "$ROOT_JOB" org.virtdiff.VirtDiff1.Job Cancel)
 [[ $out == org.virtdiff.VirtDiff1.Error.AccessDenied:* ]] || fail "nobody cancels root's job: $out"
 grep -q "polkit refuses org.virtdiff.VirtDiff1.cancel-other" "$TEST_TMPDIR/bus.log" ||
@@ -260,7 +266,7 @@ as_nobody busctl --system call org.virtdiff.VirtDiff1 "$NOBODY_JOB" org.virtdiff
         fail "nobody cannot cancel its own job"
 busctl --system call org.virtdiff.VirtDiff1 "$NOBODY_JOB" org.virtdiff.VirtDiff1.Job Cancel ||
         fail "root cannot cancel nobody's job"
-pass "cancel: someone else's job needs polkit (nobody refused, root allowed); one's own needs nothing"
+pass "cancel: someone else's job needs polkit (nobody refused, root allowed); one's own needs nothing; someone else's result is not to read (GetResult, OpenChanges: AccessDenied)"
 
 # ---------------------------------------------------------------- cache ----
 for method in CacheList CacheVerify; do

@@ -294,8 +294,23 @@ static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *err _u
         return 1;
 }
 
+/* On the system bus a job's result (names, owners, hashes, -u's
+ * contents of files) is its owner's and root's to read. */
+static int check_reader(BusJob *b, sd_bus_message *msg, sd_bus_error *err) {
+        uid_t uid;
+        if (b->manager->mode != BUS_MODE_SYSTEM)
+                return 0;
+        if (polkit_sender_uid(msg, &uid) >= 0 && (uid == 0 || uid == b->job->owner_uid))
+                return 0;
+        return sd_bus_error_setf(err, VD_ERROR_PREFIX "AccessDenied",
+                                 "job %" PRIu64 " belongs to another user: its result is theirs to read", b->job->id);
+}
+
 static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Job *j = ((BusJob *) userdata)->job;
+        int r = check_reader(userdata, msg, err);
+        if (r < 0)
+                return r;
         if (job_unfinished(j))
                 return sd_bus_error_setf(err, VD_ERROR_PREFIX "NotFinished", "job %" PRIu64 " is still running",
                                          j->id);
@@ -311,6 +326,9 @@ static int method_get_result(sd_bus_message *msg, void *userdata, sd_bus_error *
 
 static int method_open_changes(sd_bus_message *msg, void *userdata, sd_bus_error *err) {
         Job *j = ((BusJob *) userdata)->job;
+        int r = check_reader(userdata, msg, err);
+        if (r < 0)
+                return r;
         Error e = {0};
         _cleanup_close_ int fd = job_open_changes(j, &e);
         if (fd < 0)

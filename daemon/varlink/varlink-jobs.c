@@ -378,6 +378,11 @@ int vd_method_wait(VarlinkCall *call, json_object *parameters, void *userdata) {
         Job *j = find_job(d, call, parameters);
         if (!j)
                 return 0;
+        /* A system caller follows its own jobs; root any. */
+        if (d->o.system && !vd_caller_is_root(d, call) &&
+            varlink_connection_peer(varlink_call_connection(call))->uid != j->owner_uid)
+                return vd_reply_errorf(call, ERR_ACCESS_DENIED,
+                                       "job %" PRIu64 " belongs to another user: its result is theirs to read", j->id);
         if (!job_unfinished(j)) {
                 Error re = {0};
                 _cleanup_json_ json_object *result =
