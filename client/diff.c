@@ -260,8 +260,7 @@ static void on_running(Follow *f, bool first) {
 static int finish_changes(Follow *f, ChangeStream *cs) {
         const DiffArgs *a = f->userdata;
         int r = cs->failed ?: change_stream_read(cs, stdout, &a->output);
-        if (r < 0 && !cs->printing)
-                return 0;
+        /* Nothing printed yet, whatever happened: the whole result prints. */
         if (!cs->printing)
                 return 0;
         if (r == -EBADMSG || (r >= 0 && !cs->ended)) {

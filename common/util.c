@@ -290,3 +290,10 @@ char *utf8_lossy(const char *s, size_t len, size_t *ret_len) {
         *ret_len = o;
         return r;
 }
+
+int fd_reopen_readonly(int fd) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        int r = open(path, O_RDONLY | O_CLOEXEC);
+        return r < 0 ? -errno : r;
+}

@@ -104,6 +104,10 @@ int fopen_temporary(const char *path, FILE **ret_f, char **ret_tmp);
  * the first failure. */
 int fclose_and_rename(FILE *f, char *tmp, const char *path, int r);
 
+/* A new read-only fd on what fd is open on (an anonymous file too), with
+ * an offset of its own, through /proc/self/fd: the fd, or -errno. */
+int fd_reopen_readonly(int fd);
+
 /* Monotonic and wall clocks in microseconds. */
 uint64_t now_usec_monotonic(void);
 uint64_t now_usec_realtime(void);

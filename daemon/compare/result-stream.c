@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "common/json-util.h"
 #include "compare/result-json.h"
 
 /* Changes reach readers at least this often while the comparison runs. */
-#define FLUSH_NSEC (200 * 1000 * 1000LL)
+#define FLUSH_USEC (200 * 1000ULL)
 
 struct ResultStream {
         int fd;               /* the memfd, read-write */
@@ -16,7 +15,7 @@ struct ResultStream {
         const ResultSide *sides;
         off_t changes_start;  /* where the current head's changes begin */
         bool started;         /* a head was written */
-        struct timespec last_flush;
+        uint64_t last_flush_usec;
         bool failed;
 };
 
@@ -51,10 +50,7 @@ ResultStream *result_stream_free(ResultStream *s) {
 }
 
 int result_stream_open(ResultStream *s) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", s->fd);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        return fd_reopen_readonly(s->fd);
 }
 
 static int flush(ResultStream *s) {
@@ -62,7 +58,7 @@ static int flush(ResultStream *s) {
                 s->failed = true;
                 return -errno;
         }
-        (void) clock_gettime(CLOCK_MONOTONIC, &s->last_flush);
+        s->last_flush_usec = now_usec_monotonic();
         return 0;
 }
 
@@ -120,10 +116,7 @@ static int on_change(void *userdata, const DiffResult *r, const Change *c) {
         int k = put_line(s, "change", o);
         if (k < 0)
                 return k;
-        struct timespec now;
-        (void) clock_gettime(CLOCK_MONOTONIC, &now);
-        long long since = (now.tv_sec - s->last_flush.tv_sec) * 1000000000LL + (now.tv_nsec - s->last_flush.tv_nsec);
-        return since >= FLUSH_NSEC ? flush(s) : 0;
+        return now_usec_monotonic() - s->last_flush_usec >= FLUSH_USEC ? flush(s) : 0;
 }
 
 ChangeSink result_stream_sink(ResultStream *s, const ResultSide sides[2]) {

@@ -400,9 +400,8 @@ static int comparison_error(int k, const Error *ce, Error *e) {
  * written from it: the daemon never holds them. */
 static int compare_streamed(Job *j, ManifestSource src[2], DiffResult **ret, Error *e) {
         pthread_mutex_lock(&j->lock);
+        int k = j->stream ? 0 : result_stream_new(&j->stream, e);
         ResultStream *stream = j->stream;
-        int k = stream ? 0 : result_stream_new(&j->stream, e);
-        stream = j->stream;
         pthread_mutex_unlock(&j->lock);
         if (k < 0)
                 return -1;

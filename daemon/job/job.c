@@ -219,11 +219,10 @@ int job_open_result(Job *j, Error *e) {
                 return -1;
         if (j->result_fd < 0)
                 return error_set(e, ERR_INTERNAL, "job %" PRIu64 " has no result", j->id);
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", j->result_fd);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = fd_reopen_readonly(j->result_fd);
         if (fd < 0)
-                return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 ": %m", j->id);
+                return error_set(e, ERR_INTERNAL, "cannot read the result of job %" PRIu64 ": %s", j->id,
+                                 strerror(-fd));
         return fd;
 }
 
