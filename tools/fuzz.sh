@@ -26,7 +26,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 mkdir -p $dir/artifacts
 status=0
-for target in manifest-wire manifest-json qcow2-header store options varlink deb822 packages-wire direct job-record change-stream; do
+for target in manifest-wire manifest-json qcow2-header store options varlink deb822 packages-wire direct job-record change-stream tree-order; do
         work=$dir/corpus-$target
         rm -rf "$work"
         mkdir -p "$work"

@@ -1,12 +1,17 @@
-/* Content hashes of a tree's regular files, from the appliance's bulk
- * sha256sum listing (or, when that fails, file by file). */
+/* The appliance's bulk checksum listings (checksums_out: sha256sum's or
+ * md5sum's lines), read for the tree walk (tree-order.h) and for the
+ * package digests (package-scan.c). */
 #pragma once
 
-#include <guestfs.h>
-
 #include "common/errors.h"
-#include "common/progress.h"
-#include "manifest/manifest.h"
+#include "common/util.h"
+
+/* One line of a bulk checksum listing (without its newline), changed in
+ * place: 1 with *ret_name the name without its "." ("/a/b", inside line)
+ * and digest filled, for a file of the tree; 0 for a line that names none
+ * (blank, or sha256sum's "-" for an empty standard input, as an empty
+ * filesystem gives); -EINVAL when malformed. */
+int checksum_line_parse(char *line, size_t digest_size, const char **ret_name, uint8_t *digest);
 
 /* Calls fn on each "HEX  ./name" line of a bulk checksum listing (any
  * algorithm whose digest has digest_size bytes; sha256sum's escaped form
@@ -16,13 +21,3 @@
 int checksum_lines_parse(const char *out, size_t len, size_t digest_size,
                          int (*fn)(void *userdata, const char *name, const uint8_t *digest), void *userdata);
 
-/* Parses "HASH  ./path" lines (sha256sum's format, including its escaped
- * form for names with a backslash or a newline) into the tree's entries,
- * which must be sorted by path_compare(). Unknown paths, and names that are
- * not "./..." (sha256sum's "-" for an empty standard input, as an empty
- * filesystem gives), are ignored. -EINVAL for a malformed line. */
-int checksums_parse(const char *out, size_t len, Tree *t);
-
-/* The slow path: one call per regular file; a file that cannot be read keeps
- * no hash. */
-int checksums_one_by_one(guestfs_h *g, Tree *t, const ProgressSink *progress, Error *e);

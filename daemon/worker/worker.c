@@ -103,6 +103,17 @@ static void do_scan(Worker *w, WireReader *r) {
         }
         ScanOptions opts = {.packages = flags & WK_SCAN_PACKAGES, .tmpdir = w->tmpdir,
                             .luks = w->keys ? &w->luks : NULL};
+        if (!opts.packages) {
+                /* Part by part as the walk makes them: the worker never
+                 * holds a whole manifest. A failure after some parts went:
+                 * the error ends the answer. */
+                ManifestEncoder enc;
+                ManifestSink ms = worker_manifest_sink(&w->link, &enc);
+                if (scanner_scan_stream(w->g, &opts, &sink, &ms, &e) < 0 && w->link.send_error == 0)
+                        reply_error(w, &e);
+                manifest_encoder_done(&enc);
+                return;
+        }
         if (scanner_scan(w->g, &opts, &sink, &m, &ps, &e) < 0)
                 return reply_error(w, &e);
         if (ps) {
