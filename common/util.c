@@ -53,13 +53,11 @@ int path_compare(const char *a, const char *b) {
         const unsigned char *x = (const unsigned char *) a, *y = (const unsigned char *) b;
 
         for (;; x++, y++) {
-                unsigned cx = *x == '/' ? 1 : *x, cy = *y == '/' ? 1 : *y;
+                /* NUL (end) sorts first, then '/', then every other byte in
+                 * its order (0x01 after '/', not level with it). */
+                unsigned cx = *x == 0 ? 0 : *x == '/' ? 1 : *x + 1u;
+                unsigned cy = *y == 0 ? 0 : *y == '/' ? 1 : *y + 1u;
 
-                /* NUL (end) sorts first, then '/', then every other byte. */
-                if (*x == 0)
-                        cx = 0;
-                if (*y == 0)
-                        cy = 0;
                 if (cx != cy)
                         return cx < cy ? -1 : 1;
                 if (cx == 0)

@@ -54,16 +54,19 @@ static const Node *model_find(const Model *m, const char *path) {
 }
 
 /* Names that sort differently by whole path and by component ("a" < "a b" <
- * "a.b" < "a0", but "a/x" comes right after "a"), and ones sha256sum
- * escapes. */
-static const char *const NAMES[] = {"a", "a b", "a.b", "a0", "b-", "back\\slash", "new\nline", "z", "Z", "\xc3\xa9"};
+ * "a.b" < "a0", but "a/x" comes right after "a"; "a\x01" too), and ones
+ * sha256sum escapes. */
+static const char *const NAMES[] = {"a",  "a\x01", "a b", "a.b", "a0", "b-", "back\\slash", "new\nline", "z",
+                                    "Z", "\xc3\xa9"};
 
 static void build(Model *m, const char *dir, int depth) {
         size_t n = 1 + rnd(depth == 0 ? 10 : 6);
         for (size_t i = 0; i < n; i++) {
                 char path[4096];
-                snprintf(path, sizeof path, "%s/%s%u", strcmp(dir, "/") == 0 ? "" : dir,
-                         NAMES[rnd(sizeof NAMES / sizeof *NAMES)], rnd(3));
+                /* Most names bare, so that one is often another's prefix. */
+                unsigned suffix = rnd(4);
+                snprintf(path, sizeof path, "%s/%s%.*u", strcmp(dir, "/") == 0 ? "" : dir,
+                         NAMES[rnd(sizeof NAMES / sizeof *NAMES)], suffix < 3 ? 0 : 1, suffix);
                 if (model_find(m, path))
                         continue;
                 unsigned k = rnd(10);
