@@ -5,10 +5,10 @@
 
 #include "worker/tree-hash.h"
 
-/* A record: u32 name length, u8 has_sha256, 32 bytes of SHA-256 (zeros
- * without one), the name, a NUL. In the host's byte order: the file never
- * leaves the process that writes it. */
-#define RECORD_HEAD 37
+/* A record: u32 name length, u8 has_sha256, the 32 bytes of the SHA-256
+ * when it has one, the name, a NUL. In the host's byte order: the file
+ * never leaves the process that writes it. */
+#define RECORD_HEAD 5
 /* Longer than any path a kernel resolves (PATH_MAX is 4096) but find walks
  * deeper than that; past this the walk refuses the tree. */
 #define RECORD_NAME_MAX (1U << 20)
@@ -29,14 +29,12 @@ static FILE *reopen(int fd, const char *mode) {
 static int put_record(FILE *out, const char *name, size_t len, const uint8_t *sha256, Error *e) {
         if (len > RECORD_NAME_MAX)
                 return error_set(e, ERR_SCAN_FAILED, "a path of more than %u bytes in the file list", RECORD_NAME_MAX);
-        uint8_t head[RECORD_HEAD] = {0};
+        uint8_t head[RECORD_HEAD];
         uint32_t l32 = (uint32_t) len;
         memcpy(head, &l32, 4);
-        if (sha256) {
-                head[4] = 1;
-                memcpy(head + 5, sha256, 32);
-        }
-        if (fwrite(head, 1, sizeof head, out) != sizeof head || fwrite(name, 1, len + 1, out) != len + 1)
+        head[4] = sha256 != NULL;
+        if (fwrite(head, 1, sizeof head, out) != sizeof head || (sha256 && fwrite(sha256, 1, 32, out) != 32) ||
+            fwrite(name, 1, len + 1, out) != len + 1)
                 return error_set(e, ERR_INTERNAL, "cannot write the file list: %m");
         return 0;
 }
@@ -152,17 +150,20 @@ static int window(Records *r, uint64_t off, size_t n, Error *e) {
 static int record_at(Records *r, uint64_t off, Record *ret, Error *e) {
         if (window(r, off, RECORD_HEAD, e) < 0)
                 return -1;
+        const char *h = r->buf + (off - r->win_off);
         uint32_t len;
-        memcpy(&len, r->buf + (off - r->win_off), 4);
-        if (len == 0 || len > RECORD_NAME_MAX)
+        memcpy(&len, h, 4);
+        size_t digest = h[4] ? 32 : 0;
+        if (len == 0 || len > RECORD_NAME_MAX || (uint8_t) h[4] > 1)
                 return error_set(e, ERR_SCAN_FAILED, "a malformed record in the file list");
-        if (window(r, off, RECORD_HEAD + len + 1, e) < 0)
+        size_t size = RECORD_HEAD + digest + len + 1;
+        if (window(r, off, size, e) < 0)
                 return -1;
         const char *p = r->buf + (off - r->win_off);
-        if (p[RECORD_HEAD + len] != 0)
+        if (p[size - 1] != 0)
                 return error_set(e, ERR_SCAN_FAILED, "a malformed record in the file list");
-        *ret = (Record){.name = p + RECORD_HEAD, .len = len, .has_sha256 = p[4] != 0,
-                        .sha256 = (const uint8_t *) p + 5, .next = off + RECORD_HEAD + len + 1};
+        *ret = (Record){.name = p + RECORD_HEAD + digest, .len = len, .has_sha256 = digest != 0,
+                        .sha256 = (const uint8_t *) p + RECORD_HEAD, .next = off + size};
         return 0;
 }
 
@@ -297,7 +298,7 @@ static int match_sums(Walker *w, const char *prefix, size_t plen, uint64_t start
                 skipping = NULL;
                 if (!slash) {
                         Child *ch = find_child(c, rest, strlen(rest));
-                        if (!ch || ch->has_sha256) {
+                        if (!ch || ch->has_sha256 || !rec.has_sha256) {
                                 w->unmatched++;
                                 continue;
                         }
