@@ -17,7 +17,7 @@ processes and of the client, as a Markdown table.
 
   bench/scale.py [WORK [SIZE...]]              the direct engine's runs
   bench/scale.py --appliance [WORK [SIZE...]]  the appliance's scanner
-                                               instead (--no-direct; under
+                                               instead (--engine=appliance; under
                                                TCG, 100k takes minutes)
 """
 import hashlib
@@ -301,7 +301,7 @@ def client_rss_run(a, b, fmt="--json"):
 
 RUNS = [("nocache", ["--no-cache"], []), ("cold", ["--cache={cache}"], []), ("cached", ["--cache={cache}"], [])]
 # --appliance: the appliance's scanner instead (no cache, no warm appliance).
-APPLIANCE_RUNS = [("appliance", ["--no-cache"], ["--no-direct"])]
+APPLIANCE_RUNS = [("appliance", ["--no-cache"], ["--engine=appliance"])]
 
 
 def bench_pair(work, name, d, runs=RUNS):
@@ -346,7 +346,7 @@ def report(rows):
         for r in rows:
             x = r["appliance"]
             out.append(f"| {r['name']} | {r['oracle']} | {x['time']:.2f} | {mb(x['daemon'])} | {mb(x['worker'])} |")
-        out += ["", "--no-direct on a --no-cache daemon with no warm appliance: both sides walked and hashed in "
+        out += ["", "--engine=appliance on a --no-cache daemon with no warm appliance: both sides walked and hashed in "
                 "an appliance under TCG (qemu not counted). The worker is the process holding the libguestfs "
                 "handle. Every run's change set equals the oracle."]
         return "\n".join(out) + "\n"

@@ -67,18 +67,43 @@ static int on_line(ChangeStream *s, char *line, FILE *out, const OutputOptions *
         return -EBADMSG;
 }
 
+/* Room for at least want more bytes (and a NUL) in s->buf. */
+static int reserve(ChangeStream *s, size_t want) {
+        if (s->size - s->len > want)
+                return 0;
+        size_t n = s->size ? s->size : 131072;
+        while (n - s->len <= want)
+                n *= 2;
+        char *b = realloc(s->buf, n);
+        if (!b)
+                return -ENOMEM;
+        s->buf = b;
+        s->size = n;
+        return 0;
+}
+
+/* The whole lines in s->buf, handled; what follows the last one stays. */
+static int take_lines(ChangeStream *s, FILE *out, const OutputOptions *o) {
+        char *start = s->buf, *nl;
+        s->buf[s->len] = 0;
+        while ((nl = memchr(start, '\n', s->len - (size_t) (start - s->buf)))) {
+                *nl = 0;
+                int k = on_line(s, start, out, o);
+                if (k < 0)
+                        return k;
+                start = nl + 1;
+        }
+        s->len -= (size_t) (start - s->buf);
+        memmove(s->buf, start, s->len);
+        return 0;
+}
+
 int change_stream_read(ChangeStream *s, FILE *out, const OutputOptions *o) {
         if (s->fd < 0)
                 return 0;
         for (;;) {
-                if (s->size - s->len < 65536) {
-                        size_t n = s->size ? s->size * 2 : 131072;
-                        char *b = realloc(s->buf, n);
-                        if (!b)
-                                return -ENOMEM;
-                        s->buf = b;
-                        s->size = n;
-                }
+                if (reserve(s, 65536) < 0)
+                        return -ENOMEM;
                 ssize_t n = read(s->fd, s->buf + s->len, s->size - s->len - 1);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -88,18 +113,22 @@ int change_stream_read(ChangeStream *s, FILE *out, const OutputOptions *o) {
                         break;
                 s->consumed += (uint64_t) n;
                 s->len += (size_t) n;
-                s->buf[s->len] = 0;
-                char *start = s->buf, *nl;
-                while ((nl = memchr(start, '\n', s->len - (size_t) (start - s->buf)))) {
-                        *nl = 0;
-                        int k = on_line(s, start, out, o);
-                        if (k < 0)
-                                return k;
-                        start = nl + 1;
-                }
-                s->len -= (size_t) (start - s->buf);
-                memmove(s->buf, start, s->len);
+                int k = take_lines(s, out, o);
+                if (k < 0)
+                        return k;
         }
+        return fflush(out) != 0 ? -EIO : 0;
+}
+
+int change_stream_feed(ChangeStream *s, const char *data, size_t len, FILE *out, const OutputOptions *o) {
+        if (reserve(s, len) < 0)
+                return -ENOMEM;
+        memcpy(s->buf + s->len, data, len);
+        s->len += len;
+        s->consumed += len;
+        int k = take_lines(s, out, o);
+        if (k < 0)
+                return k;
         return fflush(out) != 0 ? -EIO : 0;
 }
 

@@ -1,5 +1,5 @@
-/* Reading a job's change stream (D-Bus Job.OpenChanges: a head line, a
- * line per change, an end line) as it grows, and printing its changes as
+/* Reading a job's change stream (D-Bus Job.OpenChanges, or varlink's
+ * "changes": a head line, a line per change, an end line) as it grows, and printing its changes as
  * they come in the formats that can (output_stream_fits()). */
 #pragma once
 
@@ -29,4 +29,7 @@ bool change_stream_pending(const ChangeStream *s);
 /* Reads what the stream holds now and handles its whole lines, printing
  * to out as o asks: 0, or a negative errno (-EBADMSG: a line not ours). */
 int change_stream_read(ChangeStream *s, FILE *out, const OutputOptions *o);
+/* The same for bytes of the stream that came another way (varlink's
+ * "changes"); s->fd stays -1. */
+int change_stream_feed(ChangeStream *s, const char *data, size_t len, FILE *out, const OutputOptions *o);
 void change_stream_done(ChangeStream *s);

@@ -1,6 +1,8 @@
 /* virt-diff over varlink: Compare (or Wait) with "more", the progress
  * line from its replies, Ctrl-C cancelling through a second connection,
- * and the result printed as over D-Bus, byte for byte. */
+ * and the result printed as over D-Bus, byte for byte: the changes as the
+ * replies bring them ("changes") in the formats that print a change at a
+ * time, the whole result at the end otherwise. */
 #include <signal.h>
 
 #include "common/base64.h"
@@ -178,9 +180,52 @@ static void read_progress(json_object *p, JobProgress *jp) {
         jp->expected_end_usec = json_object_get_uint64(json_object_object_get(p, "expected_end"));
 }
 
+/* A finished job's result, when its change stream printed nothing. */
+static json_object *fetch_result(const char *prog, VarlinkClient *c, uint64_t job) {
+        json_object *p = json_object_new_object(), *reply = NULL;
+        Error e = {0};
+        if (!p || json_object_object_add(p, "job", json_object_new_uint64(job)) < 0) {
+                json_object_put(p);
+                return NULL;
+        }
+        if (varlink_client_call(c, VD_VARLINK_INTERFACE ".Wait", p, &reply, &e) < 0) {
+                fprintf(stderr, "%s: %s\n", prog, e.message);
+                return NULL;
+        }
+        return reply;
+}
+
+/* The job's last reply: what is left of its change stream, else its
+ * result (fetched when the stream printed nothing). The exit status. */
+static int finish(const char *prog, const DiffArgs *args, VarlinkClient *c, ChangeStream *cs, uint64_t job,
+                  json_object *result) {
+        int status = 2, k;
+        _cleanup_json_ json_object *fetched = NULL;
+        if (cs) {
+                k = diff_finish_stream(prog, args, cs, cs->failed, &status);
+                if (k > 0)
+                        return status;
+                if (k < 0) {
+                        if (k != -EBADMSG)
+                                fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(-k));
+                        return 2;
+                }
+                if (!result && job && (fetched = fetch_result(prog, c, job)))
+                        result = json_object_object_get(fetched, "result");
+        }
+        if (!result)
+                fprintf(stderr, "%s: the daemon's last reply has no result\n", prog);
+        else if ((k = diff_print_result(prog, args, result, &status)) < 0) {
+                fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(-k));
+                status = 2;
+        }
+        return status;
+}
+
 /* Follows the replies of a Compare or Wait sent on c to the last; prints
- * the result. The exit status. */
-static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, const char *path) {
+ * the changes as they come (cs, when they were asked for) and the result.
+ * The exit status. */
+static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, const char *path, ChangeStream *cs) {
         bool show = !args->detach && (args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO)));
         bool cancelling = false;
         ProgressTerm term = {};
@@ -243,6 +288,15 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         varlink_reply_done(&r);
                         break;
                 }
+                json_object *ch = json_object_object_get(r.parameters, "changes");
+                if (cs && ch && !cs->failed) {
+                        if (cs->printing || !cs->decided)
+                                progress_term_clear(&term);
+                        int k = change_stream_feed(cs, json_object_get_string(ch), (size_t) json_object_get_string_len(ch),
+                                                   stdout, &args->output);
+                        if (k < 0)
+                                cs->failed = k; /* said at the end */
+                }
                 if (r.continues) {
                         if (show && !cancelling) {
                                 read_progress(p, &term.progress);
@@ -251,14 +305,7 @@ static int follow(const char *prog, const DiffArgs *args, VarlinkClient *c, cons
                         varlink_reply_done(&r);
                         continue;
                 }
-                json_object *result = json_object_object_get(r.parameters, "result");
-                int k;
-                if (!result)
-                        fprintf(stderr, "%s: the daemon's last reply has no result\n", prog);
-                else if ((k = diff_print_result(prog, args, result, &status)) < 0) {
-                        fprintf(stderr, "%s: cannot write the result: %s\n", prog, strerror(-k));
-                        status = 2;
-                }
+                status = finish(prog, args, c, cs, job, json_object_object_get(r.parameters, "result"));
                 varlink_reply_done(&r);
                 break;
         }
@@ -291,12 +338,21 @@ static int start(const char *prog, const DiffArgs *args, const char *method, jso
                 fprintf(stderr, "%s: cannot reach virt-diffd at %s: %s\n", prog, path, strerror(-r));
                 return 2;
         }
+        /* The changes as they come, for the formats that print so. */
+        bool stream = !args->detach && diff_stream_wanted(args);
+        if (stream && json_object_object_add(owned, "changes", json_object_new_boolean(1)) < 0) {
+                fprintf(stderr, "%s: out of memory\n", prog);
+                return 2;
+        }
         r = varlink_client_send(c, method, TAKE_PTR(owned), VARLINK_CALL_MORE);
         if (r < 0) {
                 fprintf(stderr, "%s: cannot send to virt-diffd: %s\n", prog, strerror(-r));
                 return 2;
         }
-        return follow(prog, args, c, path);
+        ChangeStream cs = {.fd = -1, .prepare = diff_prepare_head, .userdata = (void *) args, .prog = prog};
+        int status = follow(prog, args, c, path, stream ? &cs : NULL);
+        change_stream_done(&cs);
+        return status;
 }
 
 int follow_diff_varlink(const char *prog, const DiffArgs *args, int *ret_unreachable) {

@@ -222,7 +222,7 @@ int diff_print_result(const char *prog, const DiffArgs *a, json_object *root, in
 
 /* ---- printing while the job runs ---- */
 
-static void prepare_head(json_object *head, void *userdata) {
+void diff_prepare_head(json_object *head, void *userdata) {
         name_passed_images(head, userdata);
         name_manifest_sides(head, userdata);
 }
@@ -254,17 +254,12 @@ static void on_running(Follow *f, bool first) {
                 cs->failed = r; /* said at the end */
 }
 
-/* The rest of the stream once the job has succeeded: its end, the exit
- * status. 1 when it printed everything, 0 when the result is to print
- * whole, or a negative errno. */
-static int finish_changes(Follow *f, ChangeStream *cs) {
-        const DiffArgs *a = f->userdata;
-        int r = cs->failed ?: change_stream_read(cs, stdout, &a->output);
+int diff_finish_stream(const char *prog, const DiffArgs *a, ChangeStream *cs, int r, int *ret_status) {
         /* Nothing printed yet, whatever happened: the whole result prints. */
         if (!cs->printing)
                 return 0;
         if (r == -EBADMSG || (r >= 0 && !cs->ended)) {
-                fprintf(stderr, "%s: the job's change stream is damaged or ended early\n", f->prog);
+                fprintf(stderr, "%s: the job's change stream is damaged or ended early\n", prog);
                 return -EBADMSG;
         }
         if (r >= 0)
@@ -274,9 +269,16 @@ static int finish_changes(Follow *f, ChangeStream *cs) {
         json_object *summary = NULL, *differs = NULL;
         bool differ = json_object_object_get_ex(cs->head, "summary", &summary) &&
                       json_object_object_get_ex(summary, "differences", &differs) && json_object_get_boolean(differs);
-        bool unread = diff_report_unread_filesystems(f->prog, cs->head);
-        f->exit_status = unread ? 2 : differ ? 1 : 0;
+        bool unread = diff_report_unread_filesystems(prog, cs->head);
+        *ret_status = unread ? 2 : differ ? 1 : 0;
         return 1;
+}
+
+/* The rest of the stream once the job has succeeded. */
+static int finish_changes(Follow *f, ChangeStream *cs) {
+        const DiffArgs *a = f->userdata;
+        int r = cs->failed ?: change_stream_read(cs, stdout, &a->output);
+        return diff_finish_stream(f->prog, a, cs, r, &f->exit_status);
 }
 
 static int print_result(Follow *f, sd_bus_error *err) {
@@ -295,9 +297,7 @@ static int print_result(Follow *f, sd_bus_error *err) {
         return r;
 }
 
-/* The formats that print a change at a time, when nothing else needs the
- * whole result (--packages-csv). */
-static bool stream_wanted(const DiffArgs *a) {
+bool diff_stream_wanted(const DiffArgs *a) {
         return output_streams(&a->output) && !a->packages_csv;
 }
 
@@ -310,10 +310,10 @@ static int try_varlink(Follow *f) {
 static int diff_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_diff_varlink(prog, args, NULL);
-        ChangeStream cs = {.fd = -1, .prepare = prepare_head, .userdata = (void *) args, .prog = prog};
+        ChangeStream cs = {.fd = -1, .prepare = diff_prepare_head, .userdata = (void *) args, .prog = prog};
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .fds_passed = args->pass_fds,
-                    .no_bus = try_varlink, .running = stream_wanted(args) ? on_running : NULL,
-                    .command_data = stream_wanted(args) ? &cs : NULL,
+                    .no_bus = try_varlink, .running = diff_stream_wanted(args) ? on_running : NULL,
+                    .command_data = diff_stream_wanted(args) ? &cs : NULL,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         int status = follow_submit(&f, args->connect, args->verbose, args->trace, args->detach, "Compare",
                                    build_compare);
@@ -324,10 +324,10 @@ static int diff_status(const char *prog, const DiffArgs *args) {
 static int wait_status(const char *prog, const DiffArgs *args) {
         if (args->varlink)
                 return follow_wait_varlink(prog, args);
-        ChangeStream cs = {.fd = -1, .prepare = prepare_head, .userdata = (void *) args, .prog = prog};
+        ChangeStream cs = {.fd = -1, .prepare = diff_prepare_head, .userdata = (void *) args, .prog = prog};
         Follow f = {.prog = prog, .userdata = (void *) args, .done = print_result, .stop_only = true,
-                    .running = stream_wanted(args) ? on_running : NULL,
-                    .command_data = stream_wanted(args) ? &cs : NULL,
+                    .running = diff_stream_wanted(args) ? on_running : NULL,
+                    .command_data = diff_stream_wanted(args) ? &cs : NULL,
                     .show_progress = args->progress > 0 || (args->progress < 0 && isatty(STDERR_FILENO))};
         int status = follow_existing(&f, args->connect, args->job);
         change_stream_done(&cs);

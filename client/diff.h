@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "change-stream.h"
 #include "connect.h"
 #include "options.h"
 
@@ -24,6 +25,17 @@ bool diff_report_unread_filesystems(const char *prog, json_object *root);
 /* --packages-csv=FILE: writes the package changes there (nothing without
  * the option); a negative errno after a line on stderr. */
 int diff_write_packages_csv(const char *prog, const DiffArgs *a, json_object *root);
+
+/* The formats that print a change at a time, when nothing else needs the
+ * whole result (--packages-csv). */
+bool diff_stream_wanted(const DiffArgs *a);
+/* A change stream's head named as the user gave the sides. */
+void diff_prepare_head(json_object *head, void *userdata);
+/* The end of a job's change stream once the job succeeded, r how reading
+ * it went: 1 when it printed everything (*ret_status the exit status), 0
+ * when it printed nothing (the whole result is to print), or a negative
+ * errno after a line on stderr when the stream is damaged. */
+int diff_finish_stream(const char *prog, const DiffArgs *a, ChangeStream *cs, int r, int *ret_status);
 
 /* The same over varlink (diff-varlink.c). With ret_unreachable set, a
  * daemon that cannot be reached is no error: -1 and *ret_unreachable,

@@ -2,7 +2,7 @@
 # virt-diffd on varlink, checked with a client written on Python's standard
 # library (tests/varlink-client.py): discovery and the interface text, a
 # streamed Compare ending with the same result as D-Bus GetResult of the
-# same job, Cancel, named errors, malformed messages on other connections
+# same job, its changes streamed in the replies ("changes"), Cancel, named errors, malformed messages on other connections
 # while a job streams, a client that leaves mid-job, virt-diffctl --varlink
 # byte for byte as over D-Bus, and the system socket's rules for another
 # uid (setpriv).
@@ -38,17 +38,18 @@ sys.exit(0 if v == d else 1)
 PY
 pass "the varlink result of job $job is D-Bus GetResult's"
 
+$CHECKS changes "$SOCK" "$FIXTURES" || fail "changes"
 $CHECKS cancel "$SOCK" "$FIXTURES" || fail "cancel"
 
 # virt-diffctl --varlink: byte for byte what D-Bus gives (from the cache now).
-for fmt in "" --json -l; do
+for fmt in "" --json -l --csv --output=ndjson --summary; do
         "$VIRT_DIFF" $fmt "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img" >"$TEST_TMPDIR/bus.out" 2>&1 || [ $? = 1 ]
         "$VIRT_DIFF" --varlink="$SOCK" $fmt "$FIXTURES/kinds-a.img" "$FIXTURES/kinds-b.img" \
                 >"$TEST_TMPDIR/varlink.out" 2>&1 || [ $? = 1 ] || fail "virt-diff --varlink $fmt failed"
         cmp -s "$TEST_TMPDIR/bus.out" "$TEST_TMPDIR/varlink.out" ||
                 { diff "$TEST_TMPDIR/bus.out" "$TEST_TMPDIR/varlink.out" | head >&2; fail "virt-diff --varlink $fmt differs"; }
 done
-pass "virt-diff --varlink: the same bytes as over D-Bus (text, --json, -l)"
+pass "virt-diff --varlink: the same bytes as over D-Bus (text, --json, -l, --csv, NDJSON, --summary; all but --json printed from the streamed changes)"
 assert_no_qemu 30
 
 # ---- the system socket: root's daemon, another uid through setpriv ----

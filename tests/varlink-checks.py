@@ -145,6 +145,68 @@ def check_compare(sock, fixtures, out):
        "malformed messages on other connections closed them or were answered, this one went on")
 
 
+def check_changes(sock, fixtures):
+    """Compare with "changes": the replies' lines are the job's change
+    stream, whole lines in order: the head, every change and the end of the
+    result Wait then gives, and the last reply has no result. Wait with
+    "changes" on a running job streams the same lines; -u has no stream."""
+    a, b = f"{fixtures}/kinds-a.img", f"{fixtures}/kinds-b.img"
+
+    def follow(replies):
+        text, last, job = "", None, None
+        for r in replies:
+            job = r["job"]
+            chunk = r.get("changes", "")
+            if chunk and not chunk.endswith("\n"):
+                fail(f"a reply's changes end inside a line: {chunk[-80:]!r}")
+            text += chunk
+            last = r
+        return job, text, last
+
+    with vc.VarlinkClient(sock) as c:
+        job, text, last = follow(c.call(f"{IFACE}.Compare", {"a": disks(a), "b": disks(b), "changes": True},
+                                        more=True))
+        if "result" in last or last["progress"]["state"] != "succeeded":
+            fail(f"last reply of a streamed Compare: {json.dumps(last)[:300]}")
+        result = c.call1(f"{IFACE}.Wait", {"job": job})["result"]
+    lines = [json.loads(l) for l in text.splitlines()]
+    kinds = [next(iter(l)) for l in lines]
+    if not kinds or kinds[0] != "head" or kinds[-1] != "end" or set(kinds[1:-1]) - {"change"}:
+        fail(f"lines out of order: {kinds[:3]} ... {kinds[-2:]}")
+    head, end, changes = lines[0]["head"], lines[-1]["end"], [l["change"] for l in lines[1:-1]]
+    for key in ("version", "a", "b", "filesystems"):
+        if head[key] != result[key]:
+            fail(f"the head's {key} differs from the result's")
+    if changes != result["changes"] or end["summary"] != result["summary"] or not changes:
+        fail(f"the streamed changes ({len(changes)}) differ from the result's ({len(result['changes'])})")
+    # Wait with "changes" on a running job: the same lines, from the start.
+    with vc.VarlinkClient(sock) as c, vc.VarlinkClient(sock) as w:
+        replies = c.call(f"{IFACE}.Compare", {"a": disks(a), "b": disks(b), "options": {"atime": True}},
+                         more=True)
+        job2 = next(replies)["job"]
+        _, text2, last2 = follow(w.call(f"{IFACE}.Wait", {"job": job2, "changes": True}, more=True))
+        for _ in replies:
+            pass
+        whole = c.call1(f"{IFACE}.Wait", {"job": job2})["result"]
+    lines2 = [json.loads(l) for l in text2.splitlines()]
+    if "result" in last2 and not lines2:
+        ok_wait = "ended before Wait came: the result instead"
+        if last2["result"] != whole:
+            fail("Wait's result differs")
+    elif [l["change"] for l in lines2 if "change" in l] != whole["changes"] or "result" in last2:
+        fail("Wait with changes: the stream differs from the result")
+    else:
+        ok_wait = f"{len(lines2)} lines"
+    # -u writes its result whole: no changes in the replies, the result last.
+    with vc.VarlinkClient(sock) as c:
+        _, text3, last3 = follow(c.call(f"{IFACE}.Compare", {"a": disks(a), "b": disks(b), "changes": True,
+                                                             "options": {"unified": True}}, more=True))
+        if text3 or "result" not in last3:
+            fail("a -u Compare with changes: " + json.dumps(last3)[:300])
+    ok(f"Compare with changes: {len(changes)} changes between a head and an end in whole lines, equal to "
+       f"Wait's result, no result in the last reply; Wait with changes: {ok_wait}; -u: the result whole")
+
+
 def check_cancel(sock, fixtures):
     a, b = f"{fixtures}/os-a.img", f"{fixtures}/os-b.img"
     with vc.VarlinkClient(sock) as c, vc.VarlinkClient(sock) as d:
@@ -216,5 +278,6 @@ def cancel_job(sock, job):
 
 if __name__ == "__main__":
     check, args = sys.argv[1], sys.argv[2:]
-    {"discovery": check_discovery, "errors": check_errors, "compare": check_compare, "cancel": check_cancel,
+    {"discovery": check_discovery, "errors": check_errors, "compare": check_compare, "changes": check_changes,
+     "cancel": check_cancel,
      "system": check_system, "start-job": start_job, "cancel-job": cancel_job}[check](*args)

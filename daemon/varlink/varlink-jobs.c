@@ -1,7 +1,9 @@
 /* Jobs on varlink: Compare and Wait stream a job's progress (at most ten
  * replies a second, a state change never held back) and end with its
- * result or its error; Cancel and ListJobs. Every listed job of the job
- * table is reachable here, whichever front-end started it. */
+ * result or its error; with "changes", the replies carry the lines of the
+ * job's change stream as it grows instead, and the last one no result.
+ * Cancel and ListJobs. Every listed job of the job table is reachable
+ * here, whichever front-end started it. */
 #include <inttypes.h>
 
 #include "common/base64.h"
@@ -12,11 +14,19 @@
 #include "varlink/varlink-json.h"
 
 #define EMIT_INTERVAL_USEC (100 * 1000ULL)
+/* A finished job's stream goes out as fast as its reader takes it. */
+#define DRAIN_INTERVAL_USEC (2 * 1000ULL)
+/* Bytes of change lines a reply carries (a longer line goes alone), and
+ * the longest line taken. */
+#define CHANGES_CHUNK (256U * 1024)
+#define CHANGES_LINE_MAX (64U << 20)
 
 /* A call following a job: Compare's (the owner) or a Wait. */
 typedef struct Watcher {
         VarlinkCall *call;
         bool owner;
+        int changes;   /* the job's change stream, read-only, or -1 */
+        uint64_t sent; /* bytes of it sent */
 } Watcher;
 
 /* Our state for a job, in j->frontend[d->job_slot]. */
@@ -60,6 +70,8 @@ static Error job_error(Job *j) {
 }
 
 static void drop_watcher(VlJob *v, size_t i) {
+        if (v->watchers[i].changes >= 0)
+                (void) close(v->watchers[i].changes);
         varlink_call_set_gone_handler(v->watchers[i].call, NULL, NULL);
         varlink_call_unref(v->watchers[i].call);
         v->watchers[i] = v->watchers[--v->n_watchers];
@@ -80,28 +92,95 @@ static void on_watcher_gone(VarlinkCall *call, void *userdata) {
         }
 }
 
-static int add_watcher(VlJob *v, VarlinkCall *call, bool owner) {
+/* changes: the call asked for the change stream; a job without one
+ * (its result is written whole) answers with its result as usual. */
+static int add_watcher(VlJob *v, VarlinkCall *call, bool owner, bool changes) {
         Watcher *w = realloc(v->watchers, (v->n_watchers + 1) * sizeof(*w));
         if (!w)
                 return -ENOMEM;
         v->watchers = w;
-        w[v->n_watchers++] = (Watcher){.call = varlink_call_ref(call), .owner = owner};
+        Error e = {0};
+        int fd = changes && varlink_call_wants_more(call) && job_streams_changes(v->job) ? job_open_changes(v->job, &e)
+                                                                                       : -1;
+        w[v->n_watchers++] = (Watcher){.call = varlink_call_ref(call), .owner = owner, .changes = fd < 0 ? -1 : fd};
         varlink_call_set_gone_handler(call, on_watcher_gone, v);
         return 0;
 }
 
-/* Progress to the watchers that asked for it; one that has not taken
- * the last one yet gets none: progress is a snapshot, the next will do. */
+/* The stream's next whole lines into the reply ("changes"): 1 when some
+ * went, 0 when it holds none yet, a negative errno. */
+static int add_changes(Watcher *w, json_object *reply) {
+        _cleanup_free_ char *buf = NULL;
+        for (size_t cap = CHANGES_CHUNK;; cap *= 2) {
+                char *b = realloc(buf, cap);
+                if (!b)
+                        return -ENOMEM;
+                buf = b;
+                ssize_t n;
+                do
+                        n = pread(w->changes, buf, cap, (off_t) w->sent);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return -errno;
+                const char *nl = n > 0 ? memrchr(buf, '\n', (size_t) n) : NULL;
+                if (nl) {
+                        size_t len = (size_t) (nl - buf) + 1;
+                        json_object *s = json_object_new_string_len(buf, (int) len);
+                        if (!s || json_object_object_add(reply, "changes", s) < 0) {
+                                json_object_put(s);
+                                return -ENOMEM;
+                        }
+                        w->sent += len;
+                        return 1;
+                }
+                /* No whole line yet; or one longer than this read. */
+                if ((size_t) n < cap)
+                        return 0;
+                if (cap >= CHANGES_LINE_MAX)
+                        return -EBADMSG;
+        }
+}
+
+static void arm_timer(VlJob *v, uint64_t usec);
+
+/* Progress (and change lines) to the watchers that asked for more; one
+ * that has not taken the last reply yet gets none now: progress is a
+ * snapshot, the next will do, and its lines wait. Once the job has
+ * finished, only streaming watchers are left: each gets the rest of the
+ * stream, then its last reply. */
 static void emit(VlJob *v) {
         if (!v->job->listed)
                 return;
-        for (size_t i = 0; i < v->n_watchers; i++) {
-                VarlinkCall *c = v->watchers[i].call;
-                if (varlink_call_wants_more(c) && varlink_call_output_pending(c) == 0)
-                        (void) varlink_call_notify(c, job_reply(v->job, NULL));
+        bool finished = !job_unfinished(v->job), streaming = false;
+        for (size_t i = 0; i < v->n_watchers;) {
+                Watcher *w = &v->watchers[i];
+                streaming |= w->changes >= 0;
+                if (!varlink_call_wants_more(w->call) || varlink_call_output_pending(w->call) > 0) {
+                        i++;
+                        continue;
+                }
+                json_object *reply = job_reply(v->job, NULL);
+                int k = !reply ? -ENOMEM : w->changes >= 0 ? add_changes(w, reply) : 0;
+                if (k < 0) {
+                        json_object_put(reply);
+                        (void) vd_reply_errorf(w->call, ERR_INTERNAL, "cannot read the change stream of job %" PRIu64
+                                               ": %s", v->job->id, strerror(-k));
+                        drop_watcher(v, i);
+                        continue;
+                }
+                if (finished && k == 0) {
+                        (void) varlink_call_reply(w->call, reply);
+                        drop_watcher(v, i);
+                        continue;
+                }
+                (void) varlink_call_notify(w->call, reply);
+                i++;
         }
         v->last_emit_usec = now_usec_monotonic();
         v->emitted_state = v->job->published.state;
+        /* The stream grows between the job's news: look again soon. */
+        if (v->n_watchers > 0 && (finished || streaming))
+                arm_timer(v, finished ? DRAIN_INTERVAL_USEC : EMIT_INTERVAL_USEC);
 }
 
 static int on_emit_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
@@ -109,20 +188,25 @@ static int on_emit_timer(sd_event_source *s _unused_, uint64_t usec _unused_, vo
         return 0;
 }
 
-static void schedule_emit(VlJob *v) {
-        uint64_t due = v->last_emit_usec + EMIT_INTERVAL_USEC;
-        if (v->n_watchers == 0)
-                return;
-        if (now_usec_monotonic() >= due || v->job->published.state != v->emitted_state) {
-                emit(v);
-                return;
-        }
+static void arm_timer(VlJob *v, uint64_t usec) {
+        uint64_t due = now_usec_monotonic() + usec;
         if (!v->emit_timer)
                 (void) sd_event_add_time(v->d->o.event, &v->emit_timer, CLOCK_MONOTONIC, due, 0, on_emit_timer, v);
         else if (sd_event_source_get_enabled(v->emit_timer, NULL) <= 0) {
                 (void) sd_event_source_set_time(v->emit_timer, due);
                 (void) sd_event_source_set_enabled(v->emit_timer, SD_EVENT_ONESHOT);
         }
+}
+
+static void schedule_emit(VlJob *v) {
+        uint64_t due = v->last_emit_usec + EMIT_INTERVAL_USEC, now = now_usec_monotonic();
+        if (v->n_watchers == 0)
+                return;
+        if (now >= due || v->job->published.state != v->emitted_state) {
+                emit(v);
+                return;
+        }
+        arm_timer(v, due - now);
 }
 
 /* The result document of a job that succeeded, parsed from its memfd; NULL
@@ -207,12 +291,23 @@ static void on_finished(Job *j, void *userdata) {
         VlJob *v = vl_job(userdata, j);
         if (!v || v->n_watchers == 0)
                 return;
+        bool succeeded = j->published.state == JOB_STATE_SUCCEEDED, whole = false;
+        for (size_t i = 0; i < v->n_watchers; i++)
+                whole |= v->watchers[i].changes < 0;
+        /* Read whole only for the watchers that take it so. */
         Error re = {0};
-        _cleanup_json_ json_object *result = j->published.state == JOB_STATE_SUCCEEDED ? read_result(j, &re) : NULL;
-        while (v->n_watchers > 0) {
-                answer(j, v->watchers[0].call, result, &re);
-                drop_watcher(v, 0);
+        _cleanup_json_ json_object *result = succeeded && whole ? read_result(j, &re) : NULL;
+        for (size_t i = 0; i < v->n_watchers;) {
+                if (succeeded && v->watchers[i].changes >= 0) {
+                        i++;
+                        continue;
+                }
+                answer(j, v->watchers[i].call, result, &re);
+                drop_watcher(v, i);
         }
+        /* The streaming ones: the rest of the stream, then the end. */
+        if (v->n_watchers > 0)
+                emit(v);
 }
 
 static void on_removed(Job *j, void *userdata) {
@@ -351,7 +446,8 @@ int vd_method_compare(VarlinkCall *call, json_object *parameters, void *userdata
                 return r;
         TAKE_PTR(j);
         VlJob *v = vl_job(d, submitted);
-        if (!v || add_watcher(v, call, true) < 0) {
+        bool changes = json_object_get_boolean(json_object_object_get(parameters, "changes"));
+        if (!v || add_watcher(v, call, true, changes) < 0) {
                 job_cancel(submitted);
                 return vd_reply_errorf(call, ERR_INTERNAL, "out of memory");
         }
@@ -391,7 +487,8 @@ int vd_method_wait(VarlinkCall *call, json_object *parameters, void *userdata) {
                 return 0;
         }
         VlJob *v = vl_job(d, j);
-        if (!v || add_watcher(v, call, false) < 0)
+        bool changes = json_object_get_boolean(json_object_object_get(parameters, "changes"));
+        if (!v || add_watcher(v, call, false, changes) < 0)
                 return vd_reply_errorf(call, ERR_INTERNAL, "out of memory");
         if (varlink_call_wants_more(call))
                 (void) varlink_call_notify(call, job_reply(j, NULL));
