@@ -12,7 +12,6 @@
 typedef struct Seen {
         char *last;  /* the previous entry's path */
         size_t n;
-        bool failed; /* out of order */
 } Seen;
 
 /* The parent of path ("/a/b" -> "/a"; "/a" -> "/"), into buf. */

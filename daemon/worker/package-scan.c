@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "worker/scanner.h"
+#include "worker/scratch.h"
 #include "worker/tree-hash.h"
 
 /* Bytes of database files copied out of one guest: a large dpkg info/ is
@@ -111,36 +112,6 @@ int tar_extract_files(const void *tar, size_t len, int dir_fd, const char *prefi
         return r;
 }
 
-/* A FileOut target libguestfs can write into, read back whole. */
-typedef struct MemFile {
-        int fd;
-        char path[32];
-} MemFile;
-
-static int memfile_open(MemFile *m) {
-        m->fd = memfd_create("virt-diffd-pkg", MFD_CLOEXEC);
-        if (m->fd < 0)
-                return -errno;
-        snprintf(m->path, sizeof m->path, "/dev/fd/%d", m->fd);
-        return 0;
-}
-
-static int memfile_map(MemFile *m, void **ret, size_t *ret_len) {
-        struct stat st;
-        if (fstat(m->fd, &st) < 0)
-                return -errno;
-        *ret_len = (size_t) st.st_size;
-        if (st.st_size == 0) {
-                *ret = NULL;
-                return 0;
-        }
-        void *p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, m->fd, 0);
-        if (p == MAP_FAILED)
-                return -errno;
-        *ret = p;
-        return 0;
-}
-
 /* Copies one database path (a directory or a file, symlinks followed
  * inside the guest) to the same relative path below dir_fd. */
 static int copy_out(guestfs_h *g, const char *path, int dir_fd, Error *e) {
@@ -148,8 +119,8 @@ static int copy_out(guestfs_h *g, const char *path, int dir_fd, Error *e) {
         bool is_file = !is_dir && guestfs_is_file_opts(g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) > 0;
         if (!is_dir && !is_file)
                 return 0;
-        MemFile m = {.fd = -1};
-        if (memfile_open(&m) < 0)
+        ScratchFile m;
+        if (scratch_open(&m, NULL) < 0)
                 return error_set(e, ERR_INTERNAL, "memfd_create: %m");
         _cleanup_close_ int fd = m.fd;
         int r = is_dir ? guestfs_tar_out(g, path, m.path) : guestfs_download(g, path, m.path);
@@ -157,7 +128,7 @@ static int copy_out(guestfs_h *g, const char *path, int dir_fd, Error *e) {
                 return error_set(e, ERR_SCAN_FAILED, "cannot copy %s out of the guest: %s", path, guest_error(g));
         void *data = NULL;
         size_t len = 0;
-        if (memfile_map(&m, &data, &len) < 0)
+        if (scratch_map(&m, &data, &len) < 0)
                 return error_set(e, ERR_INTERNAL, "cannot map the copy of %s: %m", path);
         if (is_dir)
                 r = len ? tar_extract_files(data, len, dir_fd, path + 1, PACKAGE_DB_MAX) : 0;
@@ -236,8 +207,8 @@ static int measure(guestfs_h *g, PackageSet *ps, const Tree *tree, DigestAlgo al
         STRV_FOREACH(d, dirs) {
                 if (progress_cancelled(progress))
                         return error_set(e, ERR_CANCELLED, "cancelled");
-                MemFile m = {.fd = -1};
-                if (memfile_open(&m) < 0)
+                ScratchFile m;
+                if (scratch_open(&m, NULL) < 0)
                         return error_set(e, ERR_INTERNAL, "memfd_create: %m");
                 _cleanup_close_ int fd = m.fd;
                 if (guestfs_checksums_out(g, name, *d, m.path) < 0) {
@@ -248,7 +219,7 @@ static int measure(guestfs_h *g, PackageSet *ps, const Tree *tree, DigestAlgo al
                 }
                 void *data = NULL;
                 size_t len = 0;
-                if (memfile_map(&m, &data, &len) < 0)
+                if (scratch_map(&m, &data, &len) < 0)
                         return error_set(e, ERR_INTERNAL, "cannot map checksums: %m");
                 Observe o = {.ps = ps, .algo = algo, .dir = *d};
                 int r = len ? checksum_lines_parse(data, len, digest_algo_size(algo), observe_line, &o) : 0;

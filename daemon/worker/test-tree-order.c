@@ -3,8 +3,6 @@
  * them, their checksum listings in that same order (escaped names, lines
  * out of place, none at all), and listings out of find's order. Stat is
  * faked from the model; the appliance's part is test-cross-check's. */
-#include <sys/mman.h>
-
 #include "common/test-util.h"
 #include "common/util.h"
 #include "worker/tree-order.h"

@@ -39,61 +39,61 @@ static int put_record(FILE *out, const char *name, size_t len, const uint8_t *sh
         return 0;
 }
 
-int tree_records_from_names(int names_fd, int records_fd, uint64_t *ret_count, Error *e) {
-        _cleanup_fclose_ FILE *in = reopen(names_fd, "r");
+/* One item of a listing (NUL-terminated, its delimiter gone) into a record:
+ * 1 written, 0 skipped, -1 with e set. */
+typedef int (*ItemToRecord)(FILE *out, char *item, size_t len, Error *e);
+
+static int name_record(FILE *out, char *name, size_t len, Error *e) {
+        len = strnlen(name, len);
+        if (len == 0)
+                return 0;
+        return put_record(out, name, len, NULL, e) < 0 ? -1 : 1;
+}
+
+static int sum_record(FILE *out, char *line, size_t len _unused_, Error *e) {
+        uint8_t digest[32];
+        const char *name = NULL;
+        int r = checksum_line_parse(line, sizeof digest, &name, digest);
+        if (r < 0)
+                return error_set(e, ERR_SCAN_FAILED, "cannot parse the appliance's checksum list");
+        /* "/etc/passwd" as find0 names it: "etc/passwd". */
+        if (r == 0 || !name[1])
+                return 0;
+        return put_record(out, name + 1, strlen(name + 1), digest, e) < 0 ? -1 : 1;
+}
+
+/* Each item of in_fd (items end with delim) through fn into records_fd. */
+static int to_records(int in_fd, int delim, ItemToRecord fn, int records_fd, uint64_t *ret_count, Error *e) {
+        _cleanup_fclose_ FILE *in = reopen(in_fd, "r");
         _cleanup_fclose_ FILE *out = reopen(records_fd, "w");
-        _cleanup_free_ char *name = NULL;
+        _cleanup_free_ char *item = NULL;
         size_t cap = 0;
         uint64_t n = 0;
 
         if (!in || !out)
-                return error_set(e, ERR_INTERNAL, "cannot open the file list: %m");
-        for (ssize_t k; (k = getdelim(&name, &cap, 0, in)) >= 0;) {
-                size_t len = strnlen(name, (size_t) k);
-                if (len == 0)
-                        continue;
-                if (put_record(out, name, len, NULL, e) < 0)
+                return error_set(e, ERR_INTERNAL, "cannot open a listing: %m");
+        for (ssize_t k; (k = getdelim(&item, &cap, delim, in)) >= 0;) {
+                if (k > 0 && item[k - 1] == delim)
+                        item[--k] = 0;
+                int r = fn(out, item, (size_t) k, e);
+                if (r < 0)
                         return -1;
-                n++;
+                n += (uint64_t) r;
         }
         if (ferror(in))
-                return error_set(e, ERR_INTERNAL, "cannot read the file list: %m");
+                return error_set(e, ERR_INTERNAL, "cannot read a listing: %m");
         if (fflush(out) != 0)
-                return error_set(e, ERR_INTERNAL, "cannot write the file list: %m");
+                return error_set(e, ERR_INTERNAL, "cannot write a listing's records: %m");
         *ret_count = n;
         return 0;
 }
 
-int tree_records_from_sums(int sums_fd, int records_fd, uint64_t *ret_count, Error *e) {
-        _cleanup_fclose_ FILE *in = reopen(sums_fd, "r");
-        _cleanup_fclose_ FILE *out = reopen(records_fd, "w");
-        _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        uint64_t n = 0;
-        uint8_t digest[32];
+int tree_records_from_names(int names_fd, int records_fd, uint64_t *ret_count, Error *e) {
+        return to_records(names_fd, 0, name_record, records_fd, ret_count, e);
+}
 
-        if (!in || !out)
-                return error_set(e, ERR_INTERNAL, "cannot open the checksum list: %m");
-        for (ssize_t k; (k = getline(&line, &cap, in)) >= 0;) {
-                if (k > 0 && line[k - 1] == '\n')
-                        line[k - 1] = 0;
-                const char *name = NULL;
-                int r = checksum_line_parse(line, sizeof digest, &name, digest);
-                if (r < 0)
-                        return error_set(e, ERR_SCAN_FAILED, "cannot parse the appliance's checksum list");
-                /* "/etc/passwd" as find0 names it: "etc/passwd". */
-                if (r == 0 || !name[1])
-                        continue;
-                if (put_record(out, name + 1, strlen(name + 1), digest, e) < 0)
-                        return -1;
-                n++;
-        }
-        if (ferror(in))
-                return error_set(e, ERR_INTERNAL, "cannot read the checksum list: %m");
-        if (fflush(out) != 0)
-                return error_set(e, ERR_INTERNAL, "cannot write the checksum list: %m");
-        *ret_count = n;
-        return 0;
+int tree_records_from_sums(int sums_fd, int records_fd, uint64_t *ret_count, Error *e) {
+        return to_records(sums_fd, '\n', sum_record, records_fd, ret_count, e);
 }
 
 /* ---- the walk ---- */

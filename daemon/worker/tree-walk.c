@@ -1,11 +1,9 @@
 #include "worker/tree-walk.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-
 #include "common/input-limits.h"
 #include "common/log.h"
 #include "worker/scanner.h"
+#include "worker/scratch.h"
 #include "worker/tree-order.h"
 
 typedef struct Walk {
@@ -18,20 +16,6 @@ typedef struct Walk {
         uint64_t file_bytes;     /* of the regular files handed out */
         uint64_t hashed_alone;   /* files the bulk listing left to us */
 } Walk;
-
-/* A file libguestfs can write a FileOut result into, by /dev/fd/N: in the
- * temporary directory (a million names is tens of megabytes), else in
- * memory. */
-static int scratch_open(const char *tmpdir, int *ret_fd, char path[static 32]) {
-        int fd = tmpdir ? open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) : -1;
-        if (fd < 0)
-                fd = memfd_create("virt-diffd-list", MFD_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        snprintf(path, 32, "/dev/fd/%d", fd);
-        *ret_fd = fd;
-        return 0;
-}
 
 static uint32_t fs_for_path(const Walk *w, const char *path) {
         for (size_t i = 0; i < w->n_mounts; i++) {
@@ -186,15 +170,20 @@ int tree_walk(guestfs_h *g, const char *tmpdir, const TreeMount *mounts, size_t 
               const ProgressSink *progress, const ManifestSink *sink, Error *err) {
         Walk w = {.g = g, .progress = progress, .sink = sink, .mounts = mounts, .n_mounts = n_mounts,
                   .default_fs = default_fs};
-        _cleanup_close_ int list_fd = -1, names_fd = -1, sums_fd = -1;
-        char list_path[32], names_path[32], sums_path[32];
-
-        if (scratch_open(tmpdir, &list_fd, list_path) < 0 || scratch_open(tmpdir, &names_fd, names_path) < 0 ||
-            scratch_open(tmpdir, &sums_fd, sums_path) < 0)
-                return error_set(err, ERR_INTERNAL, "cannot make a scratch file: %m");
+        /* The listings one after the other in one file; their records in
+         * two others. */
+        ScratchFile list = {.fd = -1}, names = {.fd = -1}, sums = {.fd = -1};
+        int k = scratch_open(&list, tmpdir);
+        if (k >= 0)
+                k = scratch_open(&names, tmpdir);
+        if (k >= 0)
+                k = scratch_open(&sums, tmpdir);
+        _cleanup_close_ int list_fd = list.fd, names_fd = names.fd, sums_fd = sums.fd;
+        if (k < 0)
+                return error_set(err, ERR_INTERNAL, "cannot make a scratch file: %s", strerror(-k));
 
         progress_phase(progress, PHASE_SCAN);
-        if (guestfs_find0(g, "/", list_path) < 0)
+        if (guestfs_find0(g, "/", list.path) < 0)
                 return error_set(err, ERR_SCAN_FAILED, "cannot list files: %s", guest_error(g));
         uint64_t count = 0;
         if (tree_records_from_names(list_fd, names_fd, &count, err) < 0)
@@ -210,7 +199,7 @@ int tree_walk(guestfs_h *g, const char *tmpdir, const TreeMount *mounts, size_t 
         progress_phase(progress, PHASE_HASH);
         (void) ftruncate(list_fd, 0);
         uint64_t n_sums = 0;
-        bool bulk = guestfs_checksums_out(g, "sha256", "/", list_path) == 0;
+        bool bulk = guestfs_checksums_out(g, "sha256", "/", list.path) == 0;
         if (!bulk) {
                 if (progress_cancelled(progress))
                         return error_set(err, ERR_CANCELLED, "cancelled");
