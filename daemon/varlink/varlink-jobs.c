@@ -5,6 +5,7 @@
  * Cancel and ListJobs. Every listed job of the job table is reachable
  * here, whichever front-end started it. */
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "common/base64.h"
 #include "common/log.h"
@@ -110,8 +111,15 @@ static int add_watcher(VlJob *v, VarlinkCall *call, bool owner, bool changes) {
 /* The stream's next whole lines into the reply ("changes"): 1 when some
  * went, 0 when it holds none yet, a negative errno. */
 static int add_changes(Watcher *w, json_object *reply) {
+        struct stat st;
+        if (fstat(w->changes, &st) < 0)
+                return -errno;
+        /* Looked at ten times a second: nothing new, nothing read. */
+        if ((uint64_t) st.st_size <= w->sent)
+                return 0;
+        uint64_t fresh = (uint64_t) st.st_size - w->sent;
         _cleanup_free_ char *buf = NULL;
-        for (size_t cap = CHANGES_CHUNK;; cap *= 2) {
+        for (size_t cap = fresh < CHANGES_CHUNK ? (size_t) fresh : CHANGES_CHUNK;; cap *= 2) {
                 char *b = realloc(buf, cap);
                 if (!b)
                         return -ENOMEM;
